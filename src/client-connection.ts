@@ -1,0 +1,363 @@
+/**
+ * One client connection to one function's socket: many calls in flight,
+ * replies matched by request id, one deadline timer for all of them, every
+ * pending promise settled when the connection goes away.
+ */
+import type { Socket } from 'node:net';
+import {
+  fromRemoteErrorInfo,
+  LIPAbortError,
+  LIPConnectionError,
+  LIPProtocolError,
+  LIPTimeoutError,
+  type LIPError,
+} from './errors.js';
+import { PREAMBLE } from './protocol/frame.js';
+import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from './protocol/messages.js';
+import { SocketChannel } from './transport/socket-channel.js';
+import { connectUnix } from './transport/unix-socket.js';
+
+export interface CallSettings {
+  /** Milliseconds to wait for the answer; 0 or Infinity waits for ever. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Where the caller made the call, appended to errors. */
+  callSite?: Error | undefined;
+}
+
+interface Pending {
+  fn: string;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  deadline: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  callSite: Error | undefined;
+  /** Set for streams: where items go. */
+  stream: StreamSink | undefined;
+}
+
+/** Receives a stream's items; the connection calls these as frames arrive. */
+export interface StreamSink {
+  item(value: unknown): void;
+  end(): void;
+  fail(error: Error): void;
+}
+
+const MAX_ID = 0xffffffff;
+
+export class ClientConnection {
+  readonly path: string;
+  readonly name: string;
+  hello: HelloInfo | undefined;
+  private channel: SocketChannel | undefined;
+  private readonly connecting: Promise<void>;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private readonly maxFrameBytes: number | undefined;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(name: string, path: string, options: { connectTimeoutMs: number; maxFrameBytes?: number | undefined }) {
+    this.name = name;
+    this.path = path;
+    this.maxFrameBytes = options.maxFrameBytes;
+    this.connecting = connectUnix(path, options.connectTimeoutMs).then(
+      (socket) => this.attach(socket),
+      (error: LIPError) => {
+        this.closed = true;
+        throw error;
+      },
+    );
+    // A failed connect is reported to whoever calls; never as an unhandled rejection.
+    this.connecting.catch(() => {});
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves once connected (and rejects with the connect error). */
+  ready(): Promise<void> {
+    return this.connecting;
+  }
+
+  call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
+    return this.request(fn, settings, undefined, (id, timeoutMs) => [Kind.Call, id, fn, args, kwargs, timeoutMs ? { timeoutMs } : null]);
+  }
+
+  control(verb: ControlVerb, settings: CallSettings, arg?: unknown): Promise<unknown> {
+    return this.request(this.name, settings, undefined, (id) => (arg === undefined ? [Kind.Control, id, verb] : [Kind.Control, id, verb, arg]));
+  }
+
+  /** Opens a stream; items go to `sink`. Returns the request id (for credit and cancel) once sent. */
+  openStream(
+    fn: string,
+    args: unknown[],
+    kwargs: Record<string, unknown> | null,
+    settings: CallSettings,
+    sink: StreamSink,
+    credit: number,
+  ): { id: Promise<number>; done: Promise<unknown> } {
+    let resolveId!: (id: number) => void;
+    const idPromise = new Promise<number>((resolve) => (resolveId = resolve));
+    const done = this.request(fn, settings, sink, (id, timeoutMs) => {
+      resolveId(id);
+      const options: CallOptions = { stream: true, credit };
+      if (timeoutMs) options.timeoutMs = timeoutMs;
+      return [Kind.Call, id, fn, args, kwargs, options];
+    });
+    return { id: idPromise, done };
+  }
+
+  grantCredit(id: number, n: number): void {
+    if (this.pending.has(id)) this.channel?.send([Kind.Credit, id, n]);
+  }
+
+  /** Stops a call the caller no longer wants: rejects it here and tells the server. */
+  cancel(id: number, error: Error): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    this.settle(id, entry);
+    this.channel?.send([Kind.Cancel, id]);
+    entry.stream?.fail(error);
+    entry.reject(error);
+  }
+
+  /** Waits until no call is pending, then ends the connection. */
+  async close(): Promise<void> {
+    if (this.pending.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.closed = true;
+    this.channel?.close();
+    await this.connecting.catch(() => {});
+    this.channel?.close();
+  }
+
+  /** Ends the connection now; pending calls reject. */
+  destroy(reason = 'the client was closed'): void {
+    this.closed = true;
+    if (this.channel) this.channel.destroy();
+    this.failAll(new LIPConnectionError(`'${this.name}': ${reason}`));
+  }
+
+  private request(
+    fn: string,
+    settings: CallSettings,
+    stream: StreamSink | undefined,
+    build: (id: number, timeoutMs: number | undefined) => unknown[],
+  ): Promise<unknown> {
+    if (settings.signal?.aborted) {
+      return Promise.reject(abortError(fn, settings.signal));
+    }
+    if (this.closed) {
+      return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.takeId();
+      const timeoutMs = Number.isFinite(settings.timeoutMs) && settings.timeoutMs > 0 ? settings.timeoutMs : undefined;
+      const entry: Pending = {
+        fn,
+        resolve,
+        reject,
+        deadline: timeoutMs ? Date.now() + timeoutMs : Infinity,
+        signal: settings.signal,
+        onAbort: undefined,
+        callSite: settings.callSite,
+        stream,
+      };
+      if (settings.signal) {
+        const signal = settings.signal;
+        entry.onAbort = () => this.cancel(id, abortError(fn, signal));
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.pending.set(id, entry);
+      if (entry.deadline !== Infinity) this.armTimer(entry.deadline);
+      const message = build(id, timeoutMs);
+      if (this.channel) this.sendOrFail(id, message);
+      else {
+        this.connecting.then(
+          () => this.sendOrFail(id, message),
+          (error: Error) => {
+            const waiting = this.pending.get(id);
+            if (!waiting) return;
+            this.settle(id, waiting);
+            waiting.stream?.fail(error);
+            waiting.reject(error);
+          },
+        );
+      }
+    });
+  }
+
+  private sendOrFail(id: number, message: unknown[]): void {
+    const entry = this.pending.get(id);
+    if (!entry || !this.channel) return;
+    try {
+      this.channel.send(message);
+    } catch (error) {
+      // Arguments CBOR can't carry: this call fails, the connection is fine.
+      this.settle(id, entry);
+      entry.reject(error as Error);
+    }
+  }
+
+  private takeId(): number {
+    // Skip ids still in use after wrapping around 2^32.
+    do {
+      const id = this.nextId;
+      this.nextId = id >= MAX_ID ? 1 : id + 1;
+      if (!this.pending.has(id)) return id;
+    } while (true);
+  }
+
+  private attach(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const channel = new SocketChannel(socket, { maxFrameBytes: this.maxFrameBytes });
+    this.channel = channel;
+    channel.onMessage = (message) => this.receive(message);
+    channel.onClose = (error) => {
+      this.closed = true;
+      const why = error ? `: ${error.message}` : '';
+      this.failAll(
+        error instanceof LIPProtocolError
+          ? error
+          : new LIPConnectionError(`'${this.name}': the connection closed before the answer came (${this.path})${why}`, { cause: error }),
+      );
+    };
+    socket.write(PREAMBLE);
+  }
+
+  private receive(raw: unknown): void {
+    let message;
+    try {
+      message = parseServerMessage(raw);
+    } catch (error) {
+      this.channel?.destroy(error as Error);
+      return;
+    }
+    switch (message[0]) {
+      case Kind.Hello:
+        this.hello = message[1];
+        return;
+      case Kind.Result: {
+        const entry = this.take(message[1]);
+        if (!entry) return;
+        if (entry.stream) {
+          // A plain value answered a stream request: it is the only item.
+          entry.stream.item(message[2]);
+          entry.stream.end();
+        }
+        entry.resolve(message[2]);
+        return;
+      }
+      case Kind.Error: {
+        const [, id, info] = message;
+        if (id === 0) {
+          const error = fromRemoteErrorInfo(this.name, info);
+          this.failAll(error instanceof LIPProtocolError ? error : new LIPProtocolError(error.message, { cause: error }));
+          this.channel?.close();
+          return;
+        }
+        const entry = this.take(id);
+        if (!entry) return;
+        const error = withCallSite(fromRemoteErrorInfo(entry.fn, info), entry.callSite);
+        entry.stream?.fail(error);
+        entry.reject(error);
+        return;
+      }
+      case Kind.Item: {
+        const entry = this.pending.get(message[1]);
+        entry?.stream?.item(message[2]);
+        return;
+      }
+      case Kind.End: {
+        const entry = this.take(message[1]);
+        if (!entry) return;
+        entry.stream?.end();
+        entry.resolve(undefined);
+        return;
+      }
+    }
+  }
+
+  private take(id: number): Pending | undefined {
+    const entry = this.pending.get(id);
+    if (entry) this.settle(id, entry);
+    return entry;
+  }
+
+  /** Forgets a call: it is answered, failed or cancelled. */
+  private settle(id: number, entry: Pending): void {
+    this.pending.delete(id);
+    if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+    if (this.pending.size === 0) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        this.timerAt = Infinity;
+      }
+      if (this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    }
+  }
+
+  private failAll(error: Error): void {
+    const entries = [...this.pending.entries()];
+    for (const [id, entry] of entries) {
+      this.settle(id, entry);
+      const failure = withCallSite(error, entry.callSite);
+      entry.stream?.fail(failure);
+      entry.reject(failure);
+    }
+  }
+
+  // One timer per connection, set for the earliest deadline: a timer per call
+  // would cost more than the call itself when many are in flight.
+  private armTimer(deadline: number): void {
+    if (this.timer && this.timerAt <= deadline) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = setTimeout(this.expire, Math.max(0, deadline - Date.now()));
+    this.timer.unref();
+  }
+
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [id, entry] of [...this.pending.entries()]) {
+      if (entry.deadline <= now) {
+        this.cancel(id, withCallSite(new LIPTimeoutError(`'${entry.fn}' did not answer within its deadline`), entry.callSite));
+      } else if (entry.deadline < next) next = entry.deadline;
+    }
+    if (next !== Infinity && this.pending.size > 0) this.armTimer(next);
+  };
+}
+
+function abortError(fn: string, signal: AbortSignal): LIPAbortError {
+  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
+  return new LIPAbortError(`'${fn}': the call was aborted${reason}`, { cause: signal.reason });
+}
+
+/** Appends the caller's own frames, so the error points at the line that made the call. */
+export function withCallSite<E extends Error>(error: E, callSite: Error | undefined): E {
+  if (!callSite?.stack) return error;
+  const frames = callSite.stack.split('\n').slice(1).join('\n');
+  const own = `${error.name}: ${error.message}\n`;
+  const failure = Object.create(Object.getPrototypeOf(error) as object, Object.getOwnPropertyDescriptors(error)) as E;
+  Object.defineProperty(failure, 'stack', { value: `${own}    at <call made at>\n${frames}`, writable: true, configurable: true });
+  return failure;
+}

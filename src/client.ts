@@ -1,0 +1,346 @@
+/**
+ * LIPClient: finds served functions in the socket directory, keeps one
+ * persistent connection per function, and calls, streams, describes and
+ * pings them.
+ */
+import { lstat } from 'node:fs/promises';
+import { ClientConnection, withCallSite, type CallSettings } from './client-connection.js';
+import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
+import { LIPAbortError, LIPNotFoundError } from './errors.js';
+import type { FunctionInfo, FunctionStats } from './introspection.js';
+import { probeSocket, type SocketState } from './transport/unix-socket.js';
+
+export interface LIPClientOptions {
+  /** Directory holding the `lipcm-<name>.sock` files. @default $LIP_SOCKET_DIR, else /tmp */
+  socketDir?: string;
+  /** Deadline of every call, in milliseconds; 0 waits for ever. @default 30000 */
+  timeoutMs?: number;
+  /** How long to wait for a connection to open. @default 5000 */
+  connectTimeoutMs?: number;
+  /** Largest frame accepted from a server, in bytes. @default 16 MiB */
+  maxFrameBytes?: number;
+  /** Stream items the server may send ahead of the consumer. @default 16 */
+  streamWindow?: number;
+}
+
+export interface CallOptions {
+  /** Deadline of this call in milliseconds (overrides the client's). */
+  timeoutMs?: number;
+  /** Aborting it cancels the call, here and on the server. */
+  signal?: AbortSignal;
+}
+
+/** A socket file found in the directory and whether anyone answers there. */
+export interface SocketStatus extends SocketEntry {
+  state: SocketState;
+}
+
+/** A typed remote version of a local function type. */
+export type Remote<F> = F extends (...args: infer A) => infer R
+  ? (...args: A) => Promise<R extends AsyncIterable<infer T> ? T[] : Awaited<R>>
+  : never;
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class LIPClient {
+  readonly socketDir: string;
+  private readonly timeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly maxFrameBytes: number | undefined;
+  private readonly streamWindow: number;
+  private known = new Map<string, string>();
+  private scanned: Promise<void> | undefined;
+  private readonly connections = new Map<string, ClientConnection>();
+  private closed = false;
+
+  constructor(options: LIPClientOptions = {}) {
+    validateClientOptions(options);
+    this.socketDir = resolveSocketDir(options.socketDir);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.maxFrameBytes = options.maxFrameBytes;
+    this.streamWindow = options.streamWindow ?? 16;
+  }
+
+  /** Names of the functions that answer, sorted. Scans the directory the first time. */
+  async listFunctions(): Promise<string[]> {
+    const sockets = await this.listSockets();
+    return sockets.filter((s) => s.state === 'live').map((s) => s.name);
+  }
+
+  /** Every socket file in the directory with its state: live, stale (nobody answers) or missing. */
+  async listSockets(): Promise<SocketStatus[]> {
+    await this.ensureScanned();
+    const entries = [...this.known].map(([name, path]) => ({ name, path }));
+    const states = await Promise.all(
+      entries.map(async (entry): Promise<SocketStatus> => {
+        const open = this.connections.get(entry.name);
+        if (open && !open.isClosed && open.hello) return { ...entry, state: 'live' };
+        return { ...entry, state: await probeSocket(entry.path, this.connectTimeoutMs) };
+      }),
+    );
+    return states.filter((s) => s.state !== 'missing');
+  }
+
+  /** Rescans the socket directory; returns the names found (live or not). */
+  async refreshSockets(): Promise<string[]> {
+    this.scanned = this.scan();
+    await this.scanned;
+    return [...this.known.keys()];
+  }
+
+  /** The function's documentation, or null if it has none. */
+  async getDocstring(name: string, options: CallOptions = {}): Promise<string | null> {
+    return (await this.control(name, 'doc', options)) as string | null;
+  }
+
+  /** Name, doc, parameters, signature, cache settings and process facts of a function. */
+  async describe(name: string, options: CallOptions = {}): Promise<FunctionInfo> {
+    return (await this.control(name, 'info', options)) as FunctionInfo;
+  }
+
+  /** Calls, errors, latency and cache figures of a function. */
+  async stats(name: string, options: CallOptions = {}): Promise<FunctionStats> {
+    return (await this.control(name, 'stats', options)) as FunctionStats;
+  }
+
+  /** Round-trip time to the function's server, in milliseconds. */
+  async ping(name: string, options: CallOptions = {}): Promise<number> {
+    const connection = await this.connection(name);
+    await connection.ready();
+    const started = performance.now();
+    await connection.control('ping', this.settings(options, undefined));
+    return performance.now() - started;
+  }
+
+  /** Asks the server to shut the function down gracefully. Resolves true if it agreed. */
+  async stop(name: string, options: CallOptions = {}): Promise<boolean> {
+    return (await this.control(name, 'stop', options)) as boolean;
+  }
+
+  /**
+   * Calls `name` with positional `args` and keyword `kwargs`. Rejects with the
+   * remote error (LIPRemoteError, LIPArgumentError, ...) if the call fails.
+   */
+  async callFunction<T = unknown>(
+    name: string,
+    args: readonly unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): Promise<T> {
+    const callSite = new Error('call made at');
+    if (!Array.isArray(args)) throw new TypeError('args must be an array');
+    const connection = await this.connection(name, callSite);
+    const settings = this.settings(options, callSite);
+    return (await connection.call(name, args as unknown[], kwargsOrNull(kwargs), settings)) as T;
+  }
+
+  /**
+   * Streams the values of a function that returns an async iterable. Breaking
+   * out of the loop, aborting, or the deadline stops the function on the server.
+   */
+  stream<T = unknown>(
+    name: string,
+    args: readonly unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options: CallOptions = {},
+  ): AsyncIterable<T> {
+    const callSite = new Error('stream opened at');
+    // Streams wait for ever unless the caller sets a deadline.
+    const settings = { ...this.settings(options, callSite), timeoutMs: options.timeoutMs ?? 0 };
+    const open = () => this.connection(name, callSite);
+    const window = this.streamWindow;
+    return {
+      [Symbol.asyncIterator]: () => new StreamReader<T>(open, name, args as unknown[], kwargsOrNull(kwargs), settings, window),
+    };
+  }
+
+  /** A typed function that calls `name`: `client.bind<typeof add>('add')(2, 3)`. */
+  bind<F extends (...args: never[]) => unknown>(name: string, options: CallOptions = {}): Remote<F> {
+    return ((...args: unknown[]) => this.callFunction(name, args, {}, options)) as Remote<F>;
+  }
+
+  /** Waits for pending calls, then closes every connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.connections.values()].map((c) => c.close()));
+    this.connections.clear();
+  }
+
+  /** Closes every connection now; pending calls reject with LIPConnectionError. */
+  destroy(): void {
+    this.closed = true;
+    for (const connection of this.connections.values()) connection.destroy();
+    this.connections.clear();
+  }
+
+  private async control(name: string, verb: 'doc' | 'info' | 'stats' | 'stop', options: CallOptions): Promise<unknown> {
+    const callSite = new Error(`${verb} asked at`);
+    const connection = await this.connection(name, callSite);
+    return connection.control(verb, this.settings(options, callSite));
+  }
+
+  private settings(options: CallOptions, callSite: Error | undefined): CallSettings {
+    return { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal, callSite };
+  }
+
+  private ensureScanned(): Promise<void> {
+    this.scanned ??= this.scan();
+    return this.scanned;
+  }
+
+  private async scan(): Promise<void> {
+    const entries = await scanSocketDir(this.socketDir);
+    const known = new Map(entries.map((e) => [e.name, e.path]));
+    for (const [name, connection] of this.connections) {
+      if (!known.has(name)) {
+        connection.destroy('the socket file is gone');
+        this.connections.delete(name);
+      }
+    }
+    this.known = known;
+  }
+
+  /** The open connection to `name`, opening (or reopening after a restart) as needed. */
+  private async connection(name: string, callSite?: Error): Promise<ClientConnection> {
+    if (this.closed) throw new LIPNotFoundError(`'${name}': the client is closed`);
+    const open = this.connections.get(name);
+    if (open && !open.isClosed) return open;
+    const path = await this.locate(name, callSite);
+    const connection = new ClientConnection(name, path, {
+      connectTimeoutMs: this.connectTimeoutMs,
+      maxFrameBytes: this.maxFrameBytes,
+    });
+    this.connections.set(name, connection);
+    return connection;
+  }
+
+  private async locate(name: string, callSite: Error | undefined): Promise<string> {
+    if (typeof name !== 'string' || !isValidName(name)) {
+      throw withCallSite(new LIPNotFoundError(`Function ${JSON.stringify(name)} is not a valid function name`), callSite);
+    }
+    await this.ensureScanned();
+    const known = this.known.get(name);
+    if (known) return known;
+    // Started after our last scan? Its socket would be at the usual path.
+    const path = socketPathFor(name, this.socketDir);
+    const stats = await lstat(path).catch(() => undefined);
+    if (stats?.isSocket()) {
+      this.known.set(name, path);
+      return path;
+    }
+    throw withCallSite(new LIPNotFoundError(`Function '${name}' not found in ${this.socketDir}`), callSite);
+  }
+}
+
+function kwargsOrNull(kwargs: Record<string, unknown> | undefined | null): Record<string, unknown> | null {
+  if (kwargs == null) return null;
+  if (typeof kwargs !== 'object' || Array.isArray(kwargs)) throw new TypeError('kwargs must be a plain object');
+  for (const _ in kwargs) return kwargs;
+  return null;
+}
+
+function validateClientOptions(options: LIPClientOptions): void {
+  const nonNegative = (key: keyof LIPClientOptions) => {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
+      throw new TypeError(`LIPClient option '${key}' must be a non-negative number, got ${String(value)}`);
+    }
+  };
+  nonNegative('timeoutMs');
+  nonNegative('connectTimeoutMs');
+  nonNegative('maxFrameBytes');
+  nonNegative('streamWindow');
+  if (options.socketDir !== undefined && typeof options.socketDir !== 'string') {
+    throw new TypeError(`LIPClient option 'socketDir' must be a string`);
+  }
+}
+
+/** Pulls a stream's items with bounded buffering: credit is granted as items are consumed. */
+class StreamReader<T> implements AsyncIterator<T> {
+  private readonly buffer: unknown[] = [];
+  private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: Error) => void } | undefined;
+  private ended = false;
+  private failure: Error | undefined;
+  private started: Promise<void> | undefined;
+  private connection: ClientConnection | undefined;
+  private id: number | undefined;
+  private consumed = 0;
+
+  constructor(
+    private readonly open: () => Promise<ClientConnection>,
+    private readonly fn: string,
+    private readonly args: unknown[],
+    private readonly kwargs: Record<string, unknown> | null,
+    private readonly settings: CallSettings,
+    private readonly window: number,
+  ) {}
+
+  async next(): Promise<IteratorResult<T>> {
+    this.started ??= this.start();
+    await this.started;
+    if (this.buffer.length > 0) return { value: this.takeItem(), done: false };
+    if (this.failure) throw this.failure;
+    if (this.ended) return { value: undefined, done: true };
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    // The consumer left early: stop the generator on the server.
+    if (!this.ended && !this.failure && this.connection && this.id !== undefined) {
+      this.connection.cancel(this.id, new LIPAbortError(`'${this.fn}': the stream was closed by its reader`));
+    }
+    this.ended = true;
+    return { value: undefined, done: true };
+  }
+
+  private async start(): Promise<void> {
+    const connection = await this.open();
+    this.connection = connection;
+    const sink = {
+      item: (value: unknown) => {
+        if (this.waiter) {
+          const waiter = this.waiter;
+          this.waiter = undefined;
+          this.countConsumed();
+          waiter.resolve({ value: value as T, done: false });
+        } else this.buffer.push(value);
+      },
+      end: () => {
+        this.ended = true;
+        this.wake();
+      },
+      fail: (error: Error) => {
+        // A cancel we asked for is not an error to our reader.
+        if (this.ended) return;
+        this.failure = error;
+        this.wake();
+      },
+    };
+    const { id, done } = connection.openStream(this.fn, this.args, this.kwargs, this.settings, sink, this.window);
+    done.catch(() => {});
+    this.id = await Promise.race([id, done.then(() => -1, () => -1)]);
+  }
+
+  private takeItem(): T {
+    this.countConsumed();
+    return this.buffer.shift() as T;
+  }
+
+  // Credit goes back in batches of half a window: fewer frames, same bound.
+  private countConsumed(): void {
+    this.consumed++;
+    if (this.consumed >= Math.max(1, this.window >> 1) && this.id !== undefined && this.id > 0) {
+      this.connection?.grantCredit(this.id, this.consumed);
+      this.consumed = 0;
+    }
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    if (!waiter) return;
+    this.waiter = undefined;
+    if (this.failure) waiter.reject(this.failure);
+    else waiter.resolve({ value: undefined, done: true });
+  }
+}

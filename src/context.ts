@@ -1,0 +1,82 @@
+/**
+ * The per-call context a served function can read with `LIPModule.context()`:
+ * its cancellation signal, deadline and call id. Backed by AsyncLocalStorage,
+ * so it follows the call through awaits without being passed around.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export interface CallContext {
+  /** Fires when the caller aborts, its deadline passes, or the connection drops. */
+  readonly signal: AbortSignal;
+  /** Epoch milliseconds by which the caller stops waiting, if it said. */
+  readonly deadline: number | undefined;
+  /** Identifies the call in logs: `<connection>:<request id>`, or `local` for a direct call. */
+  readonly callId: string;
+}
+
+export const callStorage = new AsyncLocalStorage<CallContext>();
+
+const neverAborted = new AbortController().signal;
+const LOCAL_CONTEXT: CallContext = Object.freeze({
+  signal: neverAborted,
+  deadline: undefined,
+  callId: 'local',
+});
+
+/** The context of the call being served, or a never-aborted local one outside a call. */
+export function currentContext(): CallContext {
+  return callStorage.getStore() ?? LOCAL_CONTEXT;
+}
+
+/**
+ * A context whose AbortController and deadline timer exist only once someone
+ * reads `signal`: most functions never do, and the hot path should not pay for it.
+ */
+export class LazyCallContext implements CallContext {
+  readonly callId: string;
+  readonly deadline: number | undefined;
+  private controller: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private abortReason: Error | undefined;
+
+  constructor(callId: string, deadline: number | undefined) {
+    this.callId = callId;
+    this.deadline = deadline;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+      else if (this.deadline !== undefined) {
+        const remaining = Math.max(0, this.deadline - Date.now());
+        this.timer = setTimeout(() => this.abort(deadlineError()), remaining);
+        this.timer.unref();
+      }
+    }
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
+
+  abort(reason: Error): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.dispose();
+    this.controller?.abort(reason);
+  }
+
+  /** Stops the deadline timer once the call is over. */
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function deadlineError(): Error {
+  const error = new Error('the caller\'s deadline passed');
+  error.name = 'TimeoutError';
+  return error;
+}

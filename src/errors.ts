@@ -1,0 +1,185 @@
+/**
+ * The LIPError family. Every error the library raises carries a stable string
+ * `code`, so callers can branch on `err.code` without parsing messages, and the
+ * same table is shared by both ends of the wire.
+ */
+
+/** Stable error codes, shared by client and server. */
+export const ErrorCode = {
+  Error: 'ERR_LIP',
+  Remote: 'ERR_LIP_REMOTE',
+  NotFound: 'ERR_LIP_NOT_FOUND',
+  Connection: 'ERR_LIP_CONNECTION',
+  Timeout: 'ERR_LIP_TIMEOUT',
+  Aborted: 'ERR_LIP_ABORTED',
+  Protocol: 'ERR_LIP_PROTOCOL',
+  Argument: 'ERR_LIP_ARGUMENT',
+  Busy: 'ERR_LIP_BUSY',
+  ShuttingDown: 'ERR_LIP_SHUTTING_DOWN',
+  AlreadyServed: 'ERR_LIP_ALREADY_SERVED',
+  SocketPath: 'ERR_LIP_SOCKET_PATH',
+  FrameTooLarge: 'ERR_LIP_FRAME_TOO_LARGE',
+  Untrusted: 'ERR_LIP_UNTRUSTED_SOCKET',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The shape of an error as it travels on the wire. */
+export interface RemoteErrorInfo {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  /** Extra structured detail, e.g. schema issues for argument errors. */
+  data?: unknown;
+}
+
+/** Base class of every error this library raises. */
+export class LIPError extends Error {
+  override name = 'LIPError';
+  readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options?.code ?? ErrorCode.Error;
+  }
+}
+
+/** The served function threw or rejected; `remote` holds what it threw. */
+export class LIPRemoteError extends LIPError {
+  override name = 'LIPRemoteError';
+  readonly remote: RemoteErrorInfo;
+  /** Name of the function that failed. */
+  readonly functionName: string;
+
+  constructor(functionName: string, remote: RemoteErrorInfo, options?: { cause?: unknown }) {
+    super(`${functionName}: ${remote.name}: ${remote.message}`, { ...options, code: ErrorCode.Remote });
+    this.remote = remote;
+    this.functionName = functionName;
+  }
+}
+
+/** No function of that name is served in the socket directory. */
+export class LIPNotFoundError extends LIPError {
+  override name = 'LIPNotFoundError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: ErrorCode.NotFound });
+  }
+}
+
+/** The connection failed, or closed with calls pending. */
+export class LIPConnectionError extends LIPError {
+  override name = 'LIPConnectionError';
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, { code: ErrorCode.Connection, ...options });
+  }
+}
+
+/** A call's deadline passed before its answer arrived. */
+export class LIPTimeoutError extends LIPError {
+  override name = 'LIPTimeoutError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: ErrorCode.Timeout });
+  }
+}
+
+/** The caller aborted the call through its AbortSignal. */
+export class LIPAbortError extends LIPError {
+  override name = 'LIPAbortError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: ErrorCode.Aborted });
+  }
+}
+
+/** The peer sent something that is not valid LIP protocol. */
+export class LIPProtocolError extends LIPError {
+  override name = 'LIPProtocolError';
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, { code: ErrorCode.Protocol, ...options });
+  }
+}
+
+/** The arguments do not fit the function's parameters or schema. */
+export class LIPArgumentError extends LIPError {
+  override name = 'LIPArgumentError';
+  /** Validation issues, when a schema produced them. */
+  readonly issues: readonly { message: string; path?: readonly PropertyKey[] }[] | undefined;
+  constructor(message: string, options?: { cause?: unknown; issues?: LIPArgumentError['issues'] }) {
+    super(message, { ...options, code: ErrorCode.Argument });
+    this.issues = options?.issues;
+  }
+}
+
+/** The function's queue is full (`concurrency` + `maxQueue`). */
+export class LIPBusyError extends LIPError {
+  override name = 'LIPBusyError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: ErrorCode.Busy });
+  }
+}
+
+type ErrorClass = new (...args: never[]) => LIPError;
+
+function makeGuard<C extends ErrorClass>(cls: C, name: string) {
+  // `name` as well as instanceof: two copies of the package in one tree still agree.
+  return (err: unknown): err is InstanceType<C> =>
+    err instanceof cls || (err instanceof Error && err.name === name);
+}
+
+export const isLIPError = makeGuard(LIPError, 'LIPError') as (err: unknown) => err is LIPError;
+export const isLIPRemoteError = makeGuard(LIPRemoteError, 'LIPRemoteError');
+export const isLIPNotFoundError = makeGuard(LIPNotFoundError, 'LIPNotFoundError');
+export const isLIPConnectionError = makeGuard(LIPConnectionError, 'LIPConnectionError');
+export const isLIPTimeoutError = makeGuard(LIPTimeoutError, 'LIPTimeoutError');
+export const isLIPProtocolError = makeGuard(LIPProtocolError, 'LIPProtocolError');
+export const isLIPArgumentError = makeGuard(LIPArgumentError, 'LIPArgumentError');
+
+/** Turns anything a function threw into the wire shape, keeping what it can. */
+export function toRemoteErrorInfo(thrown: unknown, includeStack = true): RemoteErrorInfo {
+  if (thrown instanceof Error) {
+    const info: RemoteErrorInfo = { name: thrown.name || 'Error', message: thrown.message };
+    const code = (thrown as { code?: unknown }).code;
+    if (typeof code === 'string' || typeof code === 'number') info.code = String(code);
+    if (includeStack && typeof thrown.stack === 'string') info.stack = thrown.stack;
+    if (thrown instanceof LIPArgumentError && thrown.issues) info.data = { issues: thrown.issues };
+    return info;
+  }
+  // A thrown string or object still deserves a readable message.
+  let message: string;
+  if (typeof thrown === 'string') message = thrown;
+  else {
+    try {
+      message = JSON.stringify(thrown) ?? String(thrown);
+    } catch {
+      message = String(thrown);
+    }
+  }
+  return { name: 'NonError', message: `non-Error thrown: ${message}` };
+}
+
+/**
+ * Rebuilds the client-side error for a remote failure. Our own error classes
+ * come back as themselves (an argument error stays a LIPArgumentError); anything
+ * the function threw becomes a LIPRemoteError.
+ */
+export function fromRemoteErrorInfo(functionName: string, info: RemoteErrorInfo): LIPError {
+  const message = `${functionName}: ${info.message}`;
+  switch (info.code) {
+    case ErrorCode.Argument: {
+      const issues = (info.data as { issues?: LIPArgumentError['issues'] } | undefined)?.issues;
+      return new LIPArgumentError(message, { issues });
+    }
+    case ErrorCode.Busy:
+      return new LIPBusyError(message);
+    case ErrorCode.ShuttingDown:
+      return new LIPConnectionError(message, { code: ErrorCode.ShuttingDown });
+    case ErrorCode.NotFound:
+      return new LIPNotFoundError(message);
+    case ErrorCode.Protocol:
+    case ErrorCode.FrameTooLarge:
+      return new LIPProtocolError(message, { code: info.code });
+    case ErrorCode.Timeout:
+      return new LIPTimeoutError(message);
+    default:
+      return new LIPRemoteError(functionName, info);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * lipmodule: serve plain functions on Unix domain sockets and call them from
+ * other processes. The public API; everything else is internal.
+ */
+export { LIPModule } from './module.js';
+export type { LIPFunction, LIPFunctionControls, LIPWrap } from './module.js';
+export type { LIPModuleOptions } from './options.js';
+export type { InitOptions, ExitOptions } from './served-function.js';
+export { LIPClient } from './client.js';
+export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './client.js';
+export type { CallContext } from './context.js';
+export type { FunctionInfo, FunctionStats, ParamInfo } from './introspection.js';
+export type { LogLevel, LogLevelName } from './logging.js';
+export type { StandardSchemaV1 } from './schema.js';
+export {
+  ErrorCode,
+  LIPError,
+  LIPRemoteError,
+  LIPNotFoundError,
+  LIPConnectionError,
+  LIPTimeoutError,
+  LIPAbortError,
+  LIPProtocolError,
+  LIPArgumentError,
+  LIPBusyError,
+  isLIPError,
+  isLIPRemoteError,
+  isLIPNotFoundError,
+  isLIPConnectionError,
+  isLIPTimeoutError,
+  isLIPProtocolError,
+  isLIPArgumentError,
+} from './errors.js';
+export type { RemoteErrorInfo } from './errors.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,45 @@
+/** The shapes the built-in `info` and `stats` verbs answer with. */
+
+export interface ParamInfo {
+  /** Parameter name; destructured parameters are shown as `{…}` or `[…]`. */
+  name: string;
+  /** Has a default value (may be left out). */
+  optional: boolean;
+  /** A rest parameter (`...args`): takes the remaining positional arguments. */
+  rest: boolean;
+  /** Destructured: can only be passed positionally. */
+  positionalOnly?: boolean;
+}
+
+export interface FunctionInfo {
+  name: string;
+  doc: string | null;
+  params: ParamInfo[];
+  /** e.g. `add(a, b = …)` */
+  signature: string;
+  /** The function's own version (the `version` option). */
+  version: string;
+  /** The library serving it, e.g. `lipmodule/0.1.0`. */
+  lib: string;
+  pid: number;
+  /** ISO time the server started. */
+  startedAt: string;
+  /** Whether the function streams (an async generator). */
+  streaming: boolean;
+  cache: { enabled: boolean; max: number; ttlMs: number };
+  /** JSON Schema of the arguments, when the `schema` validator can produce one. */
+  schema?: unknown;
+}
+
+export interface FunctionStats {
+  name: string;
+  pid: number;
+  uptimeMs: number;
+  calls: number;
+  errors: number;
+  inFlight: number;
+  queued: number;
+  cache: { hits: number; misses: number; size: number };
+  latencyMs: { p50: number; p99: number; max: number; samples: number };
+  lastError: { name: string; message: string; at: string } | null;
+}

@@ -1,0 +1,69 @@
+/**
+ * The `logLevel` / `logFile` / `logger` options, on pino. Level names are the
+ * Python original's (and its numbers 10..50), mapped to pino's.
+ */
+import { createRequire } from 'node:module';
+import { pino, type Logger } from 'pino';
+
+export type LogLevelName = 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'silent';
+/** A level name, or the Python logging number (10 debug, 20 info, 30 warning, 40 error, 50 critical). */
+export type LogLevel = LogLevelName | 10 | 20 | 30 | 40 | 50;
+
+const TO_PINO: Record<string, pino.LevelWithSilent> = {
+  debug: 'debug',
+  info: 'info',
+  warning: 'warn',
+  warn: 'warn',
+  error: 'error',
+  critical: 'fatal',
+  fatal: 'fatal',
+  silent: 'silent',
+  10: 'debug',
+  20: 'info',
+  30: 'warn',
+  40: 'error',
+  50: 'fatal',
+};
+
+/** Throws a TypeError naming the option unless `level` is a known level. */
+export function toPinoLevel(level: unknown): pino.LevelWithSilent {
+  const mapped = TO_PINO[String(level)];
+  if (mapped === undefined) {
+    throw new TypeError(
+      `LIPModule option 'logLevel' must be one of debug, info, warning, error, critical, silent or 10..50, got ${JSON.stringify(level)}`,
+    );
+  }
+  return mapped;
+}
+
+/** Rotate at 10 MiB and keep 5 old files, like the original's RotatingFileHandler. */
+const ROTATE_SIZE = '10M';
+const ROTATE_KEEP = 5;
+
+export interface LoggerOptions {
+  name: string;
+  logLevel: LogLevel | undefined;
+  /** true: `log_<name>.log` in the working directory; a string: that path. */
+  logFile: boolean | string | undefined;
+  logger: Logger | undefined;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  if (options.logger) {
+    const own = options.logLevel === undefined ? {} : { level: toPinoLevel(options.logLevel) };
+    return options.logger.child({ fn: options.name }, own);
+  }
+  const level = toPinoLevel(options.logLevel ?? 'info');
+  const destination = options.logFile ? rotatingFile(options.logFile === true ? `log_${options.name}.log` : options.logFile) : pino.destination({ fd: 2, sync: true });
+  return pino({ level, base: { pid: process.pid, fn: options.name } }, destination);
+}
+
+function rotatingFile(path: string): NodeJS.WritableStream {
+  // Loaded only when asked for: most servers log to stderr.
+  const require = createRequire(import.meta.url);
+  const rfs = require('rotating-file-stream') as typeof import('rotating-file-stream');
+  const slash = path.lastIndexOf('/');
+  const dir = slash >= 0 ? path.slice(0, slash) || '/' : undefined;
+  const file = slash >= 0 ? path.slice(slash + 1) : path;
+  return rfs.createStream(file, { size: ROTATE_SIZE, rotate: ROTATE_KEEP, ...(dir ? { path: dir } : {}) });
+}

@@ -1,0 +1,164 @@
+/**
+ * `LIPModule(options)`: wraps a plain function (or, as a standard decorator,
+ * a class method) so it still runs locally and can also be served on a Unix
+ * socket with `init()` and stopped with `exit()`.
+ */
+import { currentContext, type CallContext } from './context.js';
+import { assertValidName } from './discovery.js';
+import type { FunctionInfo, FunctionStats } from './introspection.js';
+import { validateModuleOptions, type LIPModuleOptions } from './options.js';
+import { ServedFunction, type ExitOptions, type InitOptions } from './served-function.js';
+
+type AnyFunction = (...args: never[]) => unknown;
+
+/** What `LIPModule(options)(fn)` adds to the function it returns. */
+export interface LIPFunctionControls {
+  /** Serves the function; resolves once its socket accepts connections. */
+  init(options?: InitOptions): Promise<void>;
+  /** Graceful shutdown: running calls finish, then the socket file is removed. */
+  exit(options?: ExitOptions): Promise<void>;
+  /** The served name. */
+  readonly lipName: string;
+  /** The socket path while served, else undefined. */
+  readonly socketPath: string | undefined;
+  readonly serving: boolean;
+  /** What `client.describe()` answers, read locally. */
+  describe(): FunctionInfo;
+  /** What `client.stats()` answers, read locally. */
+  stats(): FunctionStats;
+}
+
+/** A wrapped function: the same call signature, plus the controls. */
+export type LIPFunction<F extends AnyFunction> = F & LIPFunctionControls;
+
+/** What `LIPModule(options)` returns: a wrapper for functions, and a standard method decorator. */
+export interface LIPWrap {
+  <F extends AnyFunction>(fn: F): LIPFunction<F>;
+  <This, Args extends unknown[], Return>(
+    method: (this: This, ...args: Args) => Return,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
+  ): (this: This, ...args: Args) => Return;
+}
+
+const SERVED = Symbol.for('lipmodule.served');
+
+interface MethodSpec {
+  method: AnyFunction;
+  name: string;
+  options: LIPModuleOptions;
+  callSites: (Error | undefined)[];
+  served?: ServedFunction;
+}
+
+// Decorated methods of each instance, keyed by method name; filled as instances are built.
+const instanceMethods = new WeakMap<object, Map<string, MethodSpec>>();
+
+function wrapFunction(fn: AnyFunction, options: LIPModuleOptions, callSites: (Error | undefined)[]): LIPFunction<AnyFunction> {
+  if (typeof fn !== 'function') throw new TypeError(`LIPModule(...) wraps a function, got ${fn === null ? 'null' : typeof fn}`);
+  const name = options.name ?? fn.name;
+  if (!name) throw new TypeError("LIPModule: the function has no name; name it (function add() {...}) or pass the 'name' option");
+  assertValidName(name, 'function name');
+  const served = new ServedFunction(fn, name, options, callSites);
+  const wrapper = function (this: unknown, ...args: unknown[]) {
+    return served.callLocal(this, args);
+  };
+  Object.defineProperties(wrapper, {
+    name: { value: name },
+    length: { value: fn.length },
+    init: { value: (initOptions?: InitOptions) => served.init(initOptions) },
+    exit: { value: (exitOptions?: ExitOptions) => served.exit(exitOptions) },
+    lipName: { value: name, enumerable: true },
+    socketPath: { get: () => served.socketPath },
+    serving: { get: () => served.serving },
+    describe: { value: () => served.info() },
+    stats: { value: () => served.stats() },
+    [SERVED]: { value: served },
+  });
+  return wrapper as unknown as LIPFunction<AnyFunction>;
+}
+
+function decorateMethod(method: AnyFunction, context: ClassMethodDecoratorContext, options: LIPModuleOptions, callSites: (Error | undefined)[]): AnyFunction {
+  if (context.kind !== 'method') throw new TypeError(`@LIPModule decorates methods, not ${context.kind}s`);
+  if (context.private) throw new TypeError('@LIPModule cannot serve a private method');
+  const methodName = String(context.name);
+  const name = options.name ?? methodName;
+  assertValidName(name, `served name of method '${methodName}'`);
+  context.addInitializer(function (this: unknown) {
+    const instance = this as object;
+    let specs = instanceMethods.get(instance);
+    if (!specs) instanceMethods.set(instance, (specs = new Map()));
+    specs.set(methodName, { method, name, options, callSites });
+  });
+  return function (this: unknown, ...args: unknown[]) {
+    const spec = instanceMethods.get(this as object)?.get(methodName);
+    if (!spec) return method.apply(this, args as never[]);
+    return servedMethod(this as object, spec).callLocal(this, args);
+  };
+}
+
+function servedMethod(instance: object, spec: MethodSpec): ServedFunction {
+  spec.served ??= new ServedFunction(spec.method, spec.name, spec.options, spec.callSites, instance);
+  return spec.served;
+}
+
+function isDecoratorContext(value: unknown): value is ClassMethodDecoratorContext {
+  return typeof value === 'object' && value !== null && 'kind' in value && 'addInitializer' in value;
+}
+
+/**
+ * Wraps a function so it can be served: `LIPModule({ lru: true })(function add(a, b) {...})`.
+ * Also a standard decorator for class methods: `@LIPModule({ name: 'area' }) area(w, h) {...}`.
+ */
+export function LIPModule(options: LIPModuleOptions = {}): LIPWrap {
+  validateModuleOptions(options);
+  const frozen = Object.freeze({ ...options });
+  // Where LIPModule was called: its stack is formatted only if the docstring is asked for.
+  const optionsSite = new Error('LIPModule called');
+  return function wrap(target: AnyFunction, context?: unknown) {
+    if (isDecoratorContext(context)) return decorateMethod(target, context as ClassMethodDecoratorContext, frozen, [optionsSite]);
+    return wrapFunction(target, frozen, [optionsSite, new Error('wrapped')]);
+  } as LIPWrap;
+}
+
+/** The context of the call being served: `{ signal, deadline, callId }`. Outside a served call, a never-aborted local context. */
+LIPModule.context = function context(): CallContext {
+  return currentContext();
+};
+
+/** Serves every `@LIPModule` method of `instance`, with `this` bound to it. */
+LIPModule.init = async function init(instance: object, options?: InitOptions): Promise<void> {
+  const served = servedOf(instance);
+  if (served.length === 0) throw new TypeError('LIPModule.init: this object has no @LIPModule methods');
+  const started: ServedFunction[] = [];
+  try {
+    for (const s of served) {
+      await s.init(options);
+      started.push(s);
+    }
+  } catch (error) {
+    await Promise.all(started.map((s) => s.exit()));
+    throw error;
+  }
+};
+
+/** Stops every served `@LIPModule` method of `instance`. */
+LIPModule.exit = async function exit(instance: object, options?: ExitOptions): Promise<void> {
+  await Promise.all(servedOf(instance).map((s) => s.exit(options)));
+};
+
+/** Whether `value` was made by `LIPModule(...)(fn)`. */
+LIPModule.isLIPFunction = function isLIPFunction(value: unknown): value is LIPFunction<AnyFunction> {
+  return typeof value === 'function' && SERVED in value;
+};
+
+/**
+ * Every ServedFunction behind a value: a wrapped function, or an instance
+ * with decorated methods. Empty for anything else. (Used by `lip serve`.)
+ */
+export function servedOf(value: unknown): ServedFunction[] {
+  if (typeof value === 'function' && SERVED in value) return [(value as unknown as { [SERVED]: ServedFunction })[SERVED]];
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return [];
+  const specs = instanceMethods.get(value);
+  if (!specs) return [];
+  return [...specs.values()].map((spec) => servedMethod(value, spec));
+}

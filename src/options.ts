@@ -1,0 +1,87 @@
+/** The options of `LIPModule(options)`, checked once, up front. */
+import type { Logger } from 'pino';
+import { assertValidName } from './discovery.js';
+import { toPinoLevel, type LogLevel } from './logging.js';
+import { isStandardSchema, type StandardSchemaV1 } from './schema.js';
+
+export interface LIPModuleOptions {
+  /** Served name. @default the function's (or method's) own name */
+  name?: string;
+  /** Documentation returned by getDocstring; overrides the JSDoc found in the source. */
+  doc?: string;
+  /** The function's version, shown by `describe`. @default '0.0.0' */
+  version?: string;
+  /** Directory of the socket file. @default $LIP_SOCKET_DIR, else /tmp */
+  socketDir?: string;
+  /** The original's `log_level`: debug, info, warning, error, critical, silent, or 10..50. @default 'info' */
+  logLevel?: LogLevel;
+  /** `true` writes `log_<name>.log` in the working directory (rotated at 10 MiB, 5 kept); a string is the path. @default stderr */
+  logFile?: boolean | string;
+  /** Your own pino (or pino-compatible) logger; a child is made per function. */
+  logger?: Logger;
+  /** Include arguments in debug call logs. @default false */
+  logArgs?: boolean;
+  /** Cache results by the value of the bound arguments (the original's `lru`). @default false */
+  lru?: boolean;
+  /** Most cached results; 0 is unbounded, as in the original (`lru_max`). @default 0 */
+  lruMax?: number;
+  /** Cached results expire after this many milliseconds; 0 never. @default 0 */
+  lruTtlMs?: number;
+  /** Time source for `lruTtlMs`, in milliseconds. For tests. @default performance.now */
+  clock?: () => number;
+  /** A Standard Schema (zod, valibot, arktype) for the argument list, checked before each remote call. */
+  schema?: StandardSchemaV1;
+  /** Most calls of this function running at once; more wait in a queue. @default unlimited */
+  concurrency?: number;
+  /** Most calls waiting when `concurrency` is reached; beyond it callers get LIPBusyError. @default 1000 */
+  maxQueue?: number;
+  /** How long `exit()` lets running calls finish. @default 10000 */
+  exitTimeoutMs?: number;
+  /** Largest request frame accepted, in bytes. @default 16 MiB */
+  maxFrameBytes?: number;
+  /** Mode of the socket file. Widen it only on purpose. @default 0o600 */
+  socketMode?: number;
+  /** Send stack traces of thrown errors to callers. @default true */
+  sendStacks?: boolean;
+}
+
+const BOOLEAN_KEYS = ['lru', 'logArgs', 'sendStacks'] as const;
+const COUNT_KEYS = ['lruMax', 'lruTtlMs', 'exitTimeoutMs', 'maxQueue'] as const;
+const POSITIVE_KEYS = ['concurrency', 'maxFrameBytes'] as const;
+const STRING_KEYS = ['doc', 'version', 'socketDir'] as const;
+const KNOWN = new Set<string>([
+  'name', 'logLevel', 'logFile', 'logger', 'clock', 'schema', 'socketMode',
+  ...BOOLEAN_KEYS, ...COUNT_KEYS, ...POSITIVE_KEYS, ...STRING_KEYS,
+]);
+
+/** Throws a TypeError naming the first bad option. */
+export function validateModuleOptions(options: unknown): asserts options is LIPModuleOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`LIPModule options must be an object, got ${options === null ? 'null' : typeof options}`);
+  }
+  const o = options as Record<string, unknown>;
+  const bad = (key: string, expected: string) =>
+    new TypeError(`LIPModule option '${key}' must be ${expected}, got ${JSON.stringify(o[key]) ?? typeof o[key]}`);
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) throw new TypeError(`LIPModule: unknown option '${key}'`);
+  }
+  if (o.name !== undefined) assertValidName(o.name, "LIPModule option 'name'");
+  if (o.logLevel !== undefined) toPinoLevel(o.logLevel);
+  for (const key of BOOLEAN_KEYS) if (o[key] !== undefined && typeof o[key] !== 'boolean') throw bad(key, 'a boolean');
+  for (const key of STRING_KEYS) if (o[key] !== undefined && typeof o[key] !== 'string') throw bad(key, 'a string');
+  for (const key of COUNT_KEYS) {
+    const v = o[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) throw bad(key, 'a whole number >= 0');
+  }
+  for (const key of POSITIVE_KEYS) {
+    const v = o[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw bad(key, 'a whole number > 0');
+  }
+  if (o.logFile !== undefined && typeof o.logFile !== 'boolean' && typeof o.logFile !== 'string') throw bad('logFile', 'true or a path');
+  if (o.clock !== undefined && typeof o.clock !== 'function') throw bad('clock', 'a function returning milliseconds');
+  if (o.schema !== undefined && !isStandardSchema(o.schema)) throw bad('schema', 'a Standard Schema validator (zod, valibot, arktype)');
+  if (o.socketMode !== undefined && !(typeof o.socketMode === 'number' && Number.isInteger(o.socketMode) && o.socketMode >= 0 && o.socketMode <= 0o777)) {
+    throw bad('socketMode', 'a file mode such as 0o600');
+  }
+  if (o.logger !== undefined && typeof (o.logger as { child?: unknown }).child !== 'function') throw bad('logger', 'a pino-compatible logger');
+}

@@ -1,0 +1,156 @@
+/**
+ * Every message of the native protocol, as one discriminated union. On the
+ * wire a message is a CBOR array whose first element is its kind; arrays keep
+ * frames small and cheap to encode, and read naturally from any language.
+ * docs/PROTOCOL.md is the reference for these shapes.
+ */
+import type { RemoteErrorInfo } from '../errors.js';
+import { LIPProtocolError } from '../errors.js';
+
+export const Kind = {
+  /** server → client, first frame: [0, {v, pid, name, lib}] */
+  Hello: 0,
+  /** client → server: [1, id, fn, args, kwargs | null, opts | null] */
+  Call: 1,
+  /** server → client: [2, id, value] */
+  Result: 2,
+  /** server → client: [3, id, {name, message, code?, stack?, data?}]; id 0 = the connection itself */
+  Error: 3,
+  /** client → server: [4, id] stop the call (its signal fires, a stream's generator returns) */
+  Cancel: 4,
+  /** server → client: [5, id, value] one value of a stream */
+  Item: 5,
+  /** server → client: [6, id] the stream ended normally */
+  End: 6,
+  /** client → server: [7, id, n] the client will take n more stream items */
+  Credit: 7,
+  /** client → server: [8, id, verb, arg?] built-in verbs; the answer is a Result or Error */
+  Control: 8,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** Built-in verbs every server answers, whatever function it serves. */
+export const ControlVerb = ['ping', 'info', 'stats', 'doc', 'stop'] as const;
+export type ControlVerb = (typeof ControlVerb)[number];
+
+export interface HelloInfo {
+  /** Protocol version the server speaks. */
+  v: number;
+  pid: number;
+  /** Function served on this socket. */
+  name: string;
+  /** Library and its version, e.g. "lipmodule/0.1.0". */
+  lib: string;
+}
+
+export interface CallOptions {
+  /** Milliseconds the caller will wait; the server's context deadline. */
+  timeoutMs?: number;
+  /** The caller wants the values of a stream one by one. */
+  stream?: boolean;
+  /** Stream items the caller can take before it sends credit. */
+  credit?: number;
+}
+
+export type HelloMessage = readonly [typeof Kind.Hello, HelloInfo];
+export type CallMessage = readonly [
+  typeof Kind.Call,
+  number,
+  string,
+  unknown[],
+  Record<string, unknown> | null,
+  CallOptions | null,
+];
+export type ResultMessage = readonly [typeof Kind.Result, number, unknown];
+export type ErrorMessage = readonly [typeof Kind.Error, number, RemoteErrorInfo];
+export type CancelMessage = readonly [typeof Kind.Cancel, number];
+export type ItemMessage = readonly [typeof Kind.Item, number, unknown];
+export type EndMessage = readonly [typeof Kind.End, number];
+export type CreditMessage = readonly [typeof Kind.Credit, number, number];
+export type ControlMessage = readonly [typeof Kind.Control, number, ControlVerb, unknown?];
+
+export type ClientMessage = CallMessage | CancelMessage | CreditMessage | ControlMessage;
+export type ServerMessage = HelloMessage | ResultMessage | ErrorMessage | ItemMessage | EndMessage;
+export type Message = ClientMessage | ServerMessage;
+
+const MAX_ID = 0xffffffff;
+
+function isId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= MAX_ID;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function fail(what: string): never {
+  throw new LIPProtocolError(`invalid message: ${what}`);
+}
+
+/** Checks a decoded value is a well-formed client message; throws LIPProtocolError otherwise. */
+export function parseClientMessage(value: unknown): ClientMessage {
+  if (!Array.isArray(value) || value.length < 2) fail('expected an array [kind, id, ...]');
+  const [kind, id] = value;
+  if (!isId(id)) fail('id must be an integer from 1 to 2^32-1');
+  switch (kind) {
+    case Kind.Call: {
+      const [, , fn, args, kwargs, opts] = value;
+      if (typeof fn !== 'string') fail('function name must be a string');
+      if (!Array.isArray(args)) fail('args must be an array');
+      if (kwargs != null && !isPlainRecord(kwargs)) fail('kwargs must be a map with string keys or null');
+      if (opts != null && !isPlainRecord(opts)) fail('call options must be a map or null');
+      return [Kind.Call, id, fn, args, (kwargs ?? null) as Record<string, unknown> | null, (opts ?? null) as CallOptions | null];
+    }
+    case Kind.Cancel:
+      return [Kind.Cancel, id];
+    case Kind.Credit: {
+      const n = value[2];
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_ID) fail('credit must be a positive integer');
+      return [Kind.Credit, id, n];
+    }
+    case Kind.Control: {
+      const verb = value[2];
+      if (!(ControlVerb as readonly unknown[]).includes(verb)) fail(`unknown control verb ${JSON.stringify(String(verb))}`);
+      return [Kind.Control, id, verb as ControlVerb, value[3]];
+    }
+    case Kind.Hello:
+    case Kind.Result:
+    case Kind.Error:
+    case Kind.Item:
+    case Kind.End:
+      fail(`kind ${kind} is sent by servers, not clients`);
+    default:
+      fail(`unknown kind ${JSON.stringify(String(kind))}`);
+  }
+}
+
+/** Checks a decoded value is a well-formed server message; throws LIPProtocolError otherwise. */
+export function parseServerMessage(value: unknown): ServerMessage {
+  if (!Array.isArray(value) || value.length < 2) fail('expected an array [kind, ...]');
+  const kind = value[0];
+  if (kind === Kind.Hello) {
+    const info = value[1];
+    if (!isPlainRecord(info) || typeof info.v !== 'number') fail('hello must carry {v, ...}');
+    return [Kind.Hello, info as unknown as HelloInfo];
+  }
+  const id = value[1];
+  // Connection-level errors use id 0.
+  if (!(isId(id) || (kind === Kind.Error && id === 0))) fail('id must be an integer from 1 to 2^32-1');
+  switch (kind) {
+    case Kind.Result:
+      return [Kind.Result, id, value[2]];
+    case Kind.Item:
+      return [Kind.Item, id, value[2]];
+    case Kind.End:
+      return [Kind.End, id];
+    case Kind.Error: {
+      const info = value[2];
+      if (!isPlainRecord(info) || typeof info.message !== 'string') fail('error must carry {name, message}');
+      return [Kind.Error, id, { ...info, name: typeof info.name === 'string' ? info.name : 'Error' } as RemoteErrorInfo];
+    }
+    default:
+      fail(`unknown kind ${JSON.stringify(String(kind))}`);
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * One served function: its options, parameters, docs, cache, stats and
+ * logger, and its socket server while it is served. Local calls of the
+ * wrapper and remote calls both come through here.
+ */
+import type { Logger } from 'pino';
+import { createBinder, type Binder } from './binding.js';
+import type { CallContext } from './context.js';
+import { resolveSocketDir, socketPathFor } from './discovery.js';
+import { isPromiseLike, type Endpoint } from './endpoint.js';
+import { ErrorCode, LIPAbortError, LIPArgumentError, LIPBusyError, LIPError } from './errors.js';
+import type { FunctionInfo, FunctionStats, ParamInfo } from './introspection.js';
+import { createLogger } from './logging.js';
+import type { LIPModuleOptions } from './options.js';
+import { ResultCache } from './result-cache.js';
+import { argumentsJsonSchema, validateArguments } from './schema.js';
+import { SocketServer } from './server.js';
+import { formatSignature, parseFunction } from './signature.js';
+import { docFromSource, locateCaller } from './source-doc.js';
+import { CallStats } from './stats.js';
+import { LIB_ID } from './version.js';
+
+type AnyFunction = (...args: never[]) => unknown;
+
+export interface InitOptions {
+  /** Serve in this directory instead of the one given to LIPModule. */
+  socketDir?: string;
+}
+
+export interface ExitOptions {
+  /** How long running calls may take to finish. @default the `exitTimeoutMs` option (10000) */
+  timeoutMs?: number;
+}
+
+const DEFAULT_EXIT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_QUEUE = 1000;
+
+// Paths served by this process, so a second instance with the same name gets a clear error.
+const servedHere = new Map<string, ServedFunction>();
+
+export class ServedFunction implements Endpoint {
+  readonly name: string;
+  readonly params: ParamInfo[];
+  readonly streaming: boolean;
+  readonly log: Logger;
+  private readonly fn: AnyFunction;
+  private readonly options: LIPModuleOptions;
+  private readonly thisArg: unknown;
+  private readonly binder: Binder;
+  private readonly cache: ResultCache | undefined;
+  private readonly stat = new CallStats();
+  private readonly bodyComment: string | undefined;
+  private readonly callSites: (Error | undefined)[];
+  private documentation: string | null | undefined;
+  private server: SocketServer | undefined;
+  private starting: Promise<void> | undefined;
+  private servedPath: string | undefined;
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+  // Cached once: pino swaps disabled levels for no-ops, and we skip building their arguments too.
+  private debugEnabled: boolean;
+
+  constructor(fn: AnyFunction, name: string, options: LIPModuleOptions, callSites: (Error | undefined)[], thisArg?: unknown) {
+    this.fn = fn;
+    this.name = name;
+    this.options = options;
+    this.thisArg = thisArg;
+    this.callSites = callSites;
+    const parsed = parseFunction(fn);
+    this.params = parsed.params;
+    this.streaming = parsed.isGenerator && parsed.isAsync;
+    this.bodyComment = parsed.bodyComment;
+    this.binder = createBinder(parsed.params);
+    this.cache = options.lru ? new ResultCache({ max: options.lruMax ?? 0, ttlMs: options.lruTtlMs ?? 0, clock: options.clock }) : undefined;
+    this.log = createLogger({ name, logLevel: options.logLevel, logFile: options.logFile, logger: options.logger });
+    this.debugEnabled = this.log.isLevelEnabled('debug');
+    this.log.on?.('level-change', () => (this.debugEnabled = this.log.isLevelEnabled('debug')));
+  }
+
+  get socketPath(): string | undefined {
+    return this.servedPath;
+  }
+
+  get serving(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** A direct call of the wrapper: positional, through the cache when `lru` is on. */
+  callLocal(thisArg: unknown, args: unknown[]): unknown {
+    const target = this.thisArg ?? thisArg;
+    if (!this.cache || this.streaming) return this.fn.apply(target, args as never[]);
+    const key = this.cache.keyFor(args);
+    if (key === undefined) return this.fn.apply(target, args as never[]);
+    return this.cache.through(key, () => this.fn.apply(target, args as never[]));
+  }
+
+  // ---- Endpoint: what the server calls --------------------------------
+
+  invoke(args: unknown[], kwargs: Record<string, unknown> | null, context: CallContext): unknown {
+    const started = performance.now();
+    this.stat.inFlight++;
+    let result: unknown;
+    try {
+      const bound = this.binder.bind(args, kwargs);
+      result = this.options.schema ? thenOrNow(validateArguments(this.options.schema, bound), (valid) => this.admit(valid, context)) : this.admit(bound, context);
+    } catch (error) {
+      this.done(started, context, error, args, kwargs);
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).then(
+        (value) => {
+          this.done(started, context, undefined, args, kwargs);
+          return value;
+        },
+        (error: unknown) => {
+          this.done(started, context, error, args, kwargs);
+          throw error;
+        },
+      );
+    }
+    this.done(started, context, undefined, args, kwargs);
+    return result;
+  }
+
+  onStreamEnd = (outcome: 'ok' | 'error' | 'cancelled'): void => {
+    if (outcome === 'error') this.stat.errors++;
+  };
+
+  doc(): string | null {
+    if (this.documentation === undefined) {
+      this.documentation =
+        this.options.doc ??
+        docFromSource(this.callSites.map(locateCaller), this.fn.name || undefined) ??
+        this.bodyComment ??
+        null;
+    }
+    return this.documentation;
+  }
+
+  info(): FunctionInfo {
+    const info: FunctionInfo = {
+      name: this.name,
+      doc: this.doc(),
+      params: this.params,
+      signature: formatSignature(this.name, this.params),
+      version: this.options.version ?? '0.0.0',
+      lib: LIB_ID,
+      pid: process.pid,
+      startedAt: new Date(this.stat.startedAt).toISOString(),
+      streaming: this.streaming,
+      cache: { enabled: this.cache !== undefined, max: this.options.lruMax ?? 0, ttlMs: this.options.lruTtlMs ?? 0 },
+    };
+    const schema = this.options.schema && argumentsJsonSchema(this.options.schema);
+    if (schema !== undefined) info.schema = schema;
+    return info;
+  }
+
+  stats(): FunctionStats {
+    const snapshot = this.stat.snapshot(this.name, { queued: this.queue.length, cacheSize: this.cache?.size ?? 0 });
+    snapshot.cache.hits = this.cache?.hits ?? 0;
+    snapshot.cache.misses = this.cache?.misses ?? 0;
+    return snapshot;
+  }
+
+  // ---- lifecycle -------------------------------------------------------
+
+  async init(options: InitOptions = {}): Promise<void> {
+    if (this.server || this.starting) throw new LIPError(`'${this.name}' is already served at ${this.servedPath}`, { code: ErrorCode.AlreadyServed });
+    const path = socketPathFor(this.name, resolveSocketDir(options.socketDir ?? this.options.socketDir));
+    const other = servedHere.get(path);
+    if (other) {
+      throw new LIPError(`'${this.name}' is already served by another function in this process at ${path}; give one of them a distinct name`, {
+        code: ErrorCode.AlreadyServed,
+      });
+    }
+    servedHere.set(path, this);
+    const server = new SocketServer(this, {
+      maxFrameBytes: this.options.maxFrameBytes,
+      socketMode: this.options.socketMode,
+      sendStacks: this.options.sendStacks,
+      logger: this.log,
+      onStopRequest: () => {
+        this.log.info('stop requested by a client');
+        void this.exit().catch((error: unknown) => this.log.error({ err: error }, 'exit failed'));
+      },
+    });
+    this.starting = server.listen(path);
+    try {
+      await this.starting;
+    } catch (error) {
+      servedHere.delete(path);
+      throw error;
+    } finally {
+      this.starting = undefined;
+    }
+    this.server = server;
+    this.servedPath = path;
+    this.log.info({ socket: path }, `serving '${this.name}'`);
+  }
+
+  async exit(options: ExitOptions = {}): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const path = this.servedPath!;
+    const timeoutMs = options.timeoutMs ?? this.options.exitTimeoutMs ?? DEFAULT_EXIT_TIMEOUT_MS;
+    this.log.info({ inFlight: server.inflightCount }, `shutting down '${this.name}'`);
+    const { unfinished } = await server.close(timeoutMs);
+    servedHere.delete(path);
+    if (unfinished > 0) this.log.warn({ unfinished }, `${unfinished} call(s) still running after ${timeoutMs} ms were cut off`);
+    this.log.info(`stopped '${this.name}'`);
+  }
+
+  // ---- inside a call ---------------------------------------------------
+
+  /** Runs the call now, or queues it when `concurrency` calls are already running. */
+  private admit(bound: unknown[], context: CallContext): unknown {
+    const limit = this.options.concurrency;
+    if (!limit) return this.execute(bound);
+    if (this.running < limit) return this.runGated(bound);
+    const maxQueue = this.options.maxQueue ?? DEFAULT_MAX_QUEUE;
+    if (this.queue.length >= maxQueue) {
+      throw new LIPBusyError(`'${this.name}' is busy: ${limit} call(s) running and ${this.queue.length} queued`);
+    }
+    return new Promise<void>((resolve) => this.queue.push(resolve)).then(() => {
+      if (context.signal.aborted) {
+        this.release();
+        throw new LIPAbortError('cancelled while queued');
+      }
+      return this.runGated(bound, true);
+    });
+  }
+
+  private runGated(bound: unknown[], alreadyCounted = false): unknown {
+    if (!alreadyCounted) this.running++;
+    let result: unknown;
+    try {
+      result = this.execute(bound);
+    } catch (error) {
+      this.release();
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      return Promise.resolve(result).finally(() => this.release());
+    }
+    this.release();
+    return result;
+  }
+
+  private release(): void {
+    const next = this.queue.shift();
+    if (next) next(); // the slot passes straight to the next caller
+    else this.running--;
+  }
+
+  private execute(bound: unknown[]): unknown {
+    if (!this.cache || this.streaming) return this.fn.apply(this.thisArg, bound as never[]);
+    const key = this.cache.keyFor(bound);
+    if (key === undefined) return this.fn.apply(this.thisArg, bound as never[]);
+    return this.cache.through(key, () => this.fn.apply(this.thisArg, bound as never[]));
+  }
+
+  private done(started: number, context: CallContext, error: unknown, args: unknown[], kwargs: Record<string, unknown> | null): void {
+    const ms = performance.now() - started;
+    this.stat.inFlight--;
+    this.stat.record(ms, error);
+    if (error !== undefined) {
+      const fields = { callId: context.callId, ms, outcome: 'error', ...(this.options.logArgs ? { args, kwargs } : {}) };
+      if (error instanceof LIPArgumentError) this.log.warn({ ...fields, err: error.message }, `bad arguments for '${this.name}'`);
+      else this.log.error({ ...fields, err: error }, `'${this.name}' failed`);
+    } else if (this.debugEnabled) {
+      const fields = { callId: context.callId, ms, outcome: 'ok' };
+      this.log.debug(this.options.logArgs ? { ...fields, args, kwargs } : fields, `call '${this.name}'`);
+    }
+  }
+}
+
+function thenOrNow<T, R>(value: T | Promise<T>, next: (value: T) => R): R | Promise<Awaited<R>> {
+  return isPromiseLike(value) ? (Promise.resolve(value).then(next) as Promise<Awaited<R>>) : next(value);
+}

@@ -1,0 +1,427 @@
+/**
+ * The socket server for one served function: accepts connections, tells a
+ * native client from a Python one-shot request by the first byte, dispatches
+ * calls, streams and built-in verbs to the Endpoint, and drains on close.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { callStorage, LazyCallContext } from './context.js';
+import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
+import { ErrorCode, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE, PROTOCOL_VERSION } from './protocol/frame.js';
+import { Kind, parseClientMessage, type CallMessage, type CallOptions, type ClientMessage } from './protocol/messages.js';
+import { SocketChannel } from './transport/socket-channel.js';
+import { listenUnix, removeOwnSocket, type Listening } from './transport/unix-socket.js';
+import { LIB_ID } from './version.js';
+
+export interface ServerOptions {
+  /** Largest frame accepted from a client, in bytes. @default 16 MiB */
+  maxFrameBytes?: number;
+  /** Socket file mode. @default 0o600 */
+  socketMode?: number;
+  /** Stream items sent before the client must grant more credit. @default 16 */
+  defaultStreamCredit?: number;
+  /** Include stacks in errors sent to callers. @default true */
+  sendStacks?: boolean;
+  logger?: Logger;
+  /** Asked by the `stop` verb to shut the function down. */
+  onStopRequest?: () => void;
+  /** Handles a connection that opened with a bare CBOR map (the Python original's one-shot request). */
+  onOneShot?: (socket: Socket, firstBytes: Buffer) => void;
+}
+
+const DEFAULT_STREAM_CREDIT = 16;
+
+export class SocketServer {
+  readonly endpoint: Endpoint;
+  readonly options: ServerOptions;
+  private listening: Listening | undefined;
+  private path = '';
+  private readonly connections = new Set<ServerConnection>();
+  private nextConnectionId = 1;
+  private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
+  draining = false;
+
+  constructor(endpoint: Endpoint, options: ServerOptions = {}) {
+    this.endpoint = endpoint;
+    this.options = options;
+  }
+
+  get socketPath(): string {
+    return this.path;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get inflightCount(): number {
+    return this.inflight;
+  }
+
+  async listen(path: string): Promise<void> {
+    this.path = path;
+    this.draining = false;
+    this.listening = await listenUnix(path, (socket) => this.accept(socket), { socketMode: this.options.socketMode });
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, refuse new calls, let running calls
+   * finish (up to `timeoutMs`), then close connections and remove the socket file.
+   */
+  async close(timeoutMs: number): Promise<{ unfinished: number }> {
+    const listening = this.listening;
+    if (!listening) return { unfinished: 0 };
+    this.listening = undefined;
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => listening.server.close(() => resolve()));
+    await this.waitIdle(timeoutMs);
+    const unfinished = this.inflight;
+    for (const connection of this.connections) connection.end();
+    // Connections that don't end politely are cut after a short grace.
+    const grace = setTimeout(() => {
+      for (const connection of this.connections) connection.destroy();
+    }, 500);
+    await closed;
+    clearTimeout(grace);
+    await removeOwnSocket(this.path, listening.ino);
+    return { unfinished };
+  }
+
+  callStarted(): void {
+    this.inflight++;
+  }
+
+  callFinished(): void {
+    this.inflight--;
+    if (this.inflight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  private waitIdle(timeoutMs: number): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    const connection = new ServerConnection(this, socket, this.nextConnectionId++);
+    this.connections.add(connection);
+    socket.once('close', () => this.connections.delete(connection));
+  }
+}
+
+interface RunningCall {
+  context: LazyCallContext;
+  /** For streams: items the client will still take, and a waiter for more. */
+  credit: number;
+  wakeStream: (() => void) | undefined;
+}
+
+/** One accepted connection: protocol sniffing, then the native message loop. */
+class ServerConnection {
+  private readonly server: SocketServer;
+  private readonly socket: Socket;
+  private readonly id: number;
+  private channel: SocketChannel | undefined;
+  private readonly calls = new Map<number, RunningCall>();
+  private sniffed: Buffer | undefined;
+
+  constructor(server: SocketServer, socket: Socket, id: number) {
+    this.server = server;
+    this.socket = socket;
+    this.id = id;
+    socket.on('data', this.sniff);
+    socket.on('error', () => {});
+  }
+
+  end(): void {
+    if (this.channel) this.channel.close();
+    else this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** Reads just enough of the first bytes to know which protocol the peer speaks. */
+  private readonly sniff = (chunk: Buffer): void => {
+    const bytes = this.sniffed ? Buffer.concat([this.sniffed, chunk]) : chunk;
+    const first = bytes[0]!;
+    if (first >= 0xa0 && first <= 0xbf && this.server.options.onOneShot) {
+      this.socket.off('data', this.sniff);
+      this.server.options.onOneShot(this.socket, bytes);
+      return;
+    }
+    if (bytes.length < PREAMBLE.length) {
+      if (first === PREAMBLE[0] && PREAMBLE.subarray(0, bytes.length).equals(bytes)) {
+        this.sniffed = bytes;
+        return;
+      }
+    }
+    this.socket.off('data', this.sniff);
+    this.sniffed = undefined;
+    if (!bytes.subarray(0, 3).equals(PREAMBLE.subarray(0, 3))) {
+      this.server.options.logger?.debug({ conn: this.id }, 'connection closed: not a LIP client');
+      this.socket.destroy();
+      return;
+    }
+    this.startNative(bytes);
+  };
+
+  private startNative(bytes: Buffer): void {
+    const version = bytes[3];
+    const channel = new SocketChannel(this.socket, { maxFrameBytes: this.server.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
+    this.channel = channel;
+    channel.onClose = () => this.dropAll();
+    if (version !== PROTOCOL_VERSION) {
+      this.sendError(0, {
+        name: 'LIPProtocolError',
+        code: ErrorCode.Protocol,
+        message: `unsupported protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`,
+      });
+      channel.close();
+      return;
+    }
+    channel.onMessage = (message) => this.handle(message);
+    channel.onProtocolError = (error) => this.sendError(0, toRemoteErrorInfo(error, false));
+    channel.send([Kind.Hello, { v: PROTOCOL_VERSION, pid: process.pid, name: this.server.endpoint.name, lib: LIB_ID }]);
+    const rest = bytes.subarray(PREAMBLE.length);
+    if (rest.length > 0) channel.feed(rest);
+  }
+
+  private handle(raw: unknown): void {
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(raw);
+    } catch (error) {
+      // The frame was whole, so the stream is still in step: answer and carry on.
+      const id = Array.isArray(raw) && typeof raw[1] === 'number' && Number.isInteger(raw[1]) && raw[1] > 0 && raw[1] <= 0xffffffff ? raw[1] : 0;
+      this.sendError(id, toRemoteErrorInfo(error, false));
+      return;
+    }
+    switch (message[0]) {
+      case Kind.Call:
+        this.startCall(message);
+        return;
+      case Kind.Cancel:
+        this.cancel(message[1]);
+        return;
+      case Kind.Credit: {
+        const call = this.calls.get(message[1]);
+        if (call) {
+          call.credit += message[2];
+          call.wakeStream?.();
+        }
+        return;
+      }
+      case Kind.Control:
+        this.control(message[1], message[2]);
+        return;
+    }
+  }
+
+  private startCall(message: CallMessage): void {
+    const [, id, fn, args, kwargs, options] = message;
+    const endpoint = this.server.endpoint;
+    if (this.calls.has(id)) {
+      this.sendError(id, protocolInfo(`request id ${id} is already in use on this connection`));
+      return;
+    }
+    if (fn !== endpoint.name) {
+      this.sendError(id, { name: 'LIPNotFoundError', code: ErrorCode.NotFound, message: `this socket serves '${endpoint.name}', not '${fn}'` });
+      return;
+    }
+    if (this.server.draining) {
+      this.sendError(id, { name: 'LIPShuttingDownError', code: ErrorCode.ShuttingDown, message: `'${endpoint.name}' is shutting down and takes no new calls` });
+      return;
+    }
+    const timeoutMs = options?.timeoutMs;
+    const deadline = typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : undefined;
+    const call: RunningCall = { context: new LazyCallContext(`${this.id}:${id}`, deadline), credit: 0, wakeStream: undefined };
+    this.calls.set(id, call);
+    this.server.callStarted();
+    let result: unknown;
+    try {
+      result = callStorage.run(call.context, () => endpoint.invoke(args, kwargs, call.context));
+    } catch (error) {
+      this.finish(id, call, undefined, error);
+      return;
+    }
+    if (options?.stream) {
+      void this.runStream(id, call, result, options);
+      return;
+    }
+    if (isPromiseLike(result)) {
+      result.then(
+        (value) => this.finishValue(id, call, value),
+        (error: unknown) => this.finish(id, call, undefined, error),
+      );
+      return;
+    }
+    this.finishValue(id, call, result);
+  }
+
+  private finishValue(id: number, call: RunningCall, value: unknown): void {
+    if (isAsyncIterable(value)) {
+      // A plain call on a streaming function gets every value, collected.
+      collect(value).then(
+        (items) => this.finish(id, call, items, undefined),
+        (error: unknown) => this.finish(id, call, undefined, error),
+      );
+      return;
+    }
+    this.finish(id, call, value, undefined);
+  }
+
+  private finish(id: number, call: RunningCall, value: unknown, error: unknown): void {
+    call.context.dispose();
+    if (this.calls.get(id) === call) this.calls.delete(id);
+    this.server.callFinished();
+    if (call.context.aborted || !this.channel || this.channel.isClosed) return;
+    if (error !== undefined) {
+      this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false));
+      return;
+    }
+    try {
+      this.channel.send([Kind.Result, id, value]);
+    } catch (encodeError) {
+      this.sendError(id, toRemoteErrorInfo(new LIPProtocolError(`the result of '${this.server.endpoint.name}' could not be sent: ${(encodeError as Error).message}`), false));
+    }
+  }
+
+  private async runStream(id: number, call: RunningCall, produced: unknown, options: CallOptions): Promise<void> {
+    const channel = this.channel!;
+    call.credit = positiveInt(options.credit) ?? this.server.options.defaultStreamCredit ?? DEFAULT_STREAM_CREDIT;
+    let iterator: AsyncIterator<unknown> | undefined;
+    let outcome: 'ok' | 'error' | 'cancelled' = 'ok';
+    try {
+      const value = isPromiseLike(produced) ? await produced : produced;
+      if (!isAsyncIterable(value)) {
+        // A plain value streams as one item.
+        if (!call.context.aborted) channel.send([Kind.Item, id, value]);
+      } else {
+        iterator = value[Symbol.asyncIterator]();
+        for (;;) {
+          while (call.credit <= 0 && !call.context.aborted) {
+            await new Promise<void>((resolve) => (call.wakeStream = resolve));
+            call.wakeStream = undefined;
+          }
+          if (call.context.aborted) break;
+          const step = await callStorage.run(call.context, () => iterator!.next());
+          if (step.done) {
+            iterator = undefined;
+            break;
+          }
+          if (call.context.aborted) break;
+          call.credit--;
+          channel.send([Kind.Item, id, step.value]);
+        }
+      }
+      if (call.context.aborted) outcome = 'cancelled';
+      else channel.send([Kind.End, id]);
+    } catch (error) {
+      outcome = 'error';
+      iterator = undefined;
+      if (!call.context.aborted && !channel.isClosed) this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false));
+    } finally {
+      // Stops the generator early (its `finally` runs) when the caller went away.
+      if (iterator?.return) await Promise.resolve(iterator.return()).catch(() => {});
+      call.context.dispose();
+      if (this.calls.get(id) === call) this.calls.delete(id);
+      this.server.callFinished();
+      this.server.endpoint.onStreamEnd?.(outcome);
+    }
+  }
+
+  private cancel(id: number): void {
+    const call = this.calls.get(id);
+    if (!call) return;
+    this.calls.delete(id);
+    call.context.abort(cancelledError('the caller cancelled the call'));
+    call.wakeStream?.();
+  }
+
+  private control(id: number, verb: string): void {
+    const endpoint = this.server.endpoint;
+    let value: unknown;
+    try {
+      switch (verb) {
+        case 'ping':
+          value = true;
+          break;
+        case 'doc':
+          value = endpoint.doc();
+          break;
+        case 'info':
+          value = endpoint.info();
+          break;
+        case 'stats':
+          value = endpoint.stats();
+          break;
+        case 'stop': {
+          const stop = this.server.options.onStopRequest;
+          value = stop !== undefined;
+          if (stop) setImmediate(stop);
+          break;
+        }
+      }
+    } catch (error) {
+      this.sendError(id, toRemoteErrorInfo(error, false));
+      return;
+    }
+    this.channel?.send([Kind.Result, id, value]);
+  }
+
+  private sendError(id: number, info: RemoteErrorInfo): void {
+    if (!this.channel || this.channel.isClosed) return;
+    try {
+      this.channel.send([Kind.Error, id, info]);
+    } catch {
+      // `data` that can't be encoded: send the bare message.
+      this.channel.send([Kind.Error, id, { name: info.name, message: info.message, code: info.code }]);
+    }
+  }
+
+  /** The connection is gone: every running call's signal fires, streams stop. */
+  private dropAll(): void {
+    for (const call of this.calls.values()) {
+      call.context.abort(cancelledError('the connection to the caller closed'));
+      call.wakeStream?.();
+    }
+    this.calls.clear();
+  }
+}
+
+function protocolInfo(message: string): RemoteErrorInfo {
+  return { name: 'LIPProtocolError', code: ErrorCode.Protocol, message };
+}
+
+function cancelledError(message: string): Error {
+  const error = new Error(message);
+  error.name = 'AbortError';
+  return error;
+}
+
+function positiveInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+async function collect(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
+  const items: unknown[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}

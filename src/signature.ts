@@ -1,0 +1,133 @@
+/**
+ * Reads a function's parameters from its own source with a real JavaScript
+ * parser, so keyword arguments can be bound by name as in Python.
+ */
+import { parse, type Node, type Pattern, type Function as FunctionNode } from 'acorn';
+import type { ParamInfo } from './introspection.js';
+
+export interface ParsedFunction {
+  params: ParamInfo[];
+  /** The first comment inside the body, if any (a Python-style docstring). */
+  bodyComment: string | undefined;
+  isGenerator: boolean;
+  isAsync: boolean;
+}
+
+/** Parses `fn.toString()`; a function whose source can't be read gets `fn.length` anonymous parameters. */
+export function parseFunction(fn: (...args: never[]) => unknown): ParsedFunction {
+  const source = Function.prototype.toString.call(fn);
+  const node = parseFunctionSource(source);
+  if (!node) {
+    // Native or bound functions: no source, only an arity.
+    return {
+      params: Array.from({ length: fn.length }, (_, i) => ({ name: `arg${i}`, optional: false, rest: false, positionalOnly: true })),
+      bodyComment: undefined,
+      isGenerator: false,
+      isAsync: false,
+    };
+  }
+  return {
+    params: node.fn.params.map((p, i) => paramInfo(p, i)),
+    bodyComment: firstBodyComment(node.source, node.fn),
+    isGenerator: node.fn.generator,
+    isAsync: node.fn.async,
+  };
+}
+
+function parseFunctionSource(source: string): { fn: FunctionNode; source: string } | undefined {
+  // A function or arrow parses as an expression; a method (`norm(x) {}`,
+  // `async *items() {}`) only inside an object literal.
+  for (const [prefix, suffix] of [
+    ['(', ')'],
+    ['({', '})'],
+    ['(class { ', ' })'],
+  ] as const) {
+    const text = prefix + source + suffix;
+    try {
+      const program = parse(text, { ecmaVersion: 'latest', sourceType: 'module', allowAwaitOutsideFunction: true });
+      const fn = findFunction(program as unknown as Node);
+      if (fn) return { fn, source: text };
+    } catch {
+      // try the next form
+    }
+  }
+  return undefined;
+}
+
+function findFunction(node: Node): FunctionNode | undefined {
+  const n = node as unknown as Record<string, unknown> & Node;
+  if (n.type === 'FunctionExpression' || n.type === 'ArrowFunctionExpression' || n.type === 'FunctionDeclaration') {
+    return n as unknown as FunctionNode;
+  }
+  for (const key of ['body', 'expression', 'properties', 'value', 'declarations', 'init']) {
+    const child = n[key];
+    if (Array.isArray(child)) {
+      for (const c of child) {
+        const found = c && typeof c === 'object' ? findFunction(c as Node) : undefined;
+        if (found) return found;
+      }
+    } else if (child && typeof child === 'object' && 'type' in (child as object)) {
+      const found = findFunction(child as Node);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function paramInfo(param: Pattern, index: number): ParamInfo {
+  switch (param.type) {
+    case 'Identifier':
+      return { name: param.name, optional: false, rest: false };
+    case 'AssignmentPattern':
+      if (param.left.type === 'Identifier') return { name: param.left.name, optional: true, rest: false };
+      return { ...destructured(param.left, index), optional: true };
+    case 'RestElement':
+      if (param.argument.type === 'Identifier') return { name: param.argument.name, optional: true, rest: true };
+      return { ...destructured(param.argument, index), optional: true, rest: true };
+    default:
+      return destructured(param, index);
+  }
+}
+
+function destructured(param: Pattern, _index: number): ParamInfo {
+  const name = param.type === 'ArrayPattern' ? '[…]' : '{…}';
+  return { name, optional: false, rest: false, positionalOnly: true };
+}
+
+function firstBodyComment(source: string, fn: FunctionNode): string | undefined {
+  if (fn.body.type !== 'BlockStatement') return undefined;
+  const body = fn.body as unknown as { start: number; end: number; body: { start: number }[] };
+  const firstStatement = body.body[0]?.start ?? body.end - 1;
+  return leadingComment(source.slice(body.start + 1, firstStatement));
+}
+
+/** The comment (block or run of `//` lines) at the start of `text`, cleaned. */
+export function leadingComment(text: string): string | undefined {
+  const match = /^\s*(?:\/\*([\s\S]*?)\*\/|((?:[ \t]*\/\/[^\n]*\n?)+))/.exec(text);
+  if (!match) return undefined;
+  if (match[1] !== undefined) return cleanBlockComment(match[1]);
+  return (
+    match[2]!
+      .split('\n')
+      .map((line) => line.trim().replace(/^\/\/\s?/, ''))
+      .join('\n')
+      .trim() || undefined
+  );
+}
+
+/** Strips the `*` gutter of a block comment body. */
+export function cleanBlockComment(body: string): string | undefined {
+  const text = body
+    .replace(/^\*/, '')
+    .split('\n')
+    .map((line) => line.replace(/^\s*\* ?/, '').trimEnd())
+    .join('\n')
+    .trim();
+  return text || undefined;
+}
+
+/** `add(a, b?, ...rest)`: `?` marks a parameter with a default. */
+export function formatSignature(name: string, params: readonly ParamInfo[]): string {
+  const parts = params.map((p) => (p.rest ? `...${p.name}` : p.optional ? `${p.name}?` : p.name));
+  return `${name}(${parts.join(', ')})`;
+}

@@ -1,0 +1,138 @@
+/**
+ * A Channel over a connected stream socket: length-prefixed CBOR frames,
+ * writes batched per tick when more than one frame is waiting.
+ */
+import type { Socket } from 'node:net';
+import { decodeValue, encodeValue } from '../protocol/codec.js';
+import { FrameDecoder, frameHeader, joinFrame } from '../protocol/frame.js';
+import type { Channel } from './channel.js';
+
+// Bodies above this are written beside their header (writev) instead of copied behind it.
+const COPY_LIMIT = 16 * 1024;
+
+export interface SocketChannelOptions {
+  maxFrameBytes?: number;
+}
+
+export class SocketChannel implements Channel {
+  onMessage: (message: unknown) => void = () => {};
+  onClose: (error?: Error) => void = () => {};
+
+  private readonly socket: Socket;
+  private readonly decoder: FrameDecoder;
+  // null: nothing written this tick; an array: frames waiting for the end-of-tick flush.
+  private batch: Uint8Array[] | null = null;
+  private closed = false;
+  // Cleared after a framing error: the byte stream can't be trusted any more.
+  private reading = true;
+  private failure: Error | undefined;
+
+  constructor(socket: Socket, options: SocketChannelOptions = {}) {
+    this.socket = socket;
+    this.decoder = new FrameDecoder(options.maxFrameBytes);
+    socket.setNoDelay?.(true);
+    socket.on('data', (chunk: Buffer) => this.feed(chunk));
+    socket.on('error', (error) => {
+      this.failure ??= error;
+    });
+    socket.on('close', () => this.finish());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(message: unknown): void {
+    if (this.closed) return;
+    const body = encodeValue(message);
+    if (this.batch !== null) {
+      this.batch.push(body);
+      return;
+    }
+    // The first frame of a tick goes out at once (no added latency for one call
+    // in flight); any more this tick are gathered and written together.
+    this.batch = [];
+    queueMicrotask(this.flush);
+    this.writeFrame(body);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.socket.end();
+  }
+
+  destroy(error?: Error): void {
+    if (error) this.failure ??= error;
+    this.batch = null;
+    this.socket.destroy();
+  }
+
+  private readonly flush = (): void => {
+    const frames = this.batch;
+    this.batch = null;
+    if (!frames || frames.length === 0 || this.socket.destroyed) return;
+    if (frames.length === 1) {
+      this.writeFrame(frames[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const body of frames) this.writeFrame(body);
+    this.socket.uncork();
+  };
+
+  private writeFrame(body: Uint8Array): void {
+    if (body.length <= COPY_LIMIT) {
+      this.socket.write(joinFrame(body));
+      return;
+    }
+    this.socket.cork();
+    this.socket.write(frameHeader(body.length));
+    this.socket.write(body);
+    this.socket.uncork();
+  }
+
+  /** Takes bytes read from the socket (also bytes read before this channel existed). */
+  feed(chunk: Buffer): void {
+    if (!this.reading) return;
+    let bodies: Buffer[];
+    try {
+      bodies = this.decoder.push(chunk);
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    for (const body of bodies) {
+      let message: unknown;
+      try {
+        message = decodeValue(body);
+      } catch (error) {
+        this.fail(error as Error);
+        return;
+      }
+      this.onMessage(message);
+      if (!this.reading) return;
+    }
+  }
+
+  /** A framing or decoding failure: the stream can't be resynchronised, so the connection ends. */
+  private fail(error: Error): void {
+    this.reading = false;
+    this.failure ??= error;
+    this.onProtocolError(error);
+    this.close();
+    // A peer that never reads must not keep us waiting.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Lets the owner answer a protocol error before the connection closes. */
+  onProtocolError: (error: Error) => void = () => {};
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reading = false;
+    this.batch = null;
+    this.onClose(this.failure);
+  }
+}

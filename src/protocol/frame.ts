@@ -45,16 +45,16 @@ export class FrameDecoder {
     this.maxFrameBytes = maxFrameBytes;
   }
 
-  /** Bytes held for an incomplete frame. */
+  /** Bytes held for an incomplete frame (its header included). */
   get pendingBytes(): number {
-    return this.buffered;
+    return this.expected >= 0 ? this.buffered + HEADER_BYTES : this.buffered;
   }
 
   /** Returns every frame body completed by this chunk, in order. */
   push(chunk: Buffer): Buffer[] {
     const frames: Buffer[] = [];
     let offset = 0;
-    if (this.buffered > 0) {
+    if (this.buffered > 0 || this.expected >= 0) {
       offset = this.continuePartial(chunk, frames);
       if (offset < 0) return frames;
     }

@@ -35,7 +35,8 @@ export class ResultCache {
       // lru-cache preallocates `max` slots; an unbounded cache counts by size instead.
       ...(options.max > 0 ? { max: options.max } : { maxSize: Number.MAX_SAFE_INTEGER, sizeCalculation: () => 1 }),
       ...(options.ttlMs > 0 ? { ttl: options.ttlMs } : {}),
-      ...(clock ? { perf: { now: clock } } : {}),
+      // An injected clock is read on every check: lru-cache otherwise reuses a reading for 1 ms.
+      ...(clock ? { perf: { now: clock }, ttlResolution: 0 } : {}),
     });
   }
 

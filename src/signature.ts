@@ -115,12 +115,15 @@ export function leadingComment(text: string): string | undefined {
   );
 }
 
-/** Strips the `*` gutter of a block comment body. */
+/** Strips the `*` gutter of a block comment body, then dedents it like Python's inspect.cleandoc. */
 export function cleanBlockComment(body: string): string | undefined {
-  const text = body
-    .replace(/^\*/, '')
-    .split('\n')
-    .map((line) => line.replace(/^\s*\* ?/, '').trimEnd())
+  const lines = body.replace(/^\*/, '').split('\n');
+  const gutter = lines.slice(1).every((line) => /^\s*\*/.test(line) || line.trim() === '');
+  const stripped = gutter ? lines.map((line, i) => (i === 0 ? line : line.replace(/^\s*\* ?/, ''))) : lines;
+  const indents = stripped.slice(1).filter((line) => line.trim() !== '').map((line) => /^\s*/.exec(line)![0].length);
+  const indent = indents.length > 0 ? Math.min(...indents) : 0;
+  const text = stripped
+    .map((line, i) => (i === 0 ? line.trim() : line.slice(indent).trimEnd()))
     .join('\n')
     .trim();
   return text || undefined;

@@ -48,17 +48,34 @@ export interface LoggerOptions {
   logger: Logger | undefined;
 }
 
-export function createLogger(options: LoggerOptions): Logger {
-  if (options.logger) {
-    const own = options.logLevel === undefined ? {} : { level: toPinoLevel(options.logLevel) };
-    return options.logger.child({ fn: options.name }, own);
-  }
-  const level = toPinoLevel(options.logLevel ?? 'info');
-  const destination = options.logFile ? rotatingFile(options.logFile === true ? `log_${options.name}.log` : options.logFile) : pino.destination({ fd: 2, sync: true });
-  return pino({ level, base: { pid: process.pid, fn: options.name } }, destination);
+export interface LogHandle {
+  logger: Logger;
+  /** Resolves once every line is written and no rotation is under way (before a process exits). */
+  flush(): Promise<void>;
 }
 
-function rotatingFile(path: string): NodeJS.WritableStream {
+export function createLogger(options: LoggerOptions): LogHandle {
+  if (options.logger) {
+    const own = options.logLevel === undefined ? {} : { level: toPinoLevel(options.logLevel) };
+    return { logger: options.logger.child({ fn: options.name }, own), flush: async () => {} };
+  }
+  const level = toPinoLevel(options.logLevel ?? 'info');
+  const base = { pid: process.pid, fn: options.name };
+  if (!options.logFile) return { logger: pino({ level, base }, pino.destination({ fd: 2, sync: true })), flush: async () => {} };
+  const file = rotatingFile(options.logFile === true ? `log_${options.name}.log` : options.logFile);
+  let rotating = false;
+  file.on('rotation', () => (rotating = true));
+  file.on('rotated', () => (rotating = false));
+  const flush = async () => {
+    // Bounded: a stuck disk must not stop a shutdown.
+    for (let waited = 0; (rotating || file.writableLength > 0) && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  return { logger: pino({ level, base }, file), flush };
+}
+
+function rotatingFile(path: string): import('rotating-file-stream').RotatingFileStream {
   // Loaded only when asked for: most servers log to stderr.
   const require = createRequire(import.meta.url);
   const rfs = require('rotating-file-stream') as typeof import('rotating-file-stream');

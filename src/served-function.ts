@@ -43,6 +43,7 @@ export class ServedFunction implements Endpoint {
   readonly params: ParamInfo[];
   readonly streaming: boolean;
   readonly log: Logger;
+  private readonly flushLog: () => Promise<void>;
   private readonly fn: AnyFunction;
   private readonly options: LIPModuleOptions;
   private readonly thisArg: unknown;
@@ -72,7 +73,9 @@ export class ServedFunction implements Endpoint {
     this.bodyComment = parsed.bodyComment;
     this.binder = createBinder(parsed.params);
     this.cache = options.lru ? new ResultCache({ max: options.lruMax ?? 0, ttlMs: options.lruTtlMs ?? 0, clock: options.clock }) : undefined;
-    this.log = createLogger({ name, logLevel: options.logLevel, logFile: options.logFile, logger: options.logger });
+    const logging = createLogger({ name, logLevel: options.logLevel, logFile: options.logFile, logger: options.logger });
+    this.log = logging.logger;
+    this.flushLog = logging.flush;
     this.debugEnabled = this.log.isLevelEnabled('debug');
     this.log.on?.('level-change', () => (this.debugEnabled = this.log.isLevelEnabled('debug')));
   }
@@ -210,6 +213,7 @@ export class ServedFunction implements Endpoint {
     servedHere.delete(path);
     if (unfinished > 0) this.log.warn({ unfinished }, `${unfinished} call(s) still running after ${timeoutMs} ms were cut off`);
     this.log.info(`stopped '${this.name}'`);
+    await this.flushLog();
   }
 
   // ---- inside a call ---------------------------------------------------

@@ -22,6 +22,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the child printed on stdout so far. */
   output(): string;
+  /** Everything the child printed on stderr so far. */
+  errors(): string;
   /** Resolves with the exit code (or signal name) once the child is gone. */
   exited: Promise<number | string>;
   /** Waits until the child prints a line containing `text`. */
@@ -73,7 +75,7 @@ export async function startFixture(t: TestContext, name: string, dir: string, en
       check();
     });
   await waitFor('READY');
-  return { child, output: () => stdout, exited, waitFor };
+  return { child, output: () => stdout, errors: () => stderr, exited, waitFor };
 }
 
 /** Polls `check` every 10 ms until it returns true (bounded). */

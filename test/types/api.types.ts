@@ -1,0 +1,76 @@
+/**
+ * Compile-only type tests: `tsc -p tsconfig.types.json` must accept this file.
+ * Each `@ts-expect-error` line must be an error, or tsc fails.
+ */
+import { LIPClient, LIPModule, LIPRemoteError, type LIPFunction, type Remote } from '../../src/index.js';
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function expectType<T extends true>(_proof?: T): void {}
+
+/** Adds two numbers. */
+export const add = LIPModule({ logLevel: 'info' })(function add(a: number, b: number) {
+  return a + b;
+});
+
+// The wrapper keeps the function's own signature, and adds the controls.
+expectType<Equal<ReturnType<typeof add>, number>>();
+expectType<Equal<Parameters<typeof add>, [a: number, b: number]>>();
+expectType<Equal<typeof add, LIPFunction<(a: number, b: number) => number>>>();
+expectType<Equal<ReturnType<typeof add.init>, Promise<void>>>();
+expectType<Equal<typeof add.lipName, string>>();
+// @ts-expect-error: still type-checked as a local function
+add('2', 3);
+
+const later = LIPModule()(async function later(x: string) {
+  return x.length;
+});
+expectType<Equal<ReturnType<typeof later>, Promise<number>>>();
+
+const client = new LIPClient({ socketDir: '/tmp', timeoutMs: 1000 });
+
+// bind<typeof fn>() gives a typed async function.
+const remoteAdd = client.bind<typeof add>('add');
+expectType<Equal<typeof remoteAdd, (a: number, b: number) => Promise<number>>>();
+expectType<Equal<Remote<typeof later>, (x: string) => Promise<number>>>();
+// @ts-expect-error: argument types flow from the served function
+void remoteAdd('2', 3);
+
+const ticks = LIPModule()(async function* ticks(n: number) {
+  yield n;
+});
+// A plain call of a streaming function collects its values.
+expectType<Equal<Remote<typeof ticks>, (n: number) => Promise<number[]>>>();
+
+async function usage() {
+  const n = await client.callFunction<number>('add', [2, 3], {}, { timeoutMs: 50, signal: AbortSignal.timeout(100) });
+  expectType<Equal<typeof n, number>>();
+  const doc = await client.getDocstring('add');
+  expectType<Equal<typeof doc, string | null>>();
+  const names = await client.listFunctions();
+  expectType<Equal<typeof names, string[]>>();
+  for await (const value of client.stream<number>('ticks', [3])) expectType<Equal<typeof value, number>>();
+  const info = await client.describe('add');
+  expectType<Equal<typeof info.signature, string>>();
+  try {
+    await remoteAdd(1, 2);
+  } catch (error) {
+    if (error instanceof LIPRemoteError) expectType<Equal<typeof error.remote.message, string>>();
+  }
+}
+void usage;
+
+// The standard decorator form type-checks with no experimentalDecorators.
+export class Geometry {
+  private readonly unit = 'm';
+  /** Length of a vector, in metres. */
+  @LIPModule({ lru: true, lruMax: 100 })
+  norm(x: number, y: number) {
+    return `${Math.hypot(x, y)} ${this.unit}`;
+  }
+}
+const g = new Geometry();
+expectType<Equal<ReturnType<typeof g.norm>, string>>();
+void LIPModule.init(g);
+
+// @ts-expect-error: options are typed
+LIPModule({ lruMax: 'ten' });

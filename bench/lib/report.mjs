@@ -1,0 +1,139 @@
+/** The printed table, the targets of issue 5, and the SVG chart (written by hand: no chart dependency). */
+import { round } from './stats.mjs';
+
+const fmt = (v, digits = 0) => (typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '');
+
+/** ours ÷ peer for "higher is better", peer ÷ ours for "lower is better": above 1 means lipmodule is ahead. */
+export function advantage(workload, ours, peer) {
+  if (typeof ours?.value !== 'number' || typeof peer?.value !== 'number' || peer.value === 0 || ours.value === 0) return undefined;
+  return round(workload.lowerIsBetter ? peer.value / ours.value : ours.value / peer.value, 2);
+}
+
+export function renderTable(results) {
+  const lines = [];
+  const head = ['peer', 'value', 'calls/s', 'p50 µs', 'p99 µs', 'MiB/s', 'cli CPU µs/call', 'srv CPU µs/call', 'ours ×'];
+  for (const workload of results.workloads) {
+    lines.push('', `## ${workload.title}  [value: ${workload.unit}${workload.lowerIsBetter ? ', lower is better' : ''}]`);
+    const rows = [head];
+    for (const peer of results.peers) {
+      const cell = results.cells[workload.id][peer.id];
+      if (cell === 'n/a') {
+        rows.push([peer.id, 'n/a', '', '', '', '', '', '', '']);
+        continue;
+      }
+      if (cell.error) {
+        rows.push([peer.id, 'error', cell.error.split('\n')[0].slice(0, 60)]);
+        continue;
+      }
+      const ratio = peer.id === 'ours' ? '' : advantage(workload, results.cells[workload.id].ours, cell);
+      rows.push([
+        peer.id,
+        fmt(cell.value, cell.value < 100 ? 2 : 0),
+        fmt(cell.callsPerSec),
+        fmt(cell.p50Us, 1),
+        fmt(cell.p99Us, 1),
+        fmt(cell.mibPerSec, 1),
+        fmt(cell.clientCpuUsPerCall, 2),
+        fmt(cell.serverCpuUsPerCall, 2),
+        ratio === undefined || ratio === '' ? '' : `${fmt(ratio, 2)}x`,
+      ]);
+    }
+    const widths = head.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length)));
+    for (const row of rows) lines.push(row.map((c, i) => (i === 0 ? String(c ?? '').padEnd(widths[i]) : String(c ?? '').padStart(widths[i]))).join('  '));
+    const cached = results.cells[workload.id].ours;
+    if (workload.id === 'cached' && cached?.uncached) {
+      lines.push(
+        `   uncached work(): ${fmt(cached.uncached.callsPerSec)} calls/s, p50 ${fmt(cached.uncached.p50Us, 1)} µs  → hit ${fmt(cached.hitVsUncached, 2)}x`,
+        `   add(): hit ${fmt(cached.add.hit.callsPerSec)} vs uncached ${fmt(cached.add.uncached.callsPerSec)} calls/s → ${fmt(cached.add.hitVsUncached, 2)}x (what a hit itself costs)`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The targets of issue 5, each computed from figures of this run. */
+export function evaluateTargets(results) {
+  const c = results.cells;
+  const v = (w, p, key = 'value') => (typeof c[w]?.[p] === 'object' ? c[w][p][key] : undefined);
+  const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? round(a / b, 2) : undefined);
+  const targets = [
+    { id: 'sequential', text: 'sequential calls/s ≥ 0.9x raw net', actual: ratio(v('sequential', 'ours'), v('sequential', 'net')), goal: 0.9 },
+    { id: 'sequential-p50', text: 'sequential p50 ≤ 1.15x raw net', actual: ratio(v('sequential', 'ours', 'p50Us'), v('sequential', 'net', 'p50Us')), goal: 1.15, atMost: true },
+    { id: 'inflight64', text: '64 in flight ≥ 1.0x raw net unbatched', actual: ratio(v('inflight64', 'ours'), v('inflight64', 'net')), goal: 1.0 },
+    { id: 'inflight64-batched', text: '64 in flight vs raw net batched (aim ≥ 1.0x)', actual: ratio(v('inflight64', 'ours'), v('inflight64', 'net-batched')), goal: 1.0, aim: true },
+    { id: 'multi8x8', text: '8x8 aggregate above our 64-in-flight figure', actual: ratio(v('multi8x8', 'ours'), v('inflight64', 'ours')), goal: 1.0, above: true },
+    { id: 'echo1m', text: '1 MiB echo ≥ 1.0x ZeroMQ', actual: ratio(v('echo1m', 'ours'), v('echo1m', 'zmq')), goal: 1.0 },
+    { id: 'cached', text: 'LRU hit ≥ 1.2x uncached', actual: v('cached', 'ours', 'hitVsUncached'), goal: 1.2 },
+    { id: 'init', text: 'init() → first answer < 20 ms', actual: v('init', 'ours'), goal: 20, atMost: true, unit: 'ms' },
+    { id: 'idle1000', text: '1,000 idle connections < 100 MiB RSS', actual: v('idle1000', 'ours'), goal: 100, atMost: true, unit: 'MiB' },
+  ];
+  for (const t of targets) {
+    if (typeof t.actual !== 'number') t.met = null;
+    else if (t.atMost) t.met = t.actual <= t.goal;
+    else if (t.above) t.met = t.actual > t.goal;
+    else t.met = t.actual >= t.goal;
+  }
+  return targets;
+}
+
+export function renderTargets(targets) {
+  return targets
+    .map((t) => {
+      const state = t.met === null ? 'n/a ' : t.met ? 'MET ' : t.aim ? 'aim ' : 'MISS';
+      const actual = typeof t.actual === 'number' ? `${t.actual}${t.unit ? ' ' + t.unit : 'x'}` : 'n/a';
+      return `  [${state}] ${t.text}: ${actual}`;
+    })
+    .join('\n');
+}
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Small multiples: one panel per workload, one bar per peer, each panel on its own linear scale. */
+export function renderChart(results) {
+  const width = 960;
+  const labelW = 250;
+  const barMax = width - labelW - 120;
+  const rowH = 18;
+  const panels = [];
+  let y = 48;
+  for (const workload of results.workloads) {
+    const cells = results.peers.map((p) => [p, results.cells[workload.id][p.id]]);
+    const values = cells.map(([, c]) => (typeof c === 'object' && typeof c.value === 'number' ? c.value : 0));
+    const max = Math.max(...values, 1e-9);
+    const parts = [`<text x="12" y="${y}" class="title">${esc(workload.title)} — ${esc(workload.unit)}${workload.lowerIsBetter ? ' (lower is better)' : ''}</text>`];
+    y += 8;
+    for (const [peer, cell] of cells) {
+      const ours = peer.id === 'ours';
+      parts.push(`<text x="${labelW - 8}" y="${y + 13}" class="label" text-anchor="end">${esc(peer.label)}</text>`);
+      if (typeof cell === 'object' && typeof cell.value === 'number') {
+        const w = Math.max(1, (cell.value / max) * barMax);
+        parts.push(`<rect x="${labelW}" y="${y + 2}" width="${round(w, 1)}" height="${rowH - 5}" class="${ours ? 'ours' : 'peer'}"/>`);
+        parts.push(`<text x="${round(labelW + w + 6, 1)}" y="${y + 13}" class="value">${esc(cell.value.toLocaleString('en-US', { maximumFractionDigits: cell.value < 100 ? 2 : 0 }))}</text>`);
+      } else {
+        parts.push(`<text x="${labelW + 4}" y="${y + 13}" class="na">${cell?.error ? 'error' : 'n/a'}</text>`);
+      }
+      y += rowH;
+    }
+    y += 28;
+    panels.push(parts.join('\n'));
+  }
+  const height = y;
+  const meta = results.meta;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">
+<style>
+  .head { font-size: 16px; font-weight: 600; fill: #222; }
+  .sub { font-size: 11px; fill: #666; }
+  .title { font-size: 13px; font-weight: 600; fill: #222; }
+  .label { font-size: 11px; fill: #333; }
+  .value { font-size: 11px; fill: #333; }
+  .na { font-size: 11px; fill: #999; font-style: italic; }
+  .ours { fill: #d9480f; }
+  .peer { fill: #868e96; }
+</style>
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="12" y="22" class="head">lipmodule vs peers on Unix sockets${meta.quick ? ' (quick run)' : ''}</text>
+<text x="12" y="36" class="sub">${esc(`${meta.date} · Node ${meta.node} · ${meta.cpus} cores · each panel on its own scale`)}</text>
+${panels.join('\n')}
+</svg>
+`;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+/**
+ * Runs every workload (bench/scenarios/*.mjs) against every peer
+ * (bench/peers/*.mjs) back to back, prints a table with our ratio to each
+ * peer and the targets of issue 5, writes the figures as JSON and an SVG chart.
+ *
+ *   node bench/run.mjs [--quick] [--out file.json] [--chart file.svg]
+ *                      [--only workload,...] [--peers peer,...]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { PEERS } from './peers/index.mjs';
+import { evaluateTargets, renderChart, renderTable, renderTargets } from './lib/report.mjs';
+
+import sequential from './scenarios/sequential.mjs';
+import inflight64 from './scenarios/inflight64.mjs';
+import multi8x8 from './scenarios/multi8x8.mjs';
+import echo1m from './scenarios/echo1m.mjs';
+import cached from './scenarios/cached.mjs';
+import init from './scenarios/init.mjs';
+import list100 from './scenarios/list100.mjs';
+import idle1000 from './scenarios/idle1000.mjs';
+
+const SCENARIOS = [sequential, inflight64, multi8x8, echo1m, cached, init, list100, idle1000];
+const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    chart: { type: 'string' },
+    only: { type: 'string' },
+    peers: { type: 'string' },
+  },
+});
+
+const SETTINGS = args.quick
+  ? { warmupMs: 150, windows: 1, windowMs: 300, initReps: 1, listReps: 5, idleConnections: 1000, idleSettleMs: 300 }
+  : { warmupMs: 500, windows: 3, windowMs: 1000, initReps: 5, listReps: 30, idleConnections: 1000, idleSettleMs: 1000 };
+
+const out = resolve(args.out ?? join(RESULTS, 'latest.json'));
+const chart = resolve(args.chart ?? join(args.out ? dirname(out) : RESULTS, 'chart.svg'));
+const onlyWorkloads = args.only?.split(',');
+const onlyPeers = args.peers?.split(',');
+const scenarios = SCENARIOS.filter((s) => !onlyWorkloads || onlyWorkloads.includes(s.id));
+
+const started = Date.now();
+const results = {
+  meta: {
+    date: new Date().toISOString(),
+    node: process.versions.node,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    quick: args.quick,
+    settings: SETTINGS,
+  },
+  peers: PEERS.map(({ id, label }) => ({ id, label })),
+  workloads: scenarios.map(({ id, title, unit, lowerIsBetter = false }) => ({ id, title, unit, lowerIsBetter })),
+  cells: {},
+};
+
+for (const scenario of scenarios) {
+  results.cells[scenario.id] = {};
+  for (const peer of PEERS) {
+    if (!scenario.peers.includes(peer.id) || (onlyPeers && !onlyPeers.includes(peer.id))) {
+      results.cells[scenario.id][peer.id] = 'n/a';
+      continue;
+    }
+    const t = Date.now();
+    process.stderr.write(`${scenario.id} × ${peer.id} ... `);
+    try {
+      results.cells[scenario.id][peer.id] = await scenario.run(peer.id, SETTINGS);
+      const cell = results.cells[scenario.id][peer.id];
+      process.stderr.write(`${cell.value} ${cell.unit} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
+    } catch (error) {
+      // A failed cell is reported, not hidden, and the run goes on.
+      results.cells[scenario.id][peer.id] = { error: String(error.stack ?? error) };
+      process.stderr.write(`FAILED: ${error.message.split('\n')[0]}\n`);
+    }
+  }
+}
+
+results.meta.durationS = Math.round((Date.now() - started) / 100) / 10;
+results.targets = evaluateTargets(results);
+// One flat number-or-n/a table, for readers and for the smoke test.
+results.values = Object.fromEntries(
+  Object.entries(results.cells).map(([w, row]) => [w, Object.fromEntries(Object.entries(row).map(([p, c]) => [p, typeof c === 'object' && typeof c.value === 'number' ? c.value : c === 'n/a' ? 'n/a' : null]))]),
+);
+
+console.log(renderTable(results));
+console.log(`\nTargets (ratios in this run):\n${renderTargets(results.targets)}`);
+console.log(`\n${results.meta.durationS} s; figures in ${out}, chart in ${chart}`);
+
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+mkdirSync(dirname(chart), { recursive: true });
+writeFileSync(chart, renderChart(results));
+const failed = Object.values(results.values).some((row) => Object.values(row).some((v) => v === null));
+process.exit(failed ? 1 : 0);

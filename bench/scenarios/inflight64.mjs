@@ -1,0 +1,10 @@
+/** add(a, b) with 64 calls in flight over one connection: throughput when frames pile up. */
+import { measureLoad } from '../lib/load.mjs';
+
+export default {
+  id: 'inflight64',
+  title: 'add(a, b), 64 in flight, one connection',
+  unit: 'calls/s',
+  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson'],
+  run: (peer, settings) => measureLoad({ peer, settings, fn: 'add', inflight: 64 }),
+};

@@ -1,0 +1,10 @@
+/** add(a, b) with one call in flight: pure round-trip latency. */
+import { measureLoad } from '../lib/load.mjs';
+
+export default {
+  id: 'sequential',
+  title: 'add(a, b), sequential (1 in flight)',
+  unit: 'calls/s',
+  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python'],
+  run: (peer, settings) => measureLoad({ peer, settings, fn: 'add', inflight: 1 }),
+};

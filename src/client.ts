@@ -8,6 +8,7 @@ import { ClientConnection, withCallSite, type CallSettings } from './client-conn
 import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
 import { LIPAbortError, LIPNotFoundError } from './errors.js';
 import type { FunctionInfo, FunctionStats } from './introspection.js';
+import { OneShotConnection, ServerKinds } from './python/one-shot-connection.js';
 import { probeSocket, type SocketState } from './transport/unix-socket.js';
 
 export interface LIPClientOptions {
@@ -42,6 +43,9 @@ export type Remote<F> = F extends (...args: infer A) => infer R
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** A lipmodule server's persistent connection, or the Python original's one request per connection. */
+type Connection = ClientConnection | OneShotConnection;
+
 export class LIPClient {
   readonly socketDir: string;
   private readonly timeoutMs: number;
@@ -50,7 +54,8 @@ export class LIPClient {
   private readonly streamWindow: number;
   private known = new Map<string, string>();
   private scanned: Promise<void> | undefined;
-  private readonly connections = new Map<string, ClientConnection>();
+  private readonly connections = new Map<string, Connection>();
+  private readonly kinds = new ServerKinds();
   private closed = false;
 
   constructor(options: LIPClientOptions = {}) {
@@ -202,15 +207,18 @@ export class LIPClient {
   }
 
   /** The open connection to `name`, opening (or reopening after a restart) as needed. */
-  private async connection(name: string, callSite?: Error): Promise<ClientConnection> {
+  private async connection(name: string, callSite?: Error): Promise<Connection> {
     if (this.closed) throw new LIPNotFoundError(`'${name}': the client is closed`);
     const open = this.connections.get(name);
     if (open && !open.isClosed) return open;
     const path = await this.locate(name, callSite);
-    const connection = new ClientConnection(name, path, {
-      connectTimeoutMs: this.connectTimeoutMs,
-      maxFrameBytes: this.maxFrameBytes,
-    });
+    // Gone before any Hello: whatever serves there now may be the other kind.
+    if (open && !open.hello) this.kinds.forget(path);
+    const kind = await this.kinds.kindOf(path, this.connectTimeoutMs);
+    const opened = this.connections.get(name);
+    if (opened && !opened.isClosed) return opened;
+    const settings = { connectTimeoutMs: this.connectTimeoutMs, maxFrameBytes: this.maxFrameBytes };
+    const connection = kind === 'one-shot' ? new OneShotConnection(name, path, settings) : new ClientConnection(name, path, settings);
     this.connections.set(name, connection);
     return connection;
   }
@@ -263,12 +271,12 @@ class StreamReader<T> implements AsyncIterator<T> {
   private ended = false;
   private failure: Error | undefined;
   private started: Promise<void> | undefined;
-  private connection: ClientConnection | undefined;
+  private connection: Connection | undefined;
   private id: number | undefined;
   private consumed = 0;
 
   constructor(
-    private readonly open: () => Promise<ClientConnection>,
+    private readonly open: () => Promise<Connection>,
     private readonly fn: string,
     private readonly args: unknown[],
     private readonly kwargs: Record<string, unknown> | null,

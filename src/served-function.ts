@@ -18,6 +18,7 @@ import { SocketServer } from './server.js';
 import { formatSignature, parseFunction } from './signature.js';
 import { docFromSource, locateCaller } from './source-doc.js';
 import { CallStats } from './stats.js';
+import { serveOneShot } from './python/one-shot-server.js';
 import { LIB_ID } from './version.js';
 
 type AnyFunction = (...args: never[]) => unknown;
@@ -178,7 +179,7 @@ export class ServedFunction implements Endpoint {
       });
     }
     servedHere.set(path, this);
-    const server = new SocketServer(this, {
+    const server: SocketServer = new SocketServer(this, {
       maxFrameBytes: this.options.maxFrameBytes,
       socketMode: this.options.socketMode,
       sendStacks: this.options.sendStacks,
@@ -187,6 +188,7 @@ export class ServedFunction implements Endpoint {
         this.log.info('stop requested by a client');
         void this.exit().catch((error: unknown) => this.log.error({ err: error }, 'exit failed'));
       },
+      onOneShot: (socket, firstBytes) => serveOneShot(server, socket, firstBytes),
     });
     this.starting = server.listen(path);
     try {

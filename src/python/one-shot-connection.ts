@@ -1,0 +1,271 @@
+/**
+ * The client side of the Python original's protocol: one connection per
+ * request (connect, write one CBOR map, half-close, read until the server
+ * closes). Shaped like ClientConnection so LIPClient can hold either.
+ */
+import type { Socket } from 'node:net';
+import { withCallSite, type CallSettings, type StreamSink } from '../client-connection.js';
+import { LIPAbortError, LIPConnectionError, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../protocol/frame.js';
+import type { ControlVerb } from '../protocol/messages.js';
+import { connectUnix } from '../transport/unix-socket.js';
+import { CborItemReader } from './cbor-item.js';
+import { decodeOneShot, DOCSTRING_REQUEST, encodeCallRequest, parseReply } from './wire.js';
+
+/** What answers on a socket: a lipmodule server, or the Python original (one request per connection). */
+export type ServerKind = 'native' | 'one-shot';
+
+/**
+ * Tells the two kinds apart without side effects: sends only the preamble and
+ * half-closes. A native server answers with a frame at once; the original reads
+ * `4c 49 50 01` as an unfinished 12-byte byte string, fails, and closes without
+ * replying or running anything.
+ */
+export function probeServerKind(path: string, timeoutMs: number): Promise<ServerKind> {
+  return connectUnix(path, timeoutMs).then(
+    (socket) =>
+      new Promise<ServerKind>((resolve, reject) => {
+        const settle = (kind: ServerKind | Error) => {
+          clearTimeout(timer);
+          socket.destroy();
+          if (kind instanceof Error) reject(kind);
+          else resolve(kind);
+        };
+        const timer = setTimeout(
+          () => settle(new LIPConnectionError(`no answer from ${path} within ${timeoutMs} ms (neither a lipmodule server nor the Python original?)`)),
+          timeoutMs,
+        );
+        timer.unref();
+        socket.once('data', (chunk: Buffer) => {
+          const first = chunk[0]!;
+          // A frame header (a small big-endian length) means native; a CBOR map is a one-shot reply.
+          if (first === 0) settle('native');
+          else if (first >= 0xa0 && first <= 0xbf) settle('one-shot');
+          else settle(new LIPProtocolError(`${path} answered the preamble with byte 0x${first.toString(16).padStart(2, '0')}: not a LIP server`));
+        });
+        socket.once('end', () => settle('one-shot'));
+        socket.once('close', () => settle('one-shot'));
+        socket.on('error', () => {});
+        socket.end(PREAMBLE);
+      }),
+  );
+}
+
+/** Remembers the kind of server at each socket path; concurrent callers share one probe. */
+export class ServerKinds {
+  private readonly known = new Map<string, Promise<ServerKind>>();
+
+  kindOf(path: string, timeoutMs: number): Promise<ServerKind> {
+    let kind = this.known.get(path);
+    if (!kind) {
+      const probe = probeServerKind(path, timeoutMs);
+      kind = probe;
+      this.known.set(path, probe);
+      probe.catch(() => {
+        if (this.known.get(path) === probe) this.known.delete(path);
+      });
+    }
+    return kind;
+  }
+
+  /** Forgets `path`: the next connection probes again (the server may have been replaced). */
+  forget(path: string): void {
+    this.known.delete(path);
+  }
+}
+
+export interface OneShotConnectionOptions {
+  connectTimeoutMs: number;
+  /** Largest reply accepted, in bytes. @default 16 MiB */
+  maxFrameBytes?: number | undefined;
+}
+
+/** Calls a function served by the Python original. Each request is its own connection. */
+export class OneShotConnection {
+  readonly name: string;
+  readonly path: string;
+  /** The original sends no Hello. */
+  readonly hello: undefined = undefined;
+  private readonly connectTimeoutMs: number;
+  private readonly maxReplyBytes: number;
+  private readonly sockets = new Set<Socket>();
+  private readonly failers = new Set<(error: Error) => void>();
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(name: string, path: string, options: OneShotConnectionOptions) {
+    this.name = name;
+    this.path = path;
+    this.connectTimeoutMs = options.connectTimeoutMs;
+    this.maxReplyBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** True once closed, or once a connect failed (the client then probes the path again). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get pendingCount(): number {
+    return this.failers.size;
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
+    let request: Buffer;
+    try {
+      request = encodeCallRequest(args, kwargs);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.exchange(fn, request, settings);
+  }
+
+  control(verb: ControlVerb, settings: CallSettings): Promise<unknown> {
+    switch (verb) {
+      case 'doc':
+        return this.exchange(this.name, DOCSTRING_REQUEST, settings);
+      case 'ping':
+        // The docstring request is the original's only request that runs nothing.
+        return this.exchange(this.name, DOCSTRING_REQUEST, settings).then(() => true);
+      default:
+        return Promise.reject(
+          withCallSite(
+            new LIPProtocolError(`'${this.name}' is served by the Python original, which does not support '${verb}' (only calls and docstrings)`),
+            settings.callSite,
+          ),
+        );
+    }
+  }
+
+  /** The original has no streams: the call's value arrives as the stream's only item. */
+  openStream(
+    fn: string,
+    args: unknown[],
+    kwargs: Record<string, unknown> | null,
+    settings: CallSettings,
+    sink: StreamSink,
+    _credit: number,
+  ): { id: Promise<number>; done: Promise<unknown> } {
+    const done = this.call(fn, args, kwargs, settings).then(
+      (value) => {
+        sink.item(value);
+        sink.end();
+        return undefined;
+      },
+      (error: Error) => {
+        sink.fail(error);
+        throw error;
+      },
+    );
+    // Id 0: no credit to grant and nothing to cancel on the server.
+    return { id: Promise.resolve(0), done };
+  }
+
+  grantCredit(_id: number, _n: number): void {}
+
+  cancel(_id: number, _error: Error): void {}
+
+  /** Waits for requests in flight, then refuses new ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.failers.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Cuts every request in flight; they reject with LIPConnectionError. */
+  destroy(reason = 'the client was closed'): void {
+    this.closed = true;
+    const error = new LIPConnectionError(`'${this.name}': ${reason}`);
+    for (const fail of [...this.failers]) fail(error);
+  }
+
+  private exchange(fn: string, request: Buffer, settings: CallSettings): Promise<unknown> {
+    const signal = settings.signal;
+    if (signal?.aborted) return Promise.reject(abortError(fn, signal));
+    if (this.closed) return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
+    return new Promise((resolve, reject) => {
+      let socket: Socket | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const reader = new CborItemReader(this.maxReplyBytes);
+      const finish = (error: Error | undefined, value?: unknown) => {
+        if (!this.failers.delete(fail)) return;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (socket) {
+          this.sockets.delete(socket);
+          socket.destroy();
+        }
+        if (error) reject(withCallSite(error, settings.callSite));
+        else resolve(value);
+        if (this.failers.size === 0 && this.idleWaiters.length > 0) {
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const wake of waiters) wake();
+        }
+      };
+      const fail = (error: Error) => finish(error);
+      const onAbort = () => fail(abortError(fn, signal!));
+      this.failers.add(fail);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const timeoutMs = settings.timeoutMs;
+      if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
+        timer = setTimeout(() => fail(new LIPTimeoutError(`'${fn}' did not answer within its deadline`)), timeoutMs);
+        timer.unref();
+      }
+
+      const onData = (chunk: Buffer) => {
+        let item: Buffer | undefined;
+        try {
+          item = reader.push(chunk);
+        } catch (error) {
+          fail(error as Error);
+          return;
+        }
+        if (!item) return;
+        let reply;
+        try {
+          reply = parseReply(decodeOneShot(item));
+        } catch (error) {
+          fail(error as Error);
+          return;
+        }
+        if ('error' in reply) fail(new LIPRemoteError(fn, { name: 'PythonError', message: reply.error }));
+        else finish(undefined, reply.result);
+      };
+      const onClosed = () => {
+        // The original closes without a reply when a result can't be encoded or the request isn't a map.
+        const detail = reader.received === 0 ? 'without a reply' : `after ${reader.received} bytes, before its reply was complete`;
+        fail(new LIPProtocolError(`'${fn}': the server closed the connection ${detail} (${this.path})`));
+      };
+
+      connectUnix(this.path, this.connectTimeoutMs).then(
+        (connected) => {
+          if (!this.failers.has(fail)) {
+            connected.destroy();
+            return;
+          }
+          socket = connected;
+          this.sockets.add(connected);
+          connected.on('data', onData);
+          connected.on('end', onClosed);
+          connected.on('close', onClosed);
+          connected.on('error', (error) => fail(new LIPConnectionError(`'${fn}': ${error.message} (${this.path})`, { cause: error })));
+          // Half-closing ends the original's read loop cleanly whatever the request's size.
+          connected.end(request);
+        },
+        (error: Error) => {
+          // Nobody there any more: the client reopens, and probes, next time.
+          this.closed = true;
+          fail(error);
+        },
+      );
+    });
+  }
+}
+
+function abortError(fn: string, signal: AbortSignal): LIPAbortError {
+  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
+  return new LIPAbortError(`'${fn}': the call was aborted${reason}`, { cause: signal.reason });
+}

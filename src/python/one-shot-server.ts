@@ -1,0 +1,176 @@
+/**
+ * Answers the Python original's one-shot requests on a native socket: read one
+ * CBOR map (until the item is whole, not until a short read), run it through the
+ * Endpoint, write one reply map, close. Wired in through `ServerOptions.onOneShot`.
+ */
+import type { Socket } from 'node:net';
+import { callStorage, LazyCallContext } from '../context.js';
+import { isAsyncIterable, isPromiseLike } from '../endpoint.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
+import type { SocketServer } from '../server.js';
+import { CborItemReader } from './cbor-item.js';
+import { decodeOneShot, encodeOneShot, parseRequest, pythonErrorMessage, type OneShotRequest } from './wire.js';
+
+export interface OneShotOptions {
+  /** How long the whole request may take to arrive. @default 30000 */
+  readTimeoutMs?: number;
+  /** Largest request accepted, in bytes. @default the server's `maxFrameBytes` (16 MiB) */
+  maxRequestBytes?: number;
+}
+
+const DEFAULT_READ_TIMEOUT_MS = 30_000;
+// After our reply, a peer that never closes its end is cut off after this long.
+const LINGER_MS = 5_000;
+
+let nextRequest = 1;
+
+/** Serves one one-shot connection; `firstBytes` are what the server read while sniffing. */
+export function serveOneShot(server: SocketServer, socket: Socket, firstBytes: Buffer, options: OneShotOptions = {}): void {
+  new OneShotExchange(server, socket, options).start(firstBytes);
+}
+
+class OneShotExchange {
+  private readonly reader: CborItemReader;
+  private readonly readTimer: NodeJS.Timeout;
+  private context: LazyCallContext | undefined;
+  private requestRead = false;
+  private finished = false;
+
+  constructor(
+    private readonly server: SocketServer,
+    private readonly socket: Socket,
+    options: OneShotOptions,
+  ) {
+    this.reader = new CborItemReader(options.maxRequestBytes ?? server.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    // A client that half-closes after its request (as one should with the original)
+    // must still get the reply: don't let its FIN end our side too.
+    socket.allowHalfOpen = true;
+    const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    this.readTimer = setTimeout(() => this.fail(`no complete request within ${readTimeoutMs} ms`), readTimeoutMs);
+    this.readTimer.unref();
+  }
+
+  start(firstBytes: Buffer): void {
+    this.socket.on('data', this.onData);
+    this.socket.on('end', this.onEnd);
+    this.socket.on('close', this.onClose);
+    this.onData(firstBytes);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    let item: Buffer | undefined;
+    try {
+      item = this.reader.push(chunk);
+    } catch (error) {
+      this.fail(pythonErrorMessage(error));
+      return;
+    }
+    if (item) this.received(item);
+  };
+
+  private readonly onEnd = (): void => {
+    // The peer is done sending; if the request isn't whole by now it never will be.
+    if (!this.requestRead) {
+      this.fail(`the request ended after ${this.reader.received} bytes, before its CBOR item was complete`);
+    }
+  };
+
+  private readonly onClose = (): void => {
+    clearTimeout(this.readTimer);
+    const context = this.context;
+    if (context && !this.finished) {
+      const error = new Error('the connection to the caller closed');
+      error.name = 'AbortError';
+      context.abort(error);
+    }
+  };
+
+  private received(item: Buffer): void {
+    this.requestRead = true;
+    clearTimeout(this.readTimer);
+    // Bytes after the item are ignored, as the original ignores them.
+    this.socket.off('data', this.onData);
+    let request: OneShotRequest;
+    try {
+      request = parseRequest(decodeOneShot(item));
+    } catch (error) {
+      this.reply({ error: pythonErrorMessage(error) });
+      return;
+    }
+    if (request.kind === 'docstring') {
+      let doc: string | null;
+      try {
+        doc = this.server.endpoint.doc();
+      } catch (error) {
+        this.reply({ error: pythonErrorMessage(error) });
+        return;
+      }
+      this.reply({ result: doc });
+      return;
+    }
+    this.call(request.args, request.kwargs);
+  }
+
+  private call(args: unknown[], kwargs: Record<string, unknown> | null): void {
+    const server = this.server;
+    const endpoint = server.endpoint;
+    if (server.draining) {
+      this.reply({ error: `'${endpoint.name}' is shutting down and takes no new calls` });
+      return;
+    }
+    const context = new LazyCallContext(`py:${nextRequest++}`, undefined);
+    this.context = context;
+    server.callStarted();
+    const done = (value: unknown, error: unknown) => {
+      context.dispose();
+      server.callFinished();
+      if (error !== undefined) this.reply({ error: pythonErrorMessage(error) });
+      else this.reply({ result: value });
+    };
+    let result: unknown;
+    try {
+      result = callStorage.run(context, () => endpoint.invoke(args, kwargs, context));
+    } catch (error) {
+      done(undefined, error);
+      return;
+    }
+    const settle = (value: unknown) => {
+      // A streaming function's values come back as one list: the original has no streams.
+      if (isAsyncIterable(value)) collect(value).then((items) => done(items, undefined), (error: unknown) => done(undefined, error));
+      else done(value, undefined);
+    };
+    if (isPromiseLike(result)) result.then(settle, (error: unknown) => done(undefined, error));
+    else settle(result);
+  }
+
+  private fail(message: string): void {
+    this.server.options.logger?.debug({ err: message }, 'one-shot request refused');
+    this.reply({ error: message });
+  }
+
+  private reply(message: { result: unknown } | { error: string }): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.readTimer);
+    this.socket.off('data', this.onData);
+    const socket = this.socket;
+    if (socket.destroyed || socket.writableEnded) return;
+    let bytes: Buffer;
+    try {
+      bytes = encodeOneShot(message);
+    } catch (error) {
+      // The original closes without a word here; a message is kinder.
+      bytes = encodeOneShot({ error: `the result of '${this.server.endpoint.name}' could not be encoded: ${(error as Error).message}` });
+    }
+    // Unread request bytes are drained, not left to reset the connection before our reply is read.
+    socket.resume();
+    socket.end(bytes);
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  }
+}
+
+async function collect(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
+  const items: unknown[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}

@@ -1,0 +1,162 @@
+/**
+ * The Python original's messages and values: one CBOR map per request and per
+ * reply, no framing. Values are adjusted at this edge so that Python's cbor2
+ * reads them as the obvious Python types (docs/PYTHON.md has the table).
+ */
+import { Encoder } from 'cbor-x';
+import { LIPArgumentError, LIPProtocolError } from '../errors.js';
+import { decodeValue } from '../protocol/codec.js';
+
+/** `{"args": [...], "kwargs": {...}}` or `{"type": "docstring"}`, as the original's client sends them. */
+export type OneShotRequest = { kind: 'call'; args: unknown[]; kwargs: Record<string, unknown> | null } | { kind: 'docstring' };
+
+/** `{"result": value}` or `{"error": "message"}`. */
+export type OneShotReply = { result: unknown } | { error: string };
+
+// Separate from the native codec: plain maps for Map (cbor2 has no tag 259) and
+// minimal map headers, byte for byte what cbor2 itself writes for our replies.
+// (`useTag259ForMaps` is honoured by cbor-x but missing from its typings.)
+const encoderOptions = {
+  useRecords: false,
+  tagUint8Array: false,
+  mapsAsObjects: true,
+  useTag259ForMaps: false,
+  variableMapSize: true,
+};
+const encoder = new Encoder(encoderOptions);
+
+const TWO_POW_32 = 0x1_0000_0000;
+const MAX_DEPTH = 1000;
+
+/** Encodes a request or reply map for a Python peer. Throws LIPProtocolError if a value can't be carried. */
+export function encodeOneShot(message: Record<string, unknown>): Buffer {
+  try {
+    return encoder.encode(toPython(message, 0));
+  } catch (cause) {
+    if (cause instanceof LIPProtocolError) throw cause;
+    throw new LIPProtocolError(`value cannot be encoded as CBOR: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Decodes one request or reply map from a Python peer, with Python ints that fit a JS number as numbers. */
+export function decodeOneShot(bytes: Uint8Array): unknown {
+  return fromPython(decodeValue(bytes), 0);
+}
+
+export function encodeCallRequest(args: readonly unknown[], kwargs: Record<string, unknown> | null): Buffer {
+  // Both keys, in this order, always: what the original's client sends.
+  return encodeOneShot({ args, kwargs: kwargs ?? {} });
+}
+
+export const DOCSTRING_REQUEST: Buffer = encodeOneShot({ type: 'docstring' });
+
+/** Reads a decoded request map; a request that is not one is a LIPProtocolError. */
+export function parseRequest(raw: unknown): OneShotRequest {
+  if (!isPlainMap(raw)) throw new LIPProtocolError('a one-shot request must be a CBOR map');
+  if (raw.type === 'docstring') return { kind: 'docstring' };
+  // Any other `type`, or none, is a call: the original reads it that way.
+  const args = raw.args ?? [];
+  const kwargs = raw.kwargs ?? null;
+  if (!Array.isArray(args)) throw new LIPArgumentError(`args must be a list, got ${describe(args)}`);
+  if (kwargs !== null && !isPlainMap(kwargs)) throw new LIPArgumentError(`kwargs must be a map, got ${describe(kwargs)}`);
+  return { kind: 'call', args, kwargs: kwargs !== null && Object.keys(kwargs).length > 0 ? kwargs : null };
+}
+
+/** Reads a decoded reply map. */
+export function parseReply(raw: unknown): OneShotReply {
+  if (isPlainMap(raw)) {
+    if ('error' in raw) return { error: typeof raw.error === 'string' ? raw.error : String(raw.error) };
+    if ('result' in raw) return { result: raw.result };
+  }
+  throw new LIPProtocolError(`a one-shot reply must be a map with "result" or "error", got ${describe(raw)}`);
+}
+
+/**
+ * What `str(exception)` would be for this error in the original: just the
+ * message, with argument errors worded exactly as Python's inspect.Signature.bind words them.
+ */
+export function pythonErrorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error === 'string' ? error : String(error);
+  if (!(error instanceof LIPArgumentError) || error.issues) return error.message;
+  const message = error.message;
+  if (message.startsWith('too many positional arguments')) return 'too many positional arguments';
+  // Python names only the first missing parameter.
+  const missing = /^missing \d+ required arguments: '([^']*)'/.exec(message);
+  if (missing) return `missing a required argument: '${missing[1]}'`;
+  const unexpected = /^got an unexpected keyword argument '([^']*)'/.exec(message);
+  if (unexpected) return `got an unexpected keyword argument '${unexpected[1]}'`;
+  // A rest parameter (*args) given by name: Python reports the name as unexpected.
+  const rest = /^'([^']*)' is a rest parameter/.exec(message);
+  if (rest) return `got an unexpected keyword argument '${rest[1]}'`;
+  return message;
+}
+
+/**
+ * Adjusts a value for cbor2: undefined → None, integers beyond 32 bits → CBOR
+ * integers (not float64), Map → dict, typed arrays other than bytes → lists.
+ * Sets stay sets (tag 258), Dates datetimes (tag 1), Buffers bytes.
+ */
+function toPython(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'undefined':
+      return null;
+    case 'number':
+      // cbor-x writes integers over 32 bits as float64; Python would see 1e12 as a float.
+      return Number.isSafeInteger(value) && (value >= TWO_POW_32 || value < -TWO_POW_32) ? BigInt(value) : value;
+    case 'object':
+      break;
+    default:
+      return value;
+  }
+  if (value === null || value instanceof Date || Buffer.isBuffer(value) || value instanceof Uint8Array) return value;
+  if (depth > MAX_DEPTH) throw new LIPProtocolError(`value is nested deeper than ${MAX_DEPTH} levels (a cycle?)`);
+  const next = depth + 1;
+  if (Array.isArray(value)) return value.map((item) => toPython(item, next));
+  if (value instanceof Map) {
+    const map = new Map<unknown, unknown>();
+    for (const [key, item] of value) map.set(toPython(key, next), toPython(item, next));
+    return map;
+  }
+  if (value instanceof Set) return new Set([...value].map((item) => toPython(item, next)));
+  if (ArrayBuffer.isView(value)) return value instanceof DataView ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : Array.from(value as unknown as ArrayLike<unknown>, (item) => toPython(item, next));
+  if (value instanceof ArrayBuffer) return Buffer.from(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = toPython((value as Record<string, unknown>)[key], next);
+  return out;
+}
+
+/** The other way: Python ints that fit a JS number arrive as numbers, larger ones as bigint. */
+function fromPython(value: unknown, depth: number): unknown {
+  if (typeof value === 'bigint') return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER ? Number(value) : value;
+  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value) || value instanceof Uint8Array || value instanceof Date) return value;
+  if (depth > MAX_DEPTH) return value;
+  const next = depth + 1;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = fromPython(value[i], next);
+    return value;
+  }
+  if (value instanceof Set) return new Set([...value].map((item) => fromPython(item, next)));
+  if (value instanceof Map) {
+    const map = new Map<unknown, unknown>();
+    for (const [key, item] of value) map.set(fromPython(key, next), fromPython(item, next));
+    return map;
+  }
+  if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) record[key] = fromPython(record[key], next);
+  }
+  return value;
+}
+
+function isPlainMap(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (Buffer.isBuffer(value)) return 'bytes';
+  return typeof value;
+}

@@ -1,0 +1,47 @@
+/** `lip doc <name>`: everything a caller needs to know about one function. */
+import type { Command } from 'commander';
+import type { FunctionInfo } from '../../introspection.js';
+import { addCommonOptions, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
+import { formatMs } from '../format.js';
+import { out } from '../style.js';
+
+interface DocOptions extends ClientOptions {
+  json?: boolean;
+}
+
+export function registerDoc(program: Command): void {
+  const command = program
+    .command('doc')
+    .description('show the signature, documentation, parameters and cache settings of a function')
+    .argument('<name>', 'function name')
+    .option('--json', 'print what the server answers, as JSON')
+    .addHelpText('after', '\nExamples:\n  $ lip doc add\n  $ lip doc add --json');
+  addTimeoutOption(command);
+  addCommonOptions(command).action((name: string, options: DocOptions) => showDoc(name, options));
+}
+
+async function showDoc(name: string, options: DocOptions): Promise<void> {
+  const info = await withClient(options, (client) => client.describe(name));
+  if (options.json) return printJson(info);
+  print(renderDoc(info));
+}
+
+export function renderDoc(info: FunctionInfo): string {
+  const lines = [out.bold(info.signature), ''];
+  lines.push(info.doc?.trim() || out.dim('(no documentation)'), '');
+  lines.push(out.bold('Parameters'));
+  if (info.params.length === 0) lines.push('  (none)');
+  for (const p of info.params) {
+    const notes = [p.optional && 'optional', p.rest && 'rest: takes the remaining positional arguments', p.positionalOnly && 'positional only'].filter(Boolean);
+    lines.push(`  ${p.rest ? '...' : ''}${p.name}${notes.length > 0 ? out.dim(`  (${notes.join(', ')})`) : ''}`);
+  }
+  lines.push('', `${out.bold('Returns')}  ${info.streaming ? 'a stream (use lip call --stream to see each value)' : 'one value'}`);
+  const cache = info.cache;
+  const cacheText = cache.enabled
+    ? `on, ${cache.max === 0 ? 'unbounded' : `at most ${cache.max} results`}, ${cache.ttlMs === 0 ? 'no expiry' : `entries expire after ${formatMs(cache.ttlMs)}`}`
+    : 'off';
+  lines.push(`${out.bold('Cache')}    ${cacheText}`);
+  lines.push(`${out.bold('Served')}   by pid ${info.pid} since ${info.startedAt} (${info.lib}, function version ${info.version})`);
+  if (info.schema !== undefined) lines.push('', out.bold('Argument schema'), JSON.stringify(info.schema, null, 2));
+  return lines.join('\n');
+}

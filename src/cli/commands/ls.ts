@@ -1,0 +1,89 @@
+/** `lip ls`: what is served in the socket directory, and which socket files are left over. */
+import { unlink } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { LIPClient } from '../../client.js';
+import type { FunctionInfo, FunctionStats } from '../../introspection.js';
+import { addCommonOptions, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
+import { firstLine, formatTable, formatUptime } from '../format.js';
+import { describeError } from '../report-error.js';
+import { out } from '../style.js';
+
+interface LsOptions extends ClientOptions {
+  json?: boolean;
+  prune?: boolean;
+}
+
+/** One row of `lip ls --json`. */
+export interface ListedFunction {
+  name: string;
+  path: string;
+  /** live: answered; stale: a socket file nobody answers; unreachable: answered the probe, then failed. */
+  state: 'live' | 'stale' | 'unreachable' | 'pruned';
+  signature?: string;
+  doc?: string | null;
+  pid?: number;
+  uptimeMs?: number;
+  calls?: number;
+  streaming?: boolean;
+  cached?: boolean;
+  error?: string;
+}
+
+export function registerLs(program: Command): void {
+  const command = program
+    .command('ls')
+    .description('list the functions served in the socket directory, and stale socket files')
+    .option('--json', 'print a JSON array instead of a table')
+    .option('--prune', 'remove socket files that nobody answers')
+    .addHelpText('after', '\nExamples:\n  $ lip ls\n  $ lip ls --prune\n  $ lip ls --json --socket-dir /run/user/1000/lip');
+  addTimeoutOption(command, 'how long each function may take to answer');
+  addCommonOptions(command).action((options: LsOptions) => list(options));
+}
+
+async function list(options: LsOptions): Promise<void> {
+  const rows = await withClient(options, async (client) => {
+    const sockets = await client.listSockets();
+    return Promise.all(
+      sockets.map((s): Promise<ListedFunction> | ListedFunction => (s.state === 'live' ? describeLive(client, s.name, s.path) : { name: s.name, path: s.path, state: 'stale' })),
+    );
+  });
+  if (options.prune) {
+    for (const row of rows.filter((r) => r.state === 'stale')) {
+      await unlink(row.path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+      row.state = 'pruned';
+    }
+  }
+  if (options.json) return printJson(rows);
+  if (rows.length === 0) return print(out.dim('no functions served here'));
+  print(formatTable(['NAME', 'SIGNATURE', 'DOC', 'PID', 'UPTIME', 'CALLS', 'STATE'], rows.map(tableRow), [undefined, 40, 50] as number[]));
+}
+
+async function describeLive(client: LIPClient, name: string, path: string): Promise<ListedFunction> {
+  let info: FunctionInfo;
+  let stats: FunctionStats;
+  try {
+    [info, stats] = await Promise.all([client.describe(name), client.stats(name)]);
+  } catch (error) {
+    return { name, path, state: 'unreachable', error: describeError(error) };
+  }
+  return {
+    name,
+    path,
+    state: 'live',
+    signature: info.signature,
+    doc: info.doc,
+    pid: info.pid,
+    uptimeMs: stats.uptimeMs,
+    calls: stats.calls,
+    streaming: info.streaming,
+    cached: info.cache.enabled,
+  };
+}
+
+function tableRow(row: ListedFunction): string[] {
+  const state = row.state === 'live' ? out.green('live') : row.state === 'unreachable' ? out.red('unreachable') : out.yellow(row.state);
+  if (row.state !== 'live') return [row.name, '-', row.error ?? (row.state === 'pruned' ? 'socket file removed' : 'socket file nobody answers'), '-', '-', '-', state];
+  return [row.name, row.signature ?? '', firstLine(row.doc), String(row.pid), formatUptime(row.uptimeMs ?? 0), String(row.calls), state];
+}

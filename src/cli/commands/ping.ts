@@ -1,0 +1,34 @@
+/** `lip ping <name>`: is it there, and how long does a round trip take. */
+import type { Command } from 'commander';
+import { addCommonOptions, addTimeoutOption, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
+import { formatMs } from '../format.js';
+
+interface PingOptions extends ClientOptions {
+  count: number;
+  json?: boolean;
+}
+
+export function registerPing(program: Command): void {
+  const command = program
+    .command('ping')
+    .description('measure the round-trip time to a function (over one kept-open connection)')
+    .argument('<name>', 'function name')
+    .option('-c, --count <n>', 'how many pings', parseCount, 1)
+    .option('--json', 'print {name, pid, ms: [...]} as JSON')
+    .addHelpText('after', '\nExamples:\n  $ lip ping add\n  $ lip ping add -c 5 --json');
+  addTimeoutOption(command);
+  addCommonOptions(command).action((name: string, options: PingOptions) => ping(name, options));
+}
+
+async function ping(name: string, options: PingOptions): Promise<void> {
+  await withClient(options, async (client) => {
+    const { pid } = await client.describe(name);
+    const times: number[] = [];
+    for (let i = 0; i < options.count; i++) {
+      const ms = await client.ping(name);
+      times.push(ms);
+      if (!options.json) print(`pong from ${name} (pid ${pid}): ${formatMs(ms)}`);
+    }
+    if (options.json) printJson({ name, pid, ms: times });
+  });
+}

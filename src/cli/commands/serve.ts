@@ -1,0 +1,64 @@
+/** `lip serve <file...>`: serves the functions that module files export. */
+import cluster from 'node:cluster';
+import { InvalidArgumentError, type Command } from 'commander';
+import { toPinoLevel } from '../../logging.js';
+import type { ServedFunction } from '../../served-function.js';
+import { addCommonOptions, parseCount, parseMs, type CommonOptions } from '../common.js';
+import { runPrimary } from '../serve/cluster-primary.js';
+import { runWorker } from '../serve/cluster-worker.js';
+import { loadFunctions } from '../serve/load-modules.js';
+import { serveHere, type ServeSettings } from '../serve/serve-here.js';
+
+interface ServeOptions extends CommonOptions {
+  only?: string[];
+  logLevel?: string;
+  instances: number;
+  grace?: number;
+}
+
+const collectNames = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((n) => n.trim()).filter(Boolean)];
+
+function parseLogLevel(text: string): string {
+  try {
+    toPinoLevel(text);
+  } catch {
+    throw new InvalidArgumentError('expected debug, info, warning, error, critical, silent, or 10..50');
+  }
+  return text;
+}
+
+export function registerServe(program: Command): void {
+  const command = program
+    .command('serve')
+    .description('serve every LIPModule function (and @LIPModule method of exported instances) the files export')
+    .argument('<file...>', 'module files: .js, .mjs, or .ts (loaded through tsx)')
+    .option('--only <names>', 'serve only these functions (comma-separated, repeatable)', collectNames)
+    .option('--log-level <level>', 'debug, info, warning, error, critical or silent (default: each function\'s logLevel option, else info)', parseLogLevel)
+    .option('--instances <n>', 'run n worker processes sharing each socket; connections are handed to them in turn', parseCount, 1)
+    .option('--grace <ms>', 'on shutdown, how long running calls may take (default: each function\'s exitTimeoutMs, else 10000)', parseMs)
+    .addHelpText(
+      'after',
+      `
+Prints one line per function with its socket path. SIGINT or SIGTERM stops gracefully:
+running calls finish, then the socket files are removed; a second signal exits at once.
+
+Examples:
+  $ lip serve ./math.ts
+  $ lip serve ./math.ts ./text.js --only add,greet --socket-dir /run/user/1000/lip
+  $ lip serve ./fib.js --instances 4 --log-level warning`,
+    );
+  addCommonOptions(command).action((files: string[], options: ServeOptions) => serve(files, options));
+}
+
+async function serve(files: string[], options: ServeOptions): Promise<void> {
+  const settings: ServeSettings = { socketDir: options.socketDir, graceMs: options.grace };
+  const load = async () => withLogLevel(await loadFunctions(files, options.only ?? []), options.logLevel);
+  if (cluster.isWorker) return runWorker(load, settings);
+  if (options.instances > 1) return runPrimary(options.instances);
+  await serveHere(await load(), settings);
+}
+
+function withLogLevel(functions: ServedFunction[], level: string | undefined): ServedFunction[] {
+  if (level !== undefined) for (const fn of functions) fn.log.level = toPinoLevel(level);
+  return functions;
+}

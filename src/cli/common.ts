@@ -1,0 +1,60 @@
+/**
+ * Options every client command shares, and the one place a LIPClient is made
+ * from them and closed again.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { LIPClient } from '../client.js';
+
+export interface CommonOptions {
+  socketDir?: string;
+  verbose?: boolean;
+}
+
+export interface ClientOptions extends CommonOptions {
+  timeout?: number;
+}
+
+/** `--socket-dir` and `--verbose`, on every command. */
+export function addCommonOptions(command: Command): Command {
+  return command
+    .option('--socket-dir <dir>', 'directory of the lipcm-<name>.sock files (default: $LIP_SOCKET_DIR, else /tmp)')
+    .option('--verbose', 'print stack traces with errors');
+}
+
+/** `--timeout <ms>`, for commands that wait on a server. */
+export function addTimeoutOption(command: Command, what = 'how long to wait for an answer'): Command {
+  return command.option('--timeout <ms>', `${what}, in milliseconds (0 waits for ever)`, parseMs);
+}
+
+export function parseMs(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of milliseconds >= 0');
+  return n;
+}
+
+export function parseCount(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+}
+
+/** Runs `work` with a client for the chosen socket directory, then closes it whatever happens. */
+export async function withClient<T>(options: ClientOptions, work: (client: LIPClient) => Promise<T>): Promise<T> {
+  const client = new LIPClient({ socketDir: options.socketDir, ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}) });
+  try {
+    return await work(client);
+  } finally {
+    // Nothing of ours is pending once work settled: no need to wait politely.
+    client.destroy();
+  }
+}
+
+/** Writes a line to stdout. */
+export function print(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** A JSON document on stdout: indented on a terminal, one line in a pipe. */
+export function printJson(value: unknown): void {
+  print(JSON.stringify(value, null, process.stdout.isTTY ? 2 : undefined));
+}

@@ -1,0 +1,45 @@
+/** The `lip` command tree: one file per command under commands/. */
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { registerCall } from './commands/call.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDoc } from './commands/doc.js';
+import { registerLs } from './commands/ls.js';
+import { registerPing } from './commands/ping.js';
+import { registerServe } from './commands/serve.js';
+import { registerStats } from './commands/stats.js';
+import { registerStop } from './commands/stop.js';
+import { err } from './style.js';
+
+export function buildProgram(): Command {
+  const program = new Command('lip')
+    .description('Serve plain functions on Unix domain sockets, and list, document, call, watch and stop them.')
+    .version(VERSION, '-V, --version', 'print the lipmodule version')
+    .helpCommand('help [command]', 'show help for a command')
+    // Set before the commands are added, so they inherit it: usage errors come back to main() for exit code 2.
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage and examples)')
+    .configureOutput({ outputError: (text, write) => write(err.red(text)) });
+  program.addHelpText(
+    'after',
+    `
+Exit status: 0 ok, 1 the function raised, 2 usage error, 3 not found or not reachable, 4 timeout.
+
+Examples:
+  $ lip demo                      # see it work in ten seconds
+  $ lip serve ./math.ts           # serve what a module file exports
+  $ lip ls                        # what is served, and stale socket files
+  $ lip call add 2 3              # 5
+  $ lip doc add
+  $ lip stats --watch`,
+  );
+  registerServe(program);
+  registerLs(program);
+  registerDoc(program);
+  registerCall(program);
+  registerStats(program);
+  registerPing(program);
+  registerStop(program);
+  registerDemo(program);
+  return program;
+}

@@ -1,0 +1,81 @@
+/**
+ * Starting and stopping a set of served functions, shared by `lip serve` in
+ * one process and by each `--instances` worker.
+ */
+import type { ServedFunction } from '../../served-function.js';
+import { print } from '../common.js';
+import { CliError, ExitCode } from '../exit-codes.js';
+import { describeError } from '../report-error.js';
+import { err, out } from '../style.js';
+
+export interface ServedLine {
+  name: string;
+  signature: string;
+  path: string;
+}
+
+/** Serves each function in turn; if one fails, the ones already started are stopped again. */
+export async function initAll(functions: readonly ServedFunction[], socketDir: string | undefined): Promise<ServedLine[]> {
+  const started: ServedFunction[] = [];
+  try {
+    for (const fn of functions) {
+      await fn.init(socketDir === undefined ? {} : { socketDir });
+      started.push(fn);
+    }
+  } catch (error) {
+    await Promise.allSettled(started.map((fn) => fn.exit()));
+    throw new CliError(`could not serve: ${describeError(error)}`, ExitCode.Failed, { cause: error });
+  }
+  return functions.map((fn) => ({ name: fn.name, signature: fn.info().signature, path: fn.socketPath! }));
+}
+
+export function printServing(line: ServedLine, note = ''): void {
+  print(`${out.green('serving')} ${out.bold(line.signature)} at ${line.path}${note ? ` ${out.dim(note)}` : ''}`);
+}
+
+/** Stops every function gracefully: running calls finish (up to `graceMs`, else each function's exitTimeoutMs). */
+export async function exitAll(functions: readonly ServedFunction[], graceMs: number | undefined): Promise<void> {
+  const results = await Promise.allSettled(functions.map((fn) => fn.exit(graceMs === undefined ? {} : { timeoutMs: graceMs })));
+  for (const r of results) if (r.status === 'rejected') process.stderr.write(`${err.red('lip: error:')} ${describeError(r.reason)}\n`);
+}
+
+/**
+ * Calls `onStopped` once per function as it stops serving, whoever stopped it
+ * (our exit(), or a client's `lip stop` from inside the server); resolves when none is left.
+ */
+export function watchStops(functions: readonly ServedFunction[], onStopped: (fn: ServedFunction) => void): Promise<void> {
+  const live = new Set(functions);
+  return new Promise((resolve) => {
+    // Polled: a stop asked by a client happens inside the library, which has no event for it.
+    const timer = setInterval(() => {
+      for (const fn of live) {
+        if (fn.serving) continue;
+        live.delete(fn);
+        onStopped(fn);
+      }
+      if (live.size === 0) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 100);
+  });
+}
+
+/** First SIGINT/SIGTERM: `graceful()`; a second one exits at once. Returns the remover. */
+export function onShutdownSignals(graceful: (signal: NodeJS.Signals) => void): () => void {
+  let received = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (received) {
+      process.stderr.write(`lip: ${signal} again: exiting without waiting for running calls\n`);
+      process.exit(130);
+    }
+    received = true;
+    graceful(signal);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}

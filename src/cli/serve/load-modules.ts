@@ -1,0 +1,80 @@
+/**
+ * Imports the module files given to `lip serve` (TypeScript through tsx) and
+ * collects what they export that can be served: LIPModule-wrapped functions
+ * and instances with @LIPModule methods.
+ */
+import { stat } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { servedOf } from '../../module.js';
+import type { ServedFunction } from '../../served-function.js';
+import { CliError, ExitCode, usageError } from '../exit-codes.js';
+import { describeError } from '../report-error.js';
+
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
+const LOADABLE = new Set(['.js', '.mjs', '.cjs', ...TYPESCRIPT]);
+
+interface Found {
+  served: ServedFunction;
+  where: string;
+}
+
+/** The functions to serve from `files`, in file and export order; `only` keeps just those names. */
+export async function loadFunctions(files: readonly string[], only: readonly string[] = []): Promise<ServedFunction[]> {
+  const paths = await Promise.all(files.map(checkFile));
+  if (paths.some((p) => TYPESCRIPT.has(extname(p)))) await registerTypeScript();
+  const byName = new Map<string, Found>();
+  for (const [i, path] of paths.entries()) {
+    const namespace = await importFile(path, files[i]!);
+    for (const [exportName, value] of Object.entries(namespace)) {
+      for (const served of servedOf(value)) addUnique(byName, served, `export '${exportName}' of ${files[i]}`);
+    }
+  }
+  if (byName.size === 0) {
+    throw usageError(
+      `nothing to serve in ${files.join(', ')}: export functions wrapped with LIPModule(...)(fn), or instances of classes with @LIPModule methods`,
+    );
+  }
+  return pick([...byName.values()].map((f) => f.served), only);
+}
+
+async function checkFile(file: string): Promise<string> {
+  const path = resolve(file);
+  const stats = await stat(path).catch(() => undefined);
+  if (!stats?.isFile()) throw usageError(`no such file: ${file}`);
+  if (!LOADABLE.has(extname(path))) throw usageError(`${file}: lip serve loads .js, .mjs, .cjs and .ts files`);
+  return path;
+}
+
+async function registerTypeScript(): Promise<void> {
+  // Loaded only when a .ts file is served: plain JavaScript needs no loader.
+  const { register } = await import('tsx/esm/api');
+  register();
+}
+
+async function importFile(path: string, shown: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(`could not load ${shown}: ${describeError(error)}`, ExitCode.Failed, { cause: error });
+  }
+}
+
+function addUnique(byName: Map<string, Found>, served: ServedFunction, where: string): void {
+  const other = byName.get(served.name);
+  if (!other) return void byName.set(served.name, { served, where });
+  // The same function exported twice (say, named and default) is served once.
+  if (other.served === served) return;
+  throw new CliError(
+    `two functions are named '${served.name}' (${other.where} and ${where}): give one a distinct name with LIPModule({ name })`,
+    ExitCode.Failed,
+  );
+}
+
+function pick(all: ServedFunction[], only: readonly string[]): ServedFunction[] {
+  if (only.length === 0) return all;
+  const names = new Set(all.map((s) => s.name));
+  const unknown = only.filter((n) => !names.has(n));
+  if (unknown.length > 0) throw usageError(`--only: ${unknown.join(', ')} not found; the files export ${[...names].join(', ')}`);
+  return all.filter((s) => only.includes(s.name));
+}

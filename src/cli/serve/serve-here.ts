@@ -1,0 +1,25 @@
+/** `lip serve` in this one process. */
+import type { ServedFunction } from '../../served-function.js';
+import { print } from '../common.js';
+import { err } from '../style.js';
+import { exitAll, initAll, onShutdownSignals, printServing, watchStops } from './lifecycle.js';
+
+export interface ServeSettings {
+  socketDir: string | undefined;
+  graceMs: number | undefined;
+}
+
+/** Serves until a signal or clients' `lip stop` have stopped every function. */
+export async function serveHere(functions: readonly ServedFunction[], settings: ServeSettings): Promise<void> {
+  const lines = await initAll(functions, settings.socketDir);
+  for (const line of lines) printServing(line);
+  if (process.stderr.isTTY) process.stderr.write(err.dim(`pid ${process.pid}; Ctrl-C stops gracefully\n`));
+  let draining: Promise<void> | undefined;
+  const removeSignals = onShutdownSignals((signal) => {
+    process.stderr.write(`lip: ${signal}: stopping; running calls finish first\n`);
+    draining = exitAll(functions, settings.graceMs);
+  });
+  await watchStops(functions, (fn) => print(`stopped ${fn.name}${draining ? '' : ' (asked by a client)'}`));
+  await draining;
+  removeSignals();
+}

@@ -2,6 +2,7 @@
  * Unix socket plumbing: connect, probe, and listen without ever taking over a
  * live server's path or leaving a window where the socket is world-writable.
  */
+import cluster from 'node:cluster';
 import { lstat, mkdir, unlink, chmod } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -83,7 +84,8 @@ export async function listenUnix(
   await clearStaleSocket(path);
   const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
   const umaskApplied = await bindPrivately(server, path);
-  if (!umaskApplied || (options.socketMode !== undefined && options.socketMode !== 0o600)) {
+  // In a cluster worker the primary does the bind(2), under its own umask: chmod to be sure.
+  if (!umaskApplied || cluster.isWorker || (options.socketMode !== undefined && options.socketMode !== 0o600)) {
     await chmod(path, options.socketMode ?? 0o600);
   }
   const { ino } = await lstat(path);
@@ -104,7 +106,9 @@ async function clearStaleSocket(path: string): Promise<void> {
     });
   }
   const state = await probeSocket(path);
-  if (state === 'live') {
+  // In a cluster the primary listens once and hands connections to every worker, so a worker
+  // finds its siblings live at the path and joins them; a foreign server still fails the bind.
+  if (state === 'live' && !cluster.isWorker) {
     throw new LIPError(`${path} is already served by a live server; stop it first (lip stop)`, {
       code: ErrorCode.AlreadyServed,
     });
@@ -149,6 +153,8 @@ function setUmask(mask: number): number | undefined {
 
 /** Removes the socket file only if it is still the one we created. */
 export async function removeOwnSocket(path: string, ino: number): Promise<void> {
+  // A cluster worker's path belongs to the primary, which unlinks it when its last worker leaves.
+  if (cluster.isWorker) return;
   try {
     const stats = await lstat(path);
     if (stats.ino === ino) await unlink(path);

@@ -43,6 +43,7 @@ export class CborItemReader {
       if (this.length > this.maxBytes) throw tooLarge(this.length, this.maxBytes);
       return undefined;
     }
+    if (end > this.maxBytes) throw tooLarge(end, this.maxBytes);
     this.done = true;
     return this.buffer.subarray(0, end);
   }

@@ -56,7 +56,17 @@ def unencodable():
     return object()
 
 
-FUNCTIONS = [add, greet, fail, echo, size, kinds, nodoc, unencodable]
+executed = 0
+
+
+def counter():
+    """How many times this function has run (to prove a probe runs nothing)."""
+    global executed
+    executed += 1
+    return executed
+
+
+FUNCTIONS = [add, greet, fail, echo, size, kinds, nodoc, unencodable, counter]
 
 
 def read_request(conn, short_reads):

@@ -44,8 +44,8 @@ class LIPClient:
     def get_docstring(self, function_name):
         return self._request(function_name, {"type": "docstring"})
 
-    def call_function(self, function_name, *args, **kwargs):
-        return self._request(function_name, {"args": list(args), "kwargs": kwargs})
+    def call_function(self, function_name, args=None, kwargs=None):
+        return self._request(function_name, {"args": list(args or []), "kwargs": dict(kwargs or {})})
 
     def _request(self, function_name, request):
         path = self.sockets.get(function_name)
@@ -139,7 +139,7 @@ def main():
             for item in options.kw:
                 key, _, value = item.partition("=")
                 kwargs[key] = parse_value(value)
-            results = [client.call_function(options.name, *args, **kwargs) for _ in range(options.repeat)]
+            results = [client.call_function(options.name, args=args, kwargs=kwargs) for _ in range(options.repeat)]
             result = results[0] if options.repeat == 1 else results
     except Exception as error:
         print(json.dumps({"error": str(error), "type": type(error).__name__}), flush=True)

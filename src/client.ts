@@ -6,8 +6,10 @@
 import { lstat } from 'node:fs/promises';
 import { ClientConnection, withCallSite, type CallSettings } from './client-connection.js';
 import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
-import { LIPAbortError, LIPNotFoundError } from './errors.js';
+import { ErrorCode, LIPAbortError, LIPConnectionError, LIPNotFoundError } from './errors.js';
 import type { FunctionInfo, FunctionStats } from './introspection.js';
+import { NatsDirectory } from './nats/directory.js';
+import { NatsRoute } from './nats/route.js';
 import { OneShotConnection, ServerKinds } from './python/one-shot-connection.js';
 import { probeSocket, type SocketState } from './transport/unix-socket.js';
 
@@ -22,6 +24,15 @@ export interface LIPClientOptions {
   maxFrameBytes?: number;
   /** Stream items the server may send ahead of the consumer. @default 16 */
   streamWindow?: number;
+  /**
+   * Users (uids) besides yourself whose socket files you will connect to. A socket file owned by
+   * anyone else (a squatter in a shared /tmp) is refused with ERR_LIP_UNTRUSTED_SOCKET. @default []
+   */
+  trustUids?: readonly number[];
+  /** Also find and call functions served over NATS at this URL (or URLs). */
+  nats?: string | string[];
+  /** When a name is served both on a local socket and over NATS, which one to call. @default 'local' */
+  prefer?: 'local' | 'nats';
 }
 
 export interface CallOptions {
@@ -44,7 +55,7 @@ export type Remote<F> = F extends (...args: infer A) => infer R
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** A lipmodule server's persistent connection, or the Python original's one request per connection. */
-type Connection = ClientConnection | OneShotConnection;
+type Connection = ClientConnection | OneShotConnection | NatsRoute;
 
 export class LIPClient {
   readonly socketDir: string;
@@ -56,7 +67,10 @@ export class LIPClient {
   private scanned: Promise<void> | undefined;
   private readonly connections = new Map<string, Connection>();
   private readonly kinds = new ServerKinds();
+  private readonly nats: NatsDirectory | undefined;
+  private readonly prefer: 'local' | 'nats';
   private closed = false;
+  private readonly trustUids: ReadonlySet<number>;
 
   constructor(options: LIPClientOptions = {}) {
     validateClientOptions(options);
@@ -65,12 +79,21 @@ export class LIPClient {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.maxFrameBytes = options.maxFrameBytes;
     this.streamWindow = options.streamWindow ?? 16;
+    this.trustUids = new Set(options.trustUids ?? []);
+    this.nats = options.nats ? new NatsDirectory(options.nats) : undefined;
+    this.prefer = options.prefer ?? 'local';
   }
 
   /** Names of the functions that answer, sorted. Scans the directory the first time. */
   async listFunctions(): Promise<string[]> {
-    const sockets = await this.listSockets();
-    return sockets.filter((s) => s.state === 'live').map((s) => s.name);
+    const [sockets, remote] = await Promise.all([this.listSockets(), this.nats?.names() ?? []]);
+    const local = sockets.filter((s) => s.state === 'live').map((s) => s.name);
+    return remote.length === 0 ? local : [...new Set([...local, ...remote])].sort();
+  }
+
+  /** Names of the functions served over NATS (needs the `nats` option), sorted. */
+  async listNatsFunctions(): Promise<string[]> {
+    return this.nats ? this.nats.names() : [];
   }
 
   /** Every socket file in the directory with its state: live, stale (nobody answers) or missing. */
@@ -90,8 +113,9 @@ export class LIPClient {
   /** Rescans the socket directory; returns the names found (live or not). */
   async refreshSockets(): Promise<string[]> {
     this.scanned = this.scan();
-    await this.scanned;
-    return [...this.known.keys()];
+    const [, remote] = await Promise.all([this.scanned, this.nats?.names(true) ?? []]);
+    const local = [...this.known.keys()];
+    return remote.length === 0 ? local : [...new Set([...local, ...remote])].sort();
   }
 
   /** The function's documentation, or null if it has none. */
@@ -170,6 +194,7 @@ export class LIPClient {
     this.closed = true;
     await Promise.all([...this.connections.values()].map((c) => c.close()));
     this.connections.clear();
+    await this.nats?.close();
   }
 
   /** Closes every connection now; pending calls reject with LIPConnectionError. */
@@ -177,6 +202,7 @@ export class LIPClient {
     this.closed = true;
     for (const connection of this.connections.values()) connection.destroy();
     this.connections.clear();
+    this.nats?.destroy();
   }
 
   private async control(name: string, verb: 'doc' | 'info' | 'stats' | 'stop', options: CallOptions): Promise<unknown> {
@@ -211,7 +237,15 @@ export class LIPClient {
     if (this.closed) throw new LIPNotFoundError(`'${name}': the client is closed`);
     const open = this.connections.get(name);
     if (open && !open.isClosed) return open;
-    const path = await this.locate(name, callSite);
+    if (this.nats && this.prefer === 'nats' && (await this.servedOverNats(name))) return this.natsRoute(name);
+    let path: string;
+    try {
+      path = await this.locate(name, callSite);
+    } catch (error) {
+      if (this.nats && error instanceof LIPNotFoundError && (await this.servedOverNats(name))) return this.natsRoute(name);
+      throw error;
+    }
+    await this.checkOwner(name, path, callSite);
     // Gone before any Hello: whatever serves there now may be the other kind.
     if (open && !open.hello) this.kinds.forget(path);
     const kind = await this.kinds.kindOf(path, this.connectTimeoutMs);
@@ -221,6 +255,33 @@ export class LIPClient {
     const connection = kind === 'one-shot' ? new OneShotConnection(name, path, settings) : new ClientConnection(name, path, settings);
     this.connections.set(name, connection);
     return connection;
+  }
+
+  /** Whether NATS has `name`, looking again once if the last discovery did not see it. */
+  private async servedOverNats(name: string): Promise<boolean> {
+    if (await this.nats!.has(name)) return true;
+    await this.nats!.names(true);
+    return this.nats!.has(name);
+  }
+
+  private natsRoute(name: string): NatsRoute {
+    const route = new NatsRoute(name, this.nats!);
+    this.connections.set(name, route);
+    return route;
+  }
+
+  /** Refuses a socket file another user owns (a squatter in a shared /tmp) unless that uid is trusted. */
+  private async checkOwner(name: string, path: string, callSite: Error | undefined): Promise<void> {
+    const uid = process.getuid?.();
+    if (uid === undefined) return;
+    const stats = await lstat(path).catch(() => undefined);
+    if (!stats || stats.uid === uid || this.trustUids.has(stats.uid)) return;
+    const error = new LIPConnectionError(
+      `'${name}': refusing to connect to ${path}: the socket file belongs to uid ${stats.uid}, not to you (uid ${uid}); ` +
+        `if that user is trusted, list it in the trustUids option`,
+      { code: ErrorCode.Untrusted },
+    );
+    throw withCallSite(error, callSite);
   }
 
   private async locate(name: string, callSite: Error | undefined): Promise<string> {
@@ -259,6 +320,17 @@ function validateClientOptions(options: LIPClientOptions): void {
   nonNegative('connectTimeoutMs');
   nonNegative('maxFrameBytes');
   nonNegative('streamWindow');
+  if (options.prefer !== undefined && options.prefer !== 'local' && options.prefer !== 'nats') {
+    throw new TypeError(`LIPClient option 'prefer' must be 'local' or 'nats'`);
+  }
+  const nats = options.nats;
+  if (nats !== undefined && !(typeof nats === 'string' || (Array.isArray(nats) && nats.every((u) => typeof u === 'string')))) {
+    throw new TypeError(`LIPClient option 'nats' must be a URL or a list of URLs`);
+  }
+  const trust = options.trustUids;
+  if (trust !== undefined && !(Array.isArray(trust) && trust.every((u) => Number.isInteger(u) && u >= 0))) {
+    throw new TypeError(`LIPClient option 'trustUids' must be an array of uids (whole numbers >= 0)`);
+  }
   if (options.socketDir !== undefined && typeof options.socketDir !== 'string') {
     throw new TypeError(`LIPClient option 'socketDir' must be a string`);
   }

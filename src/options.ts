@@ -39,6 +39,16 @@ export interface LIPModuleOptions {
   exitTimeoutMs?: number;
   /** Largest request frame accepted, in bytes. @default 16 MiB */
   maxFrameBytes?: number;
+  /**
+   * A connection with no call running and no whole message received for this long is closed
+   * (an idle client, or one that sent half a frame and stopped); 0 never closes. A client with
+   * calls in flight is never idle. @default 300000 (5 minutes)
+   */
+  idleTimeoutMs?: number;
+  /** Most client connections held at once; more are refused with ERR_LIP_BUSY. @default 1024 */
+  maxConnections?: number;
+  /** Most calls running at once for one connection; more are answered ERR_LIP_BUSY. @default 10000 */
+  maxInFlightPerConnection?: number;
   /** Mode of the socket file. Widen it only on purpose. @default 0o600 */
   socketMode?: number;
   /** Send stack traces of thrown errors to callers. @default true */
@@ -46,8 +56,8 @@ export interface LIPModuleOptions {
 }
 
 const BOOLEAN_KEYS = ['lru', 'logArgs', 'sendStacks'] as const;
-const COUNT_KEYS = ['lruMax', 'lruTtlMs', 'exitTimeoutMs', 'maxQueue'] as const;
-const POSITIVE_KEYS = ['concurrency', 'maxFrameBytes'] as const;
+const COUNT_KEYS = ['lruMax', 'lruTtlMs', 'exitTimeoutMs', 'maxQueue', 'idleTimeoutMs'] as const;
+const POSITIVE_KEYS = ['concurrency', 'maxFrameBytes', 'maxConnections', 'maxInFlightPerConnection'] as const;
 const STRING_KEYS = ['doc', 'version', 'socketDir'] as const;
 const KNOWN = new Set<string>([
   'name', 'logLevel', 'logFile', 'logger', 'clock', 'schema', 'socketMode',

@@ -26,6 +26,10 @@ type AnyFunction = (...args: never[]) => unknown;
 export interface InitOptions {
   /** Serve in this directory instead of the one given to LIPModule. */
   socketDir?: string;
+  /** Also serve over NATS, as a NATS service (one URL or several). */
+  nats?: string | string[];
+  /** Serve on the Unix socket. Set false to serve over NATS only. @default true */
+  socket?: boolean;
 }
 
 export interface ExitOptions {
@@ -55,6 +59,7 @@ export class ServedFunction implements Endpoint {
   private readonly callSites: (Error | undefined)[];
   private documentation: string | null | undefined;
   private server: SocketServer | undefined;
+  private nats: import('./nats/serve.js').NatsServing | undefined;
   private starting: Promise<void> | undefined;
   private servedPath: string | undefined;
   private running = 0;
@@ -86,7 +91,7 @@ export class ServedFunction implements Endpoint {
   }
 
   get serving(): boolean {
-    return this.server !== undefined;
+    return this.server !== undefined || this.nats !== undefined;
   }
 
   /** A direct call of the wrapper: positional, through the cache when `lru` is on. */
@@ -170,7 +175,25 @@ export class ServedFunction implements Endpoint {
   // ---- lifecycle -------------------------------------------------------
 
   async init(options: InitOptions = {}): Promise<void> {
-    if (this.server || this.starting) throw new LIPError(`'${this.name}' is already served at ${this.servedPath}`, { code: ErrorCode.AlreadyServed });
+    if (this.server || this.nats || this.starting) {
+      throw new LIPError(`'${this.name}' is already served${this.servedPath ? ` at ${this.servedPath}` : ''}`, { code: ErrorCode.AlreadyServed });
+    }
+    if (options.socket === false && !options.nats) throw new TypeError("init(): with socket: false, give a 'nats' server to serve on");
+    let done!: () => void;
+    this.starting = new Promise<void>((resolve) => (done = resolve));
+    try {
+      if (options.socket !== false) await this.startSocket(options);
+      if (options.nats) await this.startNats(options.nats);
+    } catch (error) {
+      await this.exit({ timeoutMs: 0 });
+      throw error;
+    } finally {
+      this.starting = undefined;
+      done();
+    }
+  }
+
+  private async startSocket(options: InitOptions): Promise<void> {
     const path = socketPathFor(this.name, resolveSocketDir(options.socketDir ?? this.options.socketDir));
     const other = servedHere.get(path);
     if (other) {
@@ -182,6 +205,9 @@ export class ServedFunction implements Endpoint {
     const server: SocketServer = new SocketServer(this, {
       maxFrameBytes: this.options.maxFrameBytes,
       socketMode: this.options.socketMode,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      maxConnections: this.options.maxConnections,
+      maxInFlightPerConnection: this.options.maxInFlightPerConnection,
       sendStacks: this.options.sendStacks,
       logger: this.log,
       onStopRequest: () => {
@@ -190,29 +216,35 @@ export class ServedFunction implements Endpoint {
       },
       onOneShot: (socket, firstBytes) => serveOneShot(server, socket, firstBytes),
     });
-    this.starting = server.listen(path);
     try {
-      await this.starting;
+      await server.listen(path);
     } catch (error) {
       servedHere.delete(path);
       throw error;
-    } finally {
-      this.starting = undefined;
     }
     this.server = server;
     this.servedPath = path;
     this.log.info({ socket: path }, `serving '${this.name}'`);
   }
 
+  private async startNats(servers: string | string[]): Promise<void> {
+    // Loaded only by those who serve over NATS.
+    const { NatsServing } = await import('./nats/serve.js');
+    this.nats = await NatsServing.start(this, { servers, logger: this.log, sendStacks: this.options.sendStacks });
+    this.log.info({ nats: servers }, `serving '${this.name}' over NATS`);
+  }
+
   async exit(options: ExitOptions = {}): Promise<void> {
-    const server = this.server;
-    if (!server) return;
+    const { server, nats } = this;
+    if (!server && !nats) return;
     this.server = undefined;
-    const path = this.servedPath!;
+    this.nats = undefined;
     const timeoutMs = options.timeoutMs ?? this.options.exitTimeoutMs ?? DEFAULT_EXIT_TIMEOUT_MS;
-    this.log.info({ inFlight: server.inflightCount }, `shutting down '${this.name}'`);
-    const { unfinished } = await server.close(timeoutMs);
-    servedHere.delete(path);
+    this.log.info({ inFlight: this.stat.inFlight }, `shutting down '${this.name}'`);
+    const [onSocket, onNats] = await Promise.all([server?.close(timeoutMs), nats?.stop(timeoutMs)]);
+    if (server) servedHere.delete(this.servedPath!);
+    this.servedPath = undefined;
+    const unfinished = (onSocket?.unfinished ?? 0) + (onNats?.unfinished ?? 0);
     if (unfinished > 0) this.log.warn({ unfinished }, `${unfinished} call(s) still running after ${timeoutMs} ms were cut off`);
     this.log.info(`stopped '${this.name}'`);
     await this.flushLog();

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { callStorage, LazyCallContext } from './context.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
 import { ErrorCode, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
-import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE, PROTOCOL_VERSION } from './protocol/frame.js';
+import { encodeValue } from './protocol/codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, joinFrame, PREAMBLE, PROTOCOL_VERSION } from './protocol/frame.js';
 import { Kind, parseClientMessage, type CallMessage, type CallOptions, type ClientMessage } from './protocol/messages.js';
 import { SocketChannel } from './transport/socket-channel.js';
 import { listenUnix, removeOwnSocket, type Listening } from './transport/unix-socket.js';
@@ -26,11 +27,24 @@ export interface ServerOptions {
   logger?: Logger;
   /** Asked by the `stop` verb to shut the function down. */
   onStopRequest?: () => void;
+  /** Connections with no call running and no whole message received for this long are closed; 0 never. @default 300000 (5 min) */
+  idleTimeoutMs?: number;
+  /** Most connections held at once; more are refused with an Error frame (ERR_LIP_BUSY) and closed. @default 1024 */
+  maxConnections?: number;
+  /** Most calls running at once for one connection; more are answered ERR_LIP_BUSY. @default 10000 */
+  maxInFlightPerConnection?: number;
   /** Handles a connection that opened with a bare CBOR map (the Python original's one-shot request). */
   onOneShot?: (socket: Socket, firstBytes: Buffer) => void;
 }
 
 const DEFAULT_STREAM_CREDIT = 16;
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 10_000;
+/** Replies queued for a client that doesn't read: past this, its requests stop being read until it catches up. */
+const WRITE_BACKLOG_BYTES = 16 * 1024 * 1024;
+/** How long a connection we closed may take to go away before it is cut. */
+const CLOSE_GRACE_MS = 1000;
 
 export class SocketServer {
   readonly endpoint: Endpoint;
@@ -41,6 +55,7 @@ export class SocketServer {
   private nextConnectionId = 1;
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
+  private sweeper: NodeJS.Timeout | undefined;
   draining = false;
 
   constructor(endpoint: Endpoint, options: ServerOptions = {}) {
@@ -64,6 +79,17 @@ export class SocketServer {
     this.path = path;
     this.draining = false;
     this.listening = await listenUnix(path, (socket) => this.accept(socket), { socketMode: this.options.socketMode });
+    const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (idleMs > 0) {
+      // One timer for all connections: a timer per connection reset on every message would cost more.
+      this.sweeper = setInterval(() => this.sweepIdle(idleMs), Math.min(1000, Math.max(10, idleMs / 4)));
+      this.sweeper.unref();
+    }
+  }
+
+  private sweepIdle(idleMs: number): void {
+    const now = Date.now();
+    for (const connection of this.connections) connection.checkIdle(now, idleMs);
   }
 
   /**
@@ -75,6 +101,8 @@ export class SocketServer {
     if (!listening) return { unfinished: 0 };
     this.listening = undefined;
     this.draining = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     const closed = new Promise<void>((resolve) => listening.server.close(() => resolve()));
     await this.waitIdle(timeoutMs);
     const unfinished = this.inflight;
@@ -118,9 +146,27 @@ export class SocketServer {
       socket.destroy();
       return;
     }
+    const max = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (this.connections.size >= max) {
+      this.refuse(socket, max);
+      return;
+    }
     const connection = new ServerConnection(this, socket, this.nextConnectionId++);
     this.connections.add(connection);
     socket.once('close', () => this.connections.delete(connection));
+  }
+
+  /** Over `maxConnections`: say why in an Error frame (id 0), then close. Nothing is read. */
+  private refuse(socket: Socket, max: number): void {
+    socket.on('error', () => {});
+    this.options.logger?.warn({ max }, 'connection refused: maxConnections reached');
+    const info: RemoteErrorInfo = {
+      name: 'LIPBusyError',
+      code: ErrorCode.Busy,
+      message: `'${this.endpoint.name}' holds its maximum of ${max} connections; try again later`,
+    };
+    socket.end(joinFrame(encodeValue([Kind.Error, 0, info])));
+    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 }
 
@@ -139,6 +185,12 @@ class ServerConnection {
   private channel: SocketChannel | undefined;
   private readonly calls = new Map<number, RunningCall>();
   private sniffed: Buffer | undefined;
+  // Calls started here and not finished (a cancelled call still counts until it returns).
+  private running = 0;
+  // For the idle sweep: a whole message arrived or a call ended since the last sweep.
+  private touched = false;
+  private lastActive = Date.now();
+  private paused = false;
 
   constructor(server: SocketServer, socket: Socket, id: number) {
     this.server = server;
@@ -151,6 +203,20 @@ class ServerConnection {
   end(): void {
     if (this.channel) this.channel.close();
     else this.socket.end();
+  }
+
+  /** Closes the connection if nothing ran or arrived whole for `idleMs` (a half-sent frame doesn't count). */
+  checkIdle(now: number, idleMs: number): void {
+    if (this.running > 0 || this.touched) {
+      this.touched = false;
+      this.lastActive = now;
+      return;
+    }
+    if (now - this.lastActive < idleMs) return;
+    this.server.options.logger?.debug({ conn: this.id, idleMs }, 'connection closed: idle');
+    this.lastActive = Infinity; // once
+    this.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   destroy(): void {
@@ -196,7 +262,11 @@ class ServerConnection {
       channel.close();
       return;
     }
-    channel.onMessage = (message) => this.handle(message);
+    channel.onMessage = (message) => {
+      this.touched = true;
+      this.handle(message);
+      if (!this.paused && this.socket.writableLength > WRITE_BACKLOG_BYTES) this.pauseReading();
+    };
     channel.onProtocolError = (error) => this.sendError(0, toRemoteErrorInfo(error, false));
     channel.send([Kind.Hello, { v: PROTOCOL_VERSION, pid: process.pid, name: this.server.endpoint.name, lib: LIB_ID }]);
     const rest = bytes.subarray(PREAMBLE.length);
@@ -234,11 +304,26 @@ class ServerConnection {
     }
   }
 
+  /** The client isn't reading its replies: stop reading its requests until they drain. */
+  private pauseReading(): void {
+    this.paused = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.paused = false;
+      this.socket.resume();
+    });
+  }
+
   private startCall(message: CallMessage): void {
     const [, id, fn, args, kwargs, options] = message;
     const endpoint = this.server.endpoint;
     if (this.calls.has(id)) {
       this.sendError(id, protocolInfo(`request id ${id} is already in use on this connection`));
+      return;
+    }
+    const maxInFlight = this.server.options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION;
+    if (this.running >= maxInFlight) {
+      this.sendError(id, { name: 'LIPBusyError', code: ErrorCode.Busy, message: `${this.running} calls are running for this connection, its limit` });
       return;
     }
     if (fn !== endpoint.name) {
@@ -253,6 +338,7 @@ class ServerConnection {
     const deadline = typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : undefined;
     const call: RunningCall = { context: new LazyCallContext(`${this.id}:${id}`, deadline), credit: 0, wakeStream: undefined };
     this.calls.set(id, call);
+    this.running++;
     this.server.callStarted();
     let result: unknown;
     try {
@@ -290,6 +376,8 @@ class ServerConnection {
   private finish(id: number, call: RunningCall, value: unknown, error: unknown): void {
     call.context.dispose();
     if (this.calls.get(id) === call) this.calls.delete(id);
+    this.running--;
+    this.touched = true;
     this.server.callFinished();
     if (call.context.aborted || !this.channel || this.channel.isClosed) return;
     if (error !== undefined) {
@@ -342,6 +430,8 @@ class ServerConnection {
       if (iterator?.return) await Promise.resolve(iterator.return()).catch(() => {});
       call.context.dispose();
       if (this.calls.get(id) === call) this.calls.delete(id);
+      this.running--;
+      this.touched = true;
       this.server.callFinished();
       this.server.endpoint.onStreamEnd?.(outcome);
     }

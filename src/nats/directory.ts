@@ -1,0 +1,133 @@
+/**
+ * The client side of the NATS transport: finds lipmodule functions through
+ * the services protocol ($SRV.INFO) and calls them with request/reply.
+ */
+import { connect, ErrorCode as NatsErrorCode, RequestStrategy, type Msg, type NatsConnection } from 'nats';
+import type { CallSettings } from '../client-connection.js';
+import { withCallSite } from '../client-connection.js';
+import { fromRemoteErrorInfo, LIPAbortError, LIPConnectionError, LIPNotFoundError, LIPProtocolError, LIPTimeoutError, type LIPError } from '../errors.js';
+import { decodeValue, encodeValue } from '../protocol/codec.js';
+import { Kind, parseServerMessage, type ControlVerb } from '../protocol/messages.js';
+import { natsSubject } from './names.js';
+
+/** How long discovery listens for services answering $SRV.INFO. */
+const DISCOVERY_WAIT_MS = 500;
+
+export class NatsDirectory {
+  private connection: Promise<NatsConnection> | undefined;
+  private known = new Set<string>();
+  private discovered: Promise<void> | undefined;
+  private nextId = 1;
+
+  constructor(private readonly servers: string | string[]) {}
+
+  /** Names of lipmodule functions served on NATS (any replica), sorted. */
+  async names(refresh = false): Promise<string[]> {
+    if (refresh || !this.discovered) this.discovered = this.discover();
+    await this.discovered;
+    return [...this.known].sort();
+  }
+
+  async has(name: string): Promise<boolean> {
+    await this.names();
+    return this.known.has(name);
+  }
+
+  /** One call; with `stream`, the answer is the list of every value the function produced. */
+  call(name: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings, stream = false): Promise<unknown> {
+    const timeoutMs = positive(settings.timeoutMs);
+    const options = timeoutMs || stream ? { ...(timeoutMs ? { timeoutMs } : {}), ...(stream ? { stream } : {}) } : null;
+    return this.request(name, settings, (id) => [Kind.Call, id, name, args, kwargs, options]);
+  }
+
+  control(name: string, verb: ControlVerb, settings: CallSettings): Promise<unknown> {
+    return this.request(name, settings, (id) => [Kind.Control, id, verb]);
+  }
+
+  /** Lets requests in flight finish, then disconnects. */
+  async close(): Promise<void> {
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) await (await connection.catch(() => undefined))?.drain().catch(() => {});
+  }
+
+  /** Disconnects now; requests in flight fail. */
+  destroy(): void {
+    const connection = this.connection;
+    this.connection = undefined;
+    void connection?.then((nc) => nc.close()).catch(() => {});
+  }
+
+  private nats(): Promise<NatsConnection> {
+    this.connection ??= connect({ servers: this.servers, name: 'lipmodule-client' }).catch((error: Error) => {
+      this.connection = undefined;
+      throw new LIPConnectionError(`could not connect to NATS at ${String(this.servers)}: ${error.message}`, { cause: error });
+    });
+    return this.connection;
+  }
+
+  private async discover(): Promise<void> {
+    const nc = await this.nats();
+    const replies = await nc.services
+      .client({ strategy: RequestStrategy.JitterTimer, maxWait: DISCOVERY_WAIT_MS, jitter: 100 })
+      .info();
+    const found = new Set<string>();
+    for await (const info of replies) {
+      const name = info.metadata?.['lip.name'];
+      if (name) found.add(name);
+    }
+    this.known = found;
+  }
+
+  private async request(name: string, settings: CallSettings, build: (id: number) => unknown[]): Promise<unknown> {
+    if (settings.signal?.aborted) throw new LIPAbortError(`'${name}': the call was aborted`);
+    const nc = await this.nats();
+    const id = this.nextId;
+    this.nextId = id >= 0xffffffff ? 1 : id + 1;
+    const timeout = positive(settings.timeoutMs) ?? 2 ** 31 - 1;
+    const sent = nc.request(natsSubject(name), encodeValue(build(id)), { timeout });
+    // NATS cannot recall a request: aborting only stops the wait here.
+    const reply = settings.signal ? await raceAbort(sent, settings.signal, name) : await sent.catch((error: unknown) => Promise.reject(natsFailure(name, error)));
+    return this.answer(name, reply, settings);
+  }
+
+  private answer(name: string, reply: Msg, settings: CallSettings): unknown {
+    let message;
+    try {
+      message = parseServerMessage(decodeValue(reply.data));
+    } catch (error) {
+      throw withCallSite(error as LIPError, settings.callSite);
+    }
+    if (message[0] === Kind.Result) return message[2];
+    if (message[0] === Kind.Error) throw withCallSite(fromRemoteErrorInfo(name, message[2]), settings.callSite);
+    throw new LIPProtocolError(`'${name}': unexpected reply kind ${message[0]} over NATS`);
+  }
+}
+
+function raceAbort(sent: Promise<Msg>, signal: AbortSignal, name: string): Promise<Msg> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new LIPAbortError(`'${name}': the call was aborted`, { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    sent.then(
+      (msg) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(msg);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(natsFailure(name, error));
+      },
+    );
+  });
+}
+
+function natsFailure(name: string, error: unknown): LIPError {
+  const code = (error as { code?: string }).code;
+  if (code === NatsErrorCode.Timeout) return new LIPTimeoutError(`'${name}' did not answer over NATS within its deadline`, { cause: error });
+  if (code === NatsErrorCode.NoResponders) return new LIPNotFoundError(`Function '${name}' is not served on NATS (no responders)`, { cause: error });
+  return new LIPConnectionError(`'${name}': NATS request failed: ${(error as Error).message}`, { cause: error });
+}
+
+function positive(ms: number): number | undefined {
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}

@@ -1,0 +1,185 @@
+/**
+ * Serves one function as a NATS service (the NATS "micro" protocol, so
+ * `nats micro ls/info/stats` show it). Requests and replies carry the same
+ * CBOR messages as the socket protocol; replicas share a queue group, and NATS
+ * balances calls between them.
+ */
+import { connect, type NatsConnection, type Service, type ServiceMsg } from 'nats';
+import type { Logger } from 'pino';
+import { callStorage, LazyCallContext } from '../context.js';
+import { isAsyncIterable, type Endpoint } from '../endpoint.js';
+import { ErrorCode, toRemoteErrorInfo, type RemoteErrorInfo } from '../errors.js';
+import type { FunctionInfo } from '../introspection.js';
+import { decodeValue, encodeValue } from '../protocol/codec.js';
+import { Kind, parseClientMessage } from '../protocol/messages.js';
+import { natsServiceName, natsSubject, NATS_QUEUE } from './names.js';
+
+export interface NatsServeOptions {
+  /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
+  servers: string | string[];
+  logger?: Logger | undefined;
+  sendStacks?: boolean | undefined;
+}
+
+// Service error codes, HTTP-like as the NATS micro protocol suggests.
+const STATUS: Record<string, number> = {
+  [ErrorCode.Argument]: 400,
+  [ErrorCode.Protocol]: 400,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.Busy]: 503,
+  [ErrorCode.ShuttingDown]: 503,
+};
+
+export class NatsServing {
+  private inflight = 0;
+  private idle: (() => void) | undefined;
+
+  private constructor(
+    private readonly endpoint: Endpoint,
+    private readonly connection: NatsConnection,
+    private readonly service: Service,
+    private readonly options: NatsServeOptions,
+  ) {}
+
+  static async start(endpoint: Endpoint, options: NatsServeOptions): Promise<NatsServing> {
+    const info = endpoint.info() as FunctionInfo;
+    const connection = await connect({ servers: options.servers, name: `lipmodule:${endpoint.name}` });
+    try {
+      const metadata = {
+        'lip.name': info.name,
+        'lip.signature': info.signature,
+        'lip.lib': info.lib,
+        'lip.streaming': String(info.streaming),
+      };
+      const service = await connection.services.add({
+        name: natsServiceName(info.name),
+        version: info.version,
+        description: info.doc ?? '',
+        metadata,
+        queue: NATS_QUEUE,
+      });
+      const serving = new NatsServing(endpoint, connection, service, options);
+      service.addEndpoint(natsServiceName(info.name), {
+        subject: natsSubject(info.name),
+        metadata,
+        handler: (error, msg) => {
+          if (error) options.logger?.error({ err: error }, 'NATS endpoint failed');
+          else serving.handle(msg);
+        },
+      });
+      await connection.flush();
+      return serving;
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+  }
+
+  /** Stops taking requests (the queue group gives new ones to other replicas), lets running ones finish, then drains. */
+  async stop(timeoutMs: number): Promise<{ unfinished: number }> {
+    await this.service.stop();
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const unfinished = this.inflight;
+    await this.connection.drain().catch(() => this.connection.close());
+    return { unfinished };
+  }
+
+  private handle(msg: ServiceMsg): void {
+    let message;
+    try {
+      message = parseClientMessage(decodeValue(msg.data));
+    } catch (error) {
+      this.fail(msg, 0, toRemoteErrorInfo(error, false));
+      return;
+    }
+    const id = message[1];
+    if (message[0] === Kind.Control) {
+      this.control(msg, id, message[2]);
+      return;
+    }
+    if (message[0] !== Kind.Call) {
+      this.fail(msg, id, { name: 'LIPProtocolError', code: ErrorCode.Protocol, message: 'over NATS only calls and control verbs are taken' });
+      return;
+    }
+    const [, , fn, args, kwargs, options] = message;
+    if (fn !== this.endpoint.name) {
+      this.fail(msg, id, { name: 'LIPNotFoundError', code: ErrorCode.NotFound, message: `this endpoint serves '${this.endpoint.name}', not '${fn}'` });
+      return;
+    }
+    // No refusal while stopping: a request NATS delivered here before the drain is ours to answer,
+    // and the queue group already sends new ones to the other replicas.
+    const timeoutMs = options?.timeoutMs;
+    const context = new LazyCallContext(`nats:${id}`, typeof timeoutMs === 'number' && timeoutMs > 0 ? Date.now() + timeoutMs : undefined);
+    this.inflight++;
+    const finish = (value: unknown, error: unknown) => {
+      context.dispose();
+      if (error !== undefined) this.fail(msg, id, toRemoteErrorInfo(error, this.options.sendStacks !== false));
+      else this.reply(msg, id, value);
+      this.inflight--;
+      if (this.inflight === 0) this.idle?.();
+    };
+    Promise.resolve()
+      .then(() => callStorage.run(context, () => this.endpoint.invoke(args, kwargs, context)))
+      // Streams are collected: a NATS request has one reply. A stream request always gets a list.
+      .then((value) => (isAsyncIterable(value) ? collect(value) : options?.stream ? [value] : value))
+      .then(
+        (value) => finish(value, undefined),
+        (error: unknown) => finish(undefined, error ?? new Error('rejected with undefined')),
+      );
+  }
+
+  private control(msg: ServiceMsg, id: number, verb: string): void {
+    try {
+      switch (verb) {
+        case 'ping':
+          return this.reply(msg, id, true);
+        case 'doc':
+          return this.reply(msg, id, this.endpoint.doc());
+        case 'info':
+          return this.reply(msg, id, this.endpoint.info());
+        case 'stats':
+          return this.reply(msg, id, this.endpoint.stats());
+        default:
+          // Anyone on the bus could send it: stopping is for the socket's owner only.
+          return this.reply(msg, id, false);
+      }
+    } catch (error) {
+      this.fail(msg, id, toRemoteErrorInfo(error, false));
+    }
+  }
+
+  private reply(msg: ServiceMsg, id: number, value: unknown): void {
+    let body: Uint8Array;
+    try {
+      body = encodeValue([Kind.Result, id, value]);
+    } catch (error) {
+      this.fail(msg, id, toRemoteErrorInfo(error, false));
+      return;
+    }
+    msg.respond(body);
+  }
+
+  private fail(msg: ServiceMsg, id: number, info: RemoteErrorInfo): void {
+    let data: Uint8Array;
+    try {
+      data = encodeValue([Kind.Error, id, info]);
+    } catch {
+      data = encodeValue([Kind.Error, id, { name: info.name, message: info.message, code: info.code }]);
+    }
+    msg.respondError(STATUS[info.code ?? ''] ?? 500, `${info.name}: ${info.message}`, data);
+  }
+}
+
+async function collect(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
+  const items: unknown[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connect } from 'nats';
+import { LIPArgumentError, LIPClient, LIPRemoteError, LIPTimeoutError, LIPModule } from '../src/index.js';
+import { socketDir, startFixture } from './helpers.js';
+import { startNatsServer } from './nats-helpers.js';
+
+test('functions served over NATS are discovered and called with the same API', async (t) => {
+  const url = await startNatsServer(t);
+  const dir = socketDir(t);
+  await startFixture(t, 'nats-replica.ts', dir, { NATS_URL: url, SOCKET: '0' });
+  const client = new LIPClient({ socketDir: dir, nats: url });
+  t.after(() => client.destroy());
+
+  await t.test('discovery through $SRV.INFO', async () => {
+    assert.deepEqual(await client.listFunctions(), ['explode', 'letters', 'mul', 'stall', 'where']);
+  });
+
+  await t.test('calls with positional and keyword arguments', async () => {
+    assert.equal(((await client.callFunction('mul', [6, 7])) as { product: number }).product, 42);
+    assert.equal(((await client.callFunction('mul', [6], { b: 2 })) as { product: number }).product, 12);
+  });
+
+  await t.test('errors carry name, message and code', async () => {
+    const error = (await client.callFunction('explode', ['boom']).catch((e: unknown) => e)) as LIPRemoteError;
+    assert.ok(error instanceof LIPRemoteError);
+    assert.equal(error.remote.name, 'RangeError');
+    assert.equal(error.remote.message, 'boom');
+    await assert.rejects(client.callFunction('mul', [], { c: 1 }), (e: unknown) => e instanceof LIPArgumentError && /unexpected keyword argument 'c'/.test(e.message));
+  });
+
+  await t.test('deadlines', async () => {
+    await assert.rejects(client.callFunction('stall', [2000], {}, { timeoutMs: 100 }), LIPTimeoutError);
+  });
+
+  await t.test('docs, describe and stats', async () => {
+    assert.equal(await client.getDocstring('mul'), 'Multiplies two numbers, and says which replica did it.');
+    assert.equal((await client.describe('mul')).signature, 'mul(a, b?)');
+    assert.ok((await client.stats('mul')).calls >= 2);
+  });
+
+  await t.test('streams arrive collected, then one by one', async () => {
+    assert.deepEqual(await client.callFunction('letters', ['abc']), ['a', 'b', 'c']);
+    const got: string[] = [];
+    for await (const letter of client.stream<string>('letters', ['xyz'])) got.push(letter);
+    assert.deepEqual(got, ['x', 'y', 'z']);
+  });
+
+  await t.test('the standard NATS tooling sees each function as a service endpoint with its metadata', async () => {
+    const nc = await connect({ servers: url });
+    try {
+      const infos = [];
+      for await (const info of await nc.services.client().info()) infos.push(info);
+      const mul = infos.find((i) => i.metadata?.['lip.name'] === 'mul');
+      assert.ok(mul, JSON.stringify(infos));
+      assert.equal(mul.description, 'Multiplies two numbers, and says which replica did it.');
+      assert.equal(mul.metadata?.['lip.signature'], 'mul(a, b?)');
+      assert.equal(mul.version, '0.0.0');
+      assert.equal(mul.endpoints[0]?.subject, 'lip.fn.mul');
+      const stats = [];
+      for await (const s of await nc.services.client().stats('mul')) stats.push(s);
+      assert.ok((stats[0]?.endpoints?.[0]?.num_requests ?? 0) >= 2);
+    } finally {
+      await nc.close();
+    }
+  });
+});
+
+test('three replicas share the load; one stopped mid-load loses no call', async (t) => {
+  const url = await startNatsServer(t);
+  const dir = socketDir(t);
+  const env = { NATS_URL: url, SOCKET: '0', DELAY_MS: '2' };
+  const replicas = [await startFixture(t, 'nats-replica.ts', dir, env), await startFixture(t, 'nats-replica.ts', dir, env), await startFixture(t, 'nats-replica.ts', dir, env)];
+  const client = new LIPClient({ nats: url, socketDir: dir });
+  t.after(() => client.destroy());
+  await client.callFunction('mul', [1, 1]);
+
+  const total = 3000;
+  const inFlight = 32;
+  const pids = new Map<number, number>();
+  let next = 0;
+  let stopped = false;
+  const failures: unknown[] = [];
+  const worker = async () => {
+    while (next < total) {
+      const i = next++;
+      if (i === total / 3 && !stopped) {
+        stopped = true;
+        replicas[0]!.child.kill('SIGTERM'); // graceful: drains
+      }
+      try {
+        const { product, pid } = (await client.callFunction('mul', [i, 3])) as { product: number; pid: number };
+        assert.equal(product, 3 * i);
+        pids.set(pid, (pids.get(pid) ?? 0) + 1);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  assert.deepEqual(failures, []);
+  assert.equal([...pids.values()].reduce((a, b) => a + b, 0), total);
+  assert.equal(pids.size, 3, `calls spread over the three replicas: ${JSON.stringify([...pids])}`);
+  assert.equal(await replicas[0]!.exited, 0);
+  assert.match(replicas[0]!.output(), /EXITED/);
+});
+
+test('a name served both locally and over NATS: local wins unless told otherwise', async (t) => {
+  const url = await startNatsServer(t);
+  const dir = socketDir(t);
+  await startFixture(t, 'nats-replica.ts', dir, { NATS_URL: url, SOCKET: '0', WHERE: 'nats' });
+  const where = LIPModule({ logLevel: 'silent', socketDir: dir })(function where() {
+    return 'local';
+  });
+  await where.init();
+  t.after(() => where.exit());
+  const local = new LIPClient({ socketDir: dir, nats: url });
+  const remote = new LIPClient({ socketDir: dir, nats: url, prefer: 'nats' });
+  t.after(() => {
+    local.destroy();
+    remote.destroy();
+  });
+  assert.equal(await local.callFunction('where'), 'local');
+  assert.equal(await remote.callFunction('where'), 'nats');
+  assert.deepEqual((await local.listFunctions()).filter((n) => n === 'where'), ['where']);
+});

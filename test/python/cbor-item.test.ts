@@ -44,7 +44,7 @@ test('ignores bytes after the item', () => {
   const [, call] = samples[0]!;
   const item = new CborItemReader(1024).push(Buffer.concat([call, Buffer.from('a0ffff', 'hex')]));
   assert.ok(item?.equals(call));
-  assert.deepEqual(cbor.decode(item), { args: [2, 3], kwargs: {} });
+  assert.deepEqual(cbor.decode(item!), { args: [2, 3], kwargs: {} });
 });
 
 test('refuses malformed input', () => {

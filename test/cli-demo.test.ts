@@ -1,0 +1,30 @@
+/** `lip demo` from the built package: a call, a cached call, an error, a stream, and a clean exit. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { lip } from './fixtures/cli-harness.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('lip demo calls each example function and cleans up', async () => {
+  const result = await lip(['demo']);
+  assert.equal(result.code, 0, result.stderr);
+  const out = result.stdout;
+  assert.match(out, /^1\. A call\n {2}\$ lip call add 2 3\n {2}5 /m);
+  assert.match(out, /^ {2}102334155 .*first call/m);
+  assert.match(out, /^ {2}102334155 .*answered from the cache/m);
+  assert.match(out, /lip stats slowFib: 1 hit, 1 miss/);
+  assert.match(out, /RangeError: cannot divide 1 by zero .*code E_DIVIDE_BY_ZERO/);
+  assert.match(out, /^ {2}3\n {2}2\n {2}1\n {2}"liftoff"$/m);
+  const [, pid, dir] = out.match(/child process \(pid (\d+)\) in (\S+)/) ?? [];
+  assert.ok(pid && dir, out);
+  assert.equal(existsSync(dir), false, 'the temp socket dir is removed');
+  assert.equal(alive(Number(pid)), false, 'the child is stopped');
+});

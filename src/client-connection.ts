@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import {
   fromRemoteErrorInfo,
   LIPAbortError,
+  LIPBusyError,
   LIPConnectionError,
   LIPProtocolError,
   LIPTimeoutError,
@@ -263,7 +264,8 @@ export class ClientConnection {
         const [, id, info] = message;
         if (id === 0) {
           const error = fromRemoteErrorInfo(this.name, info);
-          this.failAll(error instanceof LIPProtocolError ? error : new LIPProtocolError(error.message, { cause: error }));
+          // A refusal (maxConnections: ERR_LIP_BUSY) keeps its class; anything else concerns the protocol.
+          this.failAll(error instanceof LIPProtocolError || error instanceof LIPBusyError ? error : new LIPProtocolError(error.message, { cause: error }));
           this.channel?.close();
           return;
         }

@@ -39,7 +39,7 @@ test('usage errors exit 2 with one clear line', async () => {
   for (const args of [['bogus'], ['call'], ['ping', 'add', '--count', 'zero'], ['serve', 'x.ts', '--log-level', 'loud'], ['ls', '--nope']]) {
     const result = await lip(args);
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-    assert.match(result.stderr, /^error: /, args.join(' '));
+    assert.match(result.stderr, /^lip: error: /, args.join(' '));
     assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
   }
 });

@@ -137,6 +137,18 @@ test('lip serve of a .ts and a .js file, driven by the other commands', async (t
     assert.match(table.stdout, new RegExp(`^square\\s+${server.child.pid}\\s+\\S+\\s+3\\s+0\\s+0\\s+0\\s+.*1/2$`, 'm'));
   });
 
+  await t.test('stats --watch refreshes until interrupted', async () => {
+    const watch = spawnLip(['stats', 'add', '--watch', '--json', '--interval', '50'], dir);
+    let output = '';
+    watch.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const closed = new Promise<number | null>((resolve) => watch.once('close', (code) => resolve(code)));
+    await until(() => output.split('\n').length > 2);
+    watch.kill('SIGINT');
+    assert.equal(await closed, 0);
+    const refreshes = output.trim().split('\n').map((line) => JSON.parse(line) as { name: string });
+    assert.ok(refreshes.every((r) => r.name === 'add'));
+  });
+
   await t.test('ping reports a round trip', async () => {
     const result = await lip(['ping', 'add', '-c', '2'], dir);
     assert.equal(result.code, 0, result.stderr);

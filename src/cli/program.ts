@@ -19,7 +19,7 @@ export function buildProgram(): Command {
     // Set before the commands are added, so they inherit it: usage errors come back to main() for exit code 2.
     .exitOverride()
     .showHelpAfterError('(add --help for usage and examples)')
-    .configureOutput({ outputError: (text, write) => write(err.red(text)) });
+    .configureOutput({ outputError: (text, write) => write(err.red(`lip: ${text}`)) });
   program.addHelpText(
     'after',
     `

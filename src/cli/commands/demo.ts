@@ -85,7 +85,7 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 async function showCall(client: LIPClient): Promise<void> {
   step('1. A call', 'lip call add 2 3');
   const [sum, ms] = await timed(() => client.callFunction('add', [2, 3]));
-  print(`  ${out.green(formatJson(sum, false))}  ${out.dim(`in ${formatMs(ms)}, over a Unix socket`)}\n`);
+  print(`  ${out.green(formatJson(sum, false))}  ${out.dim(`in ${formatMs(ms)}, connecting included, over a Unix socket`)}\n`);
 }
 
 async function showCache(client: LIPClient): Promise<void> {

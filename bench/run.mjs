@@ -5,7 +5,9 @@
  * peer and the targets of issue 5, writes the figures as JSON and an SVG chart.
  *
  *   node bench/run.mjs [--quick] [--out file.json] [--chart file.svg]
- *                      [--only workload,...] [--peers peer,...]
+ *                      [--only workload,...] [--peers peer,...] [--prof dir]
+ *
+ * --prof writes a V8 CPU profile (.cpuprofile) of every server and client process into dir.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -34,12 +36,14 @@ const { values: args } = parseArgs({
     chart: { type: 'string' },
     only: { type: 'string' },
     peers: { type: 'string' },
+    prof: { type: 'string' },
   },
 });
+if (args.prof) process.env.LIP_BENCH_PROF = resolve(args.prof);
 
 const SETTINGS = args.quick
-  ? { warmupMs: 150, windows: 1, windowMs: 300, initReps: 1, listReps: 5, idleConnections: 1000, idleSettleMs: 300 }
-  : { warmupMs: 500, windows: 3, windowMs: 1000, initReps: 5, listReps: 30, idleConnections: 1000, idleSettleMs: 1000 };
+  ? { rounds: 1, warmupMs: 150, windows: 1, windowMs: 300, initReps: 1, listReps: 5, idleConnections: 1000, idleSettleMs: 300 }
+  : { rounds: 3, warmupMs: 300, windows: 1, windowMs: 1000, initReps: 5, listReps: 30, idleConnections: 1000, idleSettleMs: 1000 };
 
 const out = resolve(args.out ?? join(RESULTS, 'latest.json'));
 const chart = resolve(args.chart ?? join(args.out ? dirname(out) : RESULTS, 'chart.svg'));
@@ -62,24 +66,38 @@ const results = {
   cells: {},
 };
 
+async function runCell(scenario, peer, settings, label) {
+  const t = Date.now();
+  process.stderr.write(`${scenario.id} × ${peer.id}${label} ... `);
+  try {
+    const cell = await scenario.run(peer.id, settings);
+    process.stderr.write(`${cell.value} ${cell.unit} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
+    return cell;
+  } catch (error) {
+    // A failed cell is reported, not hidden, and the run goes on.
+    process.stderr.write(`FAILED: ${error.message.split('\n')[0]}\n`);
+    return { error: String(error.stack ?? error) };
+  }
+}
+
 for (const scenario of scenarios) {
-  results.cells[scenario.id] = {};
-  for (const peer of PEERS) {
-    if (!scenario.peers.includes(peer.id) || (onlyPeers && !onlyPeers.includes(peer.id))) {
-      results.cells[scenario.id][peer.id] = 'n/a';
-      continue;
-    }
-    const t = Date.now();
-    process.stderr.write(`${scenario.id} × ${peer.id} ... `);
-    try {
-      results.cells[scenario.id][peer.id] = await scenario.run(peer.id, SETTINGS);
-      const cell = results.cells[scenario.id][peer.id];
-      process.stderr.write(`${cell.value} ${cell.unit} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
-    } catch (error) {
-      // A failed cell is reported, not hidden, and the run goes on.
-      results.cells[scenario.id][peer.id] = { error: String(error.stack ?? error) };
-      process.stderr.write(`FAILED: ${error.message.split('\n')[0]}\n`);
-    }
+  const row = (results.cells[scenario.id] = {});
+  const peers = PEERS.filter((peer) => scenario.peers.includes(peer.id) && (!onlyPeers || onlyPeers.includes(peer.id)));
+  for (const peer of PEERS) if (!peers.includes(peer)) row[peer.id] = 'n/a';
+  if (!scenario.rounds || SETTINGS.rounds <= 1) {
+    for (const peer of peers) row[peer.id] = await runCell(scenario, peer, SETTINGS, '');
+    continue;
+  }
+  // The machine is shared and noisy: peers take turns, round after round, and
+  // each keeps its median round, so a slow spell hurts every peer alike.
+  const rounds = new Map(peers.map((peer) => [peer.id, []]));
+  for (let r = 0; r < SETTINGS.rounds; r++) {
+    for (const peer of peers) rounds.get(peer.id).push(await runCell(scenario, peer, SETTINGS, ` [round ${r + 1}]`));
+  }
+  for (const peer of peers) {
+    const cells = rounds.get(peer.id);
+    const good = cells.filter((c) => typeof c.value === 'number').sort((a, b) => a.value - b.value);
+    row[peer.id] = good.length === 0 ? cells[0] : { ...good[(good.length - 1) >> 1], rounds: cells.map((c) => c.value ?? null) };
   }
 }
 

@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const BENCH = fileURLToPath(new URL('../', import.meta.url));
 const live = new Set();
+// `--prof <dir>` on the runner: every child writes a V8 CPU profile there.
+const execArgv = () => (process.env.LIP_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-interval=50', `--cpu-prof-dir=${process.env.LIP_BENCH_PROF}`] : []);
 
 function killAll() {
   for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -28,7 +30,7 @@ export class Child {
     this.stderr = '';
     this.inbox = [];
     this.waiters = [];
-    this.child = fork(BENCH + script, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    this.child = fork(BENCH + script, args, { execArgv: execArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     live.add(this.child);
     // A child that already exited makes send() fail with EPIPE: that is reported by `exited`, not thrown.
     this.child.on('error', () => {});

@@ -4,6 +4,7 @@ import { measureLoad } from '../lib/load.mjs';
 export default {
   id: 'echo1m',
   title: '1 MiB Buffer echo (1 in flight)',
+  rounds: true,
   unit: 'MiB/s',
   peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson'],
   async run(peer, settings) {

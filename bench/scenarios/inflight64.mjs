@@ -4,6 +4,7 @@ import { measureLoad } from '../lib/load.mjs';
 export default {
   id: 'inflight64',
   title: 'add(a, b), 64 in flight, one connection',
+  rounds: true,
   unit: 'calls/s',
   peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson'],
   run: (peer, settings) => measureLoad({ peer, settings, fn: 'add', inflight: 64 }),

@@ -28,6 +28,19 @@ export function joinFrame(body: Uint8Array): Buffer {
   return frame;
 }
 
+/** Frames `from`..`to` (exclusive) of `bodies`, `bytes` long in all with headers, copied into one buffer. */
+export function joinFrames(bodies: readonly Uint8Array[], from: number, to: number, bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let offset = 0;
+  for (let i = from; i < to; i++) {
+    const body = bodies[i]!;
+    out.writeUInt32BE(body.length, offset);
+    out.set(body, offset + HEADER_BYTES);
+    offset += HEADER_BYTES + body.length;
+  }
+  return out;
+}
+
 /**
  * Push parser: feed it chunks as they arrive, get back whole frame bodies.
  * A partial frame is kept until the rest arrives; a length over the limit is

@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
-import { FrameDecoder, frameHeader, joinFrame } from '../protocol/frame.js';
+import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
 import type { Channel } from './channel.js';
 
 // Bodies above this are written beside their header (writev) instead of copied behind it.
@@ -22,6 +22,10 @@ export class SocketChannel implements Channel {
   private readonly decoder: FrameDecoder;
   // null: nothing written this tick; an array: frames waiting for the end-of-tick flush.
   private batch: Uint8Array[] | null = null;
+  // The last flush carried more than one frame: several calls are in flight.
+  private busy = false;
+  // Set while the frames of one chunk are handled: their answers are gathered.
+  private answering = false;
   private closed = false;
   // Cleared after a framing error: the byte stream can't be trusted any more.
   private reading = true;
@@ -49,10 +53,17 @@ export class SocketChannel implements Channel {
       this.batch.push(body);
       return;
     }
-    // The first frame of a tick goes out at once (no added latency for one call
-    // in flight); any more this tick are gathered and written together.
+    // A nextTick queued from a microtask runs once the microtask queue is empty,
+    // so frames sent by every promise continuation of this tick join the batch.
+    process.nextTick(this.flush);
+    if (this.busy || this.answering) {
+      // Frames are piling up: this one waits too, so the tick's frames leave in one write.
+      this.batch = [body];
+      return;
+    }
+    // A quiet connection writes the first frame of a tick at once (no added
+    // latency for one call in flight); any more this tick are gathered.
     this.batch = [];
-    queueMicrotask(this.flush);
     this.writeFrame(body);
   }
 
@@ -71,13 +82,28 @@ export class SocketChannel implements Channel {
   private readonly flush = (): void => {
     const frames = this.batch;
     this.batch = null;
+    this.busy = frames !== null && frames.length > 1;
     if (!frames || frames.length === 0 || this.socket.destroyed) return;
     if (frames.length === 1) {
       this.writeFrame(frames[0]!);
       return;
     }
     this.socket.cork();
-    for (const body of frames) this.writeFrame(body);
+    let from = 0;
+    let bytes = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const length = frames[i]!.length;
+      if (length <= COPY_LIMIT) {
+        bytes += HEADER_BYTES + length;
+        continue;
+      }
+      if (i > from) this.socket.write(joinFrames(frames, from, i, bytes));
+      this.writeFrame(frames[i]!);
+      from = i + 1;
+      bytes = 0;
+    }
+    // Small frames are copied into one buffer: one write request instead of one per frame.
+    if (frames.length > from) this.socket.write(joinFrames(frames, from, frames.length, bytes));
     this.socket.uncork();
   };
 
@@ -102,16 +128,22 @@ export class SocketChannel implements Channel {
       this.fail(error as Error);
       return;
     }
-    for (const body of bodies) {
-      let message: unknown;
-      try {
-        message = decodeValue(body);
-      } catch (error) {
-        this.fail(error as Error);
-        return;
+    // Several frames in one chunk: their answers are gathered into one write.
+    this.answering = bodies.length > 1;
+    try {
+      for (const body of bodies) {
+        let message: unknown;
+        try {
+          message = decodeValue(body);
+        } catch (error) {
+          this.fail(error as Error);
+          return;
+        }
+        this.onMessage(message);
+        if (!this.reading) return;
       }
-      this.onMessage(message);
-      if (!this.reading) return;
+    } finally {
+      this.answering = false;
     }
   }
 

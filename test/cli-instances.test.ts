@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { socketDir } from './helpers.js';
-import { fixture, lip, serve } from './fixtures/cli-harness.js';
+import { fixture, lip, serve, spawnLip } from './fixtures/cli-harness.js';
 
 /** Opens and closes one connection: moves the primary's round-robin on by one worker. */
 function oneConnection(path: string): Promise<void> {
@@ -21,6 +21,25 @@ function oneConnection(path: string): Promise<void> {
   });
 }
 
+/**
+ * Asks `lip <args>` until `accept(stdout)` holds. Each ask is a new connection handed to the next
+ * worker; a client may open more than one connection per ask (a protocol probe), so when an answer
+ * does not fit, the rotation is shifted by one connection every other time.
+ */
+async function askEveryInstance(args: string[], dir: string, path: string, accept: (stdout: string) => boolean, attempts = 8): Promise<string[]> {
+  const answers: string[] = [];
+  let shift = false;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const result = await lip(args, dir);
+    assert.equal(result.code, 0, result.stderr);
+    answers.push(result.stdout.trim());
+    if (accept(result.stdout)) return answers;
+    if (shift) await oneConnection(path);
+    shift = !shift;
+  }
+  assert.fail(`no instance gave the expected answer to lip ${args.join(' ')}: ${answers.join(' | ')}`);
+}
+
 test('lip serve --instances 2 serves calls from two processes on one socket', async (t) => {
   const dir = socketDir(t);
   const server = await serve(t, [fixture('cli-math.ts'), '--only', 'whoami,sleep', '--instances', '2', '--log-level', 'silent'], dir, 2);
@@ -30,20 +49,8 @@ test('lip serve --instances 2 serves calls from two processes on one socket', as
   const workers = pidList.split(', ').map(Number);
   assert.equal(statSync(whoamiPath).mode & 0o777, 0o600, 'shared sockets are owner-only too');
 
-  // Connections, not calls, are spread. A client may open more than one connection per call
-  // (a protocol probe), so when a call lands on a pid already seen, shift the rotation by one.
   const seen = new Set<number>();
-  let shift = false;
-  for (let attempt = 0; attempt < 8 && seen.size < 2; attempt++) {
-    const result = await lip(['call', 'whoami'], dir);
-    assert.equal(result.code, 0, result.stderr);
-    const pid = Number(result.stdout.trim());
-    if (seen.has(pid)) {
-      if (shift) await oneConnection(whoamiPath);
-      shift = !shift;
-    }
-    seen.add(pid);
-  }
+  await askEveryInstance(['call', 'whoami'], dir, whoamiPath, (stdout) => seen.add(Number(stdout.trim())).size === 2);
   assert.deepEqual([...seen].sort(), [...workers].sort());
 
   const stopped = await lip(['stop', 'sleep'], dir);
@@ -57,4 +64,22 @@ test('lip serve --instances 2 serves calls from two processes on one socket', as
   assert.equal(exited.code, 0, exited.stderr);
   assert.deepEqual(readdirSync(dir), []);
   for (const pid of workers) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
+});
+
+test('Ctrl-C on a --instances 2 server lets a running call finish in its worker', async (t) => {
+  const dir = socketDir(t);
+  const server = await serve(t, [fixture('cli-math.ts'), '--only', 'sleep', '--instances', '2', '--log-level', 'silent'], dir, 1, { detached: true });
+  const slow = spawnLip(['call', 'sleep', '3000', 'finished'], dir);
+  let output = '';
+  slow.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const slowDone = new Promise<number | null>((resolve) => slow.once('close', (code) => resolve(code)));
+  // Stats come from whichever worker takes the connection: ask until the busy one answers.
+  await askEveryInstance(['stats', 'sleep', '--json'], dir, join(dir, 'lipcm-sleep.sock'), (stdout) => JSON.parse(stdout).inFlight === 1, 12);
+  // A terminal's Ctrl-C: SIGINT to the whole process group, primary and workers alike.
+  process.kill(-server.child.pid!, 'SIGINT');
+  assert.equal(await slowDone, 0);
+  assert.equal(output.trim(), '"finished"');
+  const exited = await server.exited;
+  assert.equal(exited.code, 0, exited.stderr);
+  assert.deepEqual(readdirSync(dir), []);
 });

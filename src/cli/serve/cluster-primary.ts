@@ -44,6 +44,7 @@ export async function runPrimary(instances: number): Promise<void> {
 class Pool {
   private readonly workers = new Set<Worker>();
   private readonly stopped = new Set<string>();
+  private readonly terminated = new WeakSet<Worker>();
   private exitedAll!: () => void;
   readonly allExited = new Promise<void>((resolve) => (this.exitedAll = resolve));
 
@@ -86,8 +87,13 @@ class Pool {
     for (const worker of this.workers) if (worker.isConnected()) worker.send(message);
   }
 
+  /** SIGTERM to each worker, once: a second one would cut its running calls. */
   terminate(): void {
-    for (const worker of this.workers) worker.process.kill('SIGTERM');
+    for (const worker of this.workers) {
+      if (this.terminated.has(worker)) continue;
+      this.terminated.add(worker);
+      worker.process.kill('SIGTERM');
+    }
   }
 
   private relayStop(name: string): void {

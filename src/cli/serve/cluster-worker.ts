@@ -35,13 +35,17 @@ async function serveUntilStopped(functions: ServedFunction[], settings: ServeSet
     void exitAll(functions.filter((fn) => fn.name === order.name), settings.graceMs);
   };
   process.on('message', onMessage);
-  const removeSignals = onShutdownSignals(() => void shutdown());
+  // Ctrl-C reaches the whole process group; the primary answers it with one SIGTERM to each worker.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  const removeSignals = onShutdownSignals(() => void shutdown(), ['SIGTERM']);
   await watchStops(functions, (fn) => {
     // Stopped neither by the primary nor by a signal: a client asked this instance.
     if (!draining && !stopping.has(fn.name)) void send({ lip: 'stopped', name: fn.name });
   });
   await draining;
   removeSignals();
+  process.off('SIGINT', ignore);
   process.off('message', onMessage);
   // Leaves the cluster; the process ends once its remaining connections close.
   process.disconnect();

@@ -61,8 +61,8 @@ export function watchStops(functions: readonly ServedFunction[], onStopped: (fn:
   });
 }
 
-/** First SIGINT/SIGTERM: `graceful()`; a second one exits at once. Returns the remover. */
-export function onShutdownSignals(graceful: (signal: NodeJS.Signals) => void): () => void {
+/** First SIGINT/SIGTERM (or `signals`): `graceful()`; a second one exits at once. Returns the remover. */
+export function onShutdownSignals(graceful: (signal: NodeJS.Signals) => void, signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): () => void {
   let received = false;
   const handler = (signal: NodeJS.Signals) => {
     if (received) {
@@ -72,10 +72,8 @@ export function onShutdownSignals(graceful: (signal: NodeJS.Signals) => void): (
     received = true;
     graceful(signal);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  for (const signal of signals) process.on(signal, handler);
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const signal of signals) process.off(signal, handler);
   };
 }

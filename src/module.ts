@@ -40,7 +40,9 @@ export interface LIPWrap {
   ): (this: This, ...args: Args) => Return;
 }
 
+// Registered symbols, so a `lip` from another copy of the package still finds what this copy made.
 const SERVED = Symbol.for('lipmodule.served');
+const METHODS = Symbol.for('lipmodule.methods');
 
 interface MethodSpec {
   method: AnyFunction;
@@ -50,8 +52,10 @@ interface MethodSpec {
   served?: ServedFunction;
 }
 
-// Decorated methods of each instance, keyed by method name; filled as instances are built.
-const instanceMethods = new WeakMap<object, Map<string, MethodSpec>>();
+/** Decorated methods of an instance, keyed by method name; filled as the instance is built. */
+function methodSpecs(instance: object): Map<string, MethodSpec> | undefined {
+  return (instance as { [METHODS]?: Map<string, MethodSpec> })[METHODS];
+}
 
 function wrapFunction(fn: AnyFunction, options: LIPModuleOptions, callSites: (Error | undefined)[]): LIPFunction<AnyFunction> {
   if (typeof fn !== 'function') throw new TypeError(`LIPModule(...) wraps a function, got ${fn === null ? 'null' : typeof fn}`);
@@ -85,12 +89,15 @@ function decorateMethod(method: AnyFunction, context: ClassMethodDecoratorContex
   assertValidName(name, `served name of method '${methodName}'`);
   context.addInitializer(function (this: unknown) {
     const instance = this as object;
-    let specs = instanceMethods.get(instance);
-    if (!specs) instanceMethods.set(instance, (specs = new Map()));
+    let specs = methodSpecs(instance);
+    if (!specs) {
+      specs = new Map();
+      Object.defineProperty(instance, METHODS, { value: specs, enumerable: false });
+    }
     specs.set(methodName, { method, name, options, callSites });
   });
   return function (this: unknown, ...args: unknown[]) {
-    const spec = instanceMethods.get(this as object)?.get(methodName);
+    const spec = methodSpecs(this as object)?.get(methodName);
     if (!spec) return method.apply(this, args as never[]);
     return servedMethod(this as object, spec).callLocal(this, args);
   };
@@ -158,7 +165,7 @@ LIPModule.isLIPFunction = function isLIPFunction(value: unknown): value is LIPFu
 export function servedOf(value: unknown): ServedFunction[] {
   if (typeof value === 'function' && SERVED in value) return [(value as unknown as { [SERVED]: ServedFunction })[SERVED]];
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return [];
-  const specs = instanceMethods.get(value);
+  const specs = methodSpecs(value);
   if (!specs) return [];
   return [...specs.values()].map((spec) => servedMethod(value, spec));
 }

@@ -24,7 +24,8 @@ const FRAME = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/;
 export function locateCaller(marker: Error | undefined): SourceLocation | undefined {
   const stack = marker?.stack;
   if (!stack) return undefined;
-  for (const line of stack.split('\n').slice(1)) {
+  // Line 0 is the message and line 1 the function of ours that made the marker (whichever copy of the package it is).
+  for (const line of stack.split('\n').slice(2)) {
     const match = FRAME.exec(line);
     if (!match) continue;
     const file = match[1]!.startsWith('file://') ? fileURLToPath(match[1]!) : match[1]!;

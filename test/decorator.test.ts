@@ -90,3 +90,22 @@ test('two instances can be served side by side under distinct names', async (t) 
   assert.equal(await client.callFunction('first.value'), 1);
   assert.equal(await client.callFunction('second.value'), 2);
 });
+
+test('lip serve serves an exported instance from a .ts file, even one built with another copy of the package', async (t) => {
+  const { serve } = await import('./fixtures/cli-harness.js');
+  const { FIXTURES } = await import('./helpers.js');
+  const dir = socketDir(t);
+  // decorated-server.ts imports ../../src (through tsx) while `lip` runs from dist: two copies.
+  process.env.SERVE_ON_IMPORT = '0';
+  t.after(() => delete process.env.SERVE_ON_IMPORT);
+  const served = await serve(t, [join(FIXTURES, 'decorated-server.ts')], dir, 3);
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  assert.deepEqual(await client.listFunctions(), ['geometry.area', 'norm', 'runs']);
+  assert.equal(await client.callFunction('norm', [3, 4]), '5 m');
+  assert.equal(await client.callFunction('norm', [3, 4]), '5 m');
+  assert.equal(await client.callFunction('runs'), 1, '`this` is the exported instance, and the cache works');
+  assert.equal(await client.getDocstring('norm'), 'Length of a vector, in metres.');
+  served.child.kill('SIGTERM');
+  assert.equal((await served.exited).code, 0);
+});

@@ -50,6 +50,8 @@ async function registerTypeScript(): Promise<void> {
   // Loaded only when a .ts file is served: plain JavaScript needs no loader.
   const { register } = await import('tsx/esm/api');
   register();
+  // Stack traces then point into the .ts source: docstrings are read from there (decorators move code around).
+  process.setSourceMapsEnabled(true);
 }
 
 async function importFile(path: string, shown: string): Promise<Record<string, unknown>> {

@@ -75,7 +75,7 @@ async function runCell(scenario, peer, settings, label) {
     return cell;
   } catch (error) {
     // A failed cell is reported, not hidden, and the run goes on.
-    process.stderr.write(`FAILED: ${error.message.split('\n')[0]}\n`);
+    process.stderr.write(`FAILED: ${error.message.split('\n').slice(0, 6).join('\n  ')}\n`);
     return { error: String(error.stack ?? error) };
   }
 }

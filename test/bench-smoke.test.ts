@@ -26,7 +26,14 @@ test('bench --quick runs every peer and workload and writes the result file', { 
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  assert.equal(code, 0, `bench/run.mjs --quick failed:\n${output.slice(-4000)}`);
+  if (code !== 0 && existsSync(out)) {
+    // The failed cells' own errors say more than the table's last lines.
+    const cells = (JSON.parse(readFileSync(out, 'utf8')) as { cells: Record<string, Record<string, { error?: string }>> }).cells;
+    for (const [workload, row] of Object.entries(cells)) {
+      for (const [peer, cell] of Object.entries(row)) if (cell?.error) output += `\n${workload} × ${peer}: ${cell.error}`;
+    }
+  }
+  assert.equal(code, 0, `bench/run.mjs --quick failed:\n${output.slice(-6000)}`);
 
   assert.ok(existsSync(out), 'the result file is written');
   assert.ok(existsSync(join(dir, 'chart.svg')), 'the chart is written beside it');

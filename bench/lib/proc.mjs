@@ -12,8 +12,11 @@ const live = new Set();
 // `--prof <dir>` on the runner: every child writes a V8 CPU profile there.
 const execArgv = () => (process.env.LIP_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-interval=50', `--cpu-prof-dir=${process.env.LIP_BENCH_PROF}`] : []);
 
+const dirs = new Set();
+
 function killAll() {
   for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 process.on('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -89,7 +92,14 @@ export class Child {
 /** A fresh short socket directory (paths must fit in 107 bytes), removed by the returned function. */
 export function tempDir() {
   const dir = mkdtempSync('/tmp/lipb-');
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  dirs.add(dir);
+  return {
+    dir,
+    remove: () => {
+      dirs.delete(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Server process for `peer`, started and ready. */

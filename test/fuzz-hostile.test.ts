@@ -173,3 +173,18 @@ test('hostile inputs get an error or a clean close, and the server keeps serving
     await healthy('odd options');
   });
 });
+
+test('the library has no eval, Function constructor, vm, or import of a computed name on the request path', async () => {
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const root = new URL('../src/', import.meta.url).pathname;
+  const files = (function walk(dir: string): string[] {
+    return readdirSync(dir).flatMap((e) => (statSync(dir + e).isDirectory() ? (e === 'cli' ? [] : walk(`${dir}${e}/`)) : e.endsWith('.ts') ? [dir + e] : []));
+  })(root);
+  assert.ok(files.length > 10);
+  for (const file of files) {
+    const source = readFileSync(file, 'utf8');
+    assert.doesNotMatch(source, /\beval\s*\(|new\s+Function\b|\bFunction\s*\(\s*['"`]|node:vm|from 'vm'/, file);
+    // Dynamic imports and requires only of fixed module names.
+    for (const m of source.matchAll(/\b(?:import|require)\s*\(\s*([^)\s])/g)) assert.match(m[1]!, /['"]/, `${file}: ${m[0]}`);
+  }
+});

@@ -124,3 +124,32 @@ test('a name served both locally and over NATS: local wins unless told otherwise
   assert.equal(await remote.callFunction('where'), 'nats');
   assert.deepEqual((await local.listFunctions()).filter((n) => n === 'where'), ['where']);
 });
+
+test('the CLI against NATS: lip serve --nats --no-socket, lip ls --nats, lip call --nats', async (t) => {
+  const { lip, serve, fixture } = await import('./fixtures/cli-harness.js');
+  const url = await startNatsServer(t);
+  const dir = socketDir(t);
+  const served = await serve(t, ['--nats', url, '--no-socket', '--only', 'add,greet', fixture('cli-math.ts')], dir, 2);
+  assert.match(served.stdout(), new RegExp(`serving add\\(a, b\\) at NATS ${url.replace(/[.]/g, '\\.')} \\(lip\\.fn\\.add\\)`));
+
+  const listed = await lip(['ls', '--json', '--nats', url], dir);
+  assert.equal(listed.code, 0, listed.stderr);
+  const rows = JSON.parse(listed.stdout) as { name: string; state: string; transport: string; signature: string }[];
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.state, r.transport, r.signature]),
+    [
+      ['add', 'live', 'nats', 'add(a, b)'],
+      ['greet', 'live', 'nats', 'greet(name, punctuation?)'],
+    ],
+  );
+
+  const called = await lip(['call', '--nats', url, 'greet', 'Ada', '--kw', 'punctuation=?'], dir);
+  assert.equal(called.code, 0, called.stderr);
+  assert.equal(called.stdout.trim(), '"hello Ada?"');
+
+  const missing = await lip(['call', 'add', '1', '2'], dir);
+  assert.equal(missing.code, 3, 'without --nats the function is not found');
+
+  served.child.kill('SIGTERM');
+  assert.equal((await served.exited).code, 0);
+});

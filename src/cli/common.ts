@@ -8,10 +8,17 @@ import { LIPClient } from '../client.js';
 export interface CommonOptions {
   socketDir?: string;
   verbose?: boolean;
+  /** NATS servers, from --nats. */
+  nats?: string[];
 }
 
 export interface ClientOptions extends CommonOptions {
   timeout?: number;
+}
+
+/** `--nats <url>`: NATS servers (comma-separated, repeatable). */
+export function addNatsOption(command: Command, what: string): Command {
+  return command.option('--nats <url>', what, (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((u) => u.trim()).filter(Boolean)]);
 }
 
 /** `--socket-dir` and `--verbose`, on every command. */
@@ -40,7 +47,11 @@ export function parseCount(text: string): number {
 
 /** Runs `work` with a client for the chosen socket directory, then closes it whatever happens. */
 export async function withClient<T>(options: ClientOptions, work: (client: LIPClient) => Promise<T>): Promise<T> {
-  const client = new LIPClient({ socketDir: options.socketDir, ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}) });
+  const client = new LIPClient({
+    socketDir: options.socketDir,
+    ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
+    ...(options.nats?.length ? { nats: options.nats } : {}),
+  });
   try {
     return await work(client);
   } finally {

@@ -1,7 +1,7 @@
 /** `lip call <name> [args...]`: calls a function and prints its result as JSON. */
 import type { Command } from 'commander';
 import { parseArgsOption, parseKeywords } from '../call-args.js';
-import { addCommonOptions, addTimeoutOption, print, withClient, type ClientOptions } from '../common.js';
+import { addCommonOptions, addNatsOption, addTimeoutOption, print, withClient, type ClientOptions } from '../common.js';
 import { formatJson } from '../json-value.js';
 
 interface CallCommandOptions extends ClientOptions {
@@ -39,6 +39,7 @@ Examples:
   $ lip call slow 5 --timeout 1000`,
     );
   addTimeoutOption(command, 'deadline of the call (default 30000; none for --stream)');
+  addNatsOption(command, 'call over NATS when the function is not served here');
   addCommonOptions(command).action((name: string, words: string[], options: CallCommandOptions) => call(name, words, options));
 }
 

@@ -1,7 +1,7 @@
 /** `lip doc <name>`: everything a caller needs to know about one function. */
 import type { Command } from 'commander';
 import type { FunctionInfo } from '../../introspection.js';
-import { addCommonOptions, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
+import { addCommonOptions, addNatsOption, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
 import { out } from '../style.js';
 
@@ -17,6 +17,7 @@ export function registerDoc(program: Command): void {
     .option('--json', 'print what the server answers, as JSON')
     .addHelpText('after', '\nExamples:\n  $ lip doc add\n  $ lip doc add --json');
   addTimeoutOption(command);
+  addNatsOption(command, 'look over NATS too');
   addCommonOptions(command).action((name: string, options: DocOptions) => showDoc(name, options));
 }
 

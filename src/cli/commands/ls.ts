@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { LIPClient } from '../../client.js';
 import type { FunctionInfo, FunctionStats } from '../../introspection.js';
-import { addCommonOptions, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
+import { addCommonOptions, addNatsOption, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { firstLine, formatTable, formatUptime } from '../format.js';
 import { describeError } from '../report-error.js';
 import { out } from '../style.js';
@@ -19,6 +19,8 @@ export interface ListedFunction {
   path: string;
   /** live: answered; stale: a socket file nobody answers; unreachable: answered the probe, then failed. */
   state: 'live' | 'stale' | 'unreachable' | 'pruned';
+  /** socket: found in the socket directory; nats: served over NATS (with --nats), path `nats:<subject>`. */
+  transport: 'socket' | 'nats';
   signature?: string;
   doc?: string | null;
   pid?: number;
@@ -35,17 +37,23 @@ export function registerLs(program: Command): void {
     .description('list the functions served in the socket directory, and stale socket files')
     .option('--json', 'print a JSON array instead of a table')
     .option('--prune', 'remove socket files that nobody answers')
-    .addHelpText('after', '\nExamples:\n  $ lip ls\n  $ lip ls --prune\n  $ lip ls --json --socket-dir /run/user/1000/lip');
+    .addHelpText('after', '\nExamples:\n  $ lip ls\n  $ lip ls --prune\n  $ lip ls --json --socket-dir /run/user/1000/lip\n  $ lip ls --nats nats://10.0.0.5:4222');
   addTimeoutOption(command, 'how long each function may take to answer');
+  addNatsOption(command, 'also list the functions served over NATS at this server');
   addCommonOptions(command).action((options: LsOptions) => list(options));
 }
 
 async function list(options: LsOptions): Promise<void> {
   const rows = await withClient(options, async (client) => {
     const sockets = await client.listSockets();
-    return Promise.all(
-      sockets.map((s): Promise<ListedFunction> | ListedFunction => (s.state === 'live' ? describeLive(client, s.name, s.path) : { name: s.name, path: s.path, state: 'stale' })),
-    );
+    const local = new Set(sockets.map((s) => s.name));
+    const remote = (await client.listNatsFunctions()).filter((name) => !local.has(name));
+    return Promise.all([
+      ...sockets.map((s): Promise<ListedFunction> | ListedFunction =>
+        s.state === 'live' ? describeLive(client, s.name, s.path, 'socket') : { name: s.name, path: s.path, state: 'stale', transport: 'socket' },
+      ),
+      ...remote.map((name) => describeLive(client, name, `nats:lip.fn.${name}`, 'nats')),
+    ]).then((rows) => rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
   });
   if (options.prune) {
     for (const row of rows.filter((r) => r.state === 'stale')) {
@@ -60,18 +68,19 @@ async function list(options: LsOptions): Promise<void> {
   print(formatTable(['NAME', 'SIGNATURE', 'DOC', 'PID', 'UPTIME', 'CALLS', 'STATE'], rows.map(tableRow), [undefined, 40, 50] as number[]));
 }
 
-async function describeLive(client: LIPClient, name: string, path: string): Promise<ListedFunction> {
+async function describeLive(client: LIPClient, name: string, path: string, transport: ListedFunction['transport']): Promise<ListedFunction> {
   let info: FunctionInfo;
   let stats: FunctionStats;
   try {
     [info, stats] = await Promise.all([client.describe(name), client.stats(name)]);
   } catch (error) {
-    return { name, path, state: 'unreachable', error: describeError(error) };
+    return { name, path, state: 'unreachable', transport, error: describeError(error) };
   }
   return {
     name,
     path,
     state: 'live',
+    transport,
     signature: info.signature,
     doc: info.doc,
     pid: info.pid,
@@ -83,7 +92,7 @@ async function describeLive(client: LIPClient, name: string, path: string): Prom
 }
 
 function tableRow(row: ListedFunction): string[] {
-  const state = row.state === 'live' ? out.green('live') : row.state === 'unreachable' ? out.red('unreachable') : out.yellow(row.state);
+  const state = row.state === 'live' ? out.green(row.transport === 'nats' ? 'live (nats)' : 'live') : row.state === 'unreachable' ? out.red('unreachable') : out.yellow(row.state);
   if (row.state !== 'live') return [row.name, '-', row.error ?? (row.state === 'pruned' ? 'socket file removed' : 'socket file nobody answers'), '-', '-', '-', state];
   return [row.name, row.signature ?? '', firstLine(row.doc), String(row.pid), formatUptime(row.uptimeMs ?? 0), String(row.calls), state];
 }

@@ -1,6 +1,6 @@
 /** `lip ping <name>`: is it there, and how long does a round trip take. */
 import type { Command } from 'commander';
-import { addCommonOptions, addTimeoutOption, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
+import { addCommonOptions, addNatsOption, addTimeoutOption, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
 
 interface PingOptions extends ClientOptions {
@@ -17,6 +17,7 @@ export function registerPing(program: Command): void {
     .option('--json', 'print {name, pid, ms: [...]} as JSON')
     .addHelpText('after', '\nExamples:\n  $ lip ping add\n  $ lip ping add -c 5 --json');
   addTimeoutOption(command);
+  addNatsOption(command, 'ping over NATS when the function is not served here');
   addCommonOptions(command).action((name: string, options: PingOptions) => ping(name, options));
 }
 

@@ -3,7 +3,8 @@ import cluster from 'node:cluster';
 import { InvalidArgumentError, type Command } from 'commander';
 import { toPinoLevel } from '../../logging.js';
 import type { ServedFunction } from '../../served-function.js';
-import { addCommonOptions, parseCount, parseMs, type CommonOptions } from '../common.js';
+import { addCommonOptions, addNatsOption, parseCount, parseMs, type CommonOptions } from '../common.js';
+import { usageError } from '../exit-codes.js';
 import { runPrimary } from '../serve/cluster-primary.js';
 import { runWorker } from '../serve/cluster-worker.js';
 import { loadFunctions } from '../serve/load-modules.js';
@@ -14,6 +15,8 @@ interface ServeOptions extends CommonOptions {
   logLevel?: string;
   instances: number;
   grace?: number;
+  /** false with --no-socket: NATS only. */
+  socket: boolean;
 }
 
 const collectNames = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((n) => n.trim()).filter(Boolean)];
@@ -36,6 +39,7 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'debug, info, warning, error, critical or silent (default: each function\'s logLevel option, else info)', parseLogLevel)
     .option('--instances <n>', 'run n worker processes sharing each socket; connections are handed to them in turn', parseCount, 1)
     .option('--grace <ms>', 'on shutdown, how long running calls may take (default: each function\'s exitTimeoutMs, else 10000)', parseMs)
+    .option('--no-socket', 'with --nats: serve over NATS only, with no Unix socket')
     .addHelpText(
       'after',
       `
@@ -45,13 +49,16 @@ running calls finish, then the socket files are removed; a second signal exits a
 Examples:
   $ lip serve ./math.ts
   $ lip serve ./math.ts ./text.js --only add,greet --socket-dir /run/user/1000/lip
-  $ lip serve ./fib.js --instances 4 --log-level warning`,
+  $ lip serve ./fib.js --instances 4 --log-level warning
+  $ lip serve ./math.ts --nats nats://10.0.0.5:4222      # also a NATS service; replicas share the load`,
     );
+  addNatsOption(command, 'also serve each function as a NATS service at this server (comma-separated for several)');
   addCommonOptions(command).action((files: string[], options: ServeOptions) => serve(files, options));
 }
 
 async function serve(files: string[], options: ServeOptions): Promise<void> {
-  const settings: ServeSettings = { socketDir: options.socketDir, graceMs: options.grace };
+  if (!options.socket && !options.nats?.length) throw usageError('--no-socket needs --nats <url>: there would be nowhere to serve');
+  const settings: ServeSettings = { socketDir: options.socketDir, graceMs: options.grace, nats: options.nats, socket: options.socket };
   const load = async () => withLogLevel(await loadFunctions(files, options.only ?? []), options.logLevel);
   if (cluster.isWorker) return runWorker(load, settings);
   if (options.instances > 1) return runPrimary(options.instances);

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { LIPClient } from '../../client.js';
 import type { FunctionStats } from '../../introspection.js';
-import { addCommonOptions, addTimeoutOption, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
+import { addCommonOptions, addNatsOption, addTimeoutOption, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs, formatTable, formatUptime } from '../format.js';
 import { out } from '../style.js';
 
@@ -22,6 +22,7 @@ export function registerStats(program: Command): void {
     .option('--interval <ms>', 'refresh period with --watch', parseCount, 1000)
     .addHelpText('after', '\nExamples:\n  $ lip stats\n  $ lip stats fib --json\n  $ lip stats --watch --interval 500');
   addTimeoutOption(command);
+  addNatsOption(command, 'look over NATS too');
   addCommonOptions(command).action((name: string | undefined, options: StatsOptions) => stats(name, options));
 }
 

@@ -15,7 +15,7 @@ export async function runWorker(load: () => Promise<ServedFunction[]>, settings:
   let functions: ServedFunction[];
   try {
     functions = await load();
-    const lines = await initAll(functions, settings.socketDir);
+    const lines = await initAll(functions, settings);
     await send({ lip: 'ready', functions: lines });
   } catch (error) {
     await send({ lip: 'failed', message: describeError(error), exitCode: exitCodeFor(error), stack: (error as Error).stack });

@@ -11,22 +11,37 @@ import { err, out } from '../style.js';
 export interface ServedLine {
   name: string;
   signature: string;
+  /** The socket path, or `NATS <url>` when served over NATS only. */
   path: string;
 }
 
+/** Where to serve: the socket directory, and NATS servers if any. */
+export interface Placement {
+  socketDir: string | undefined;
+  nats?: string[] | undefined;
+  /** false: over NATS only. */
+  socket?: boolean | undefined;
+}
+
 /** Serves each function in turn; if one fails, the ones already started are stopped again. */
-export async function initAll(functions: readonly ServedFunction[], socketDir: string | undefined): Promise<ServedLine[]> {
+export async function initAll(functions: readonly ServedFunction[], placement: Placement): Promise<ServedLine[]> {
   const started: ServedFunction[] = [];
+  const { socketDir, nats, socket } = placement;
   try {
     for (const fn of functions) {
-      await fn.init(socketDir === undefined ? {} : { socketDir });
+      await fn.init({ ...(socketDir === undefined ? {} : { socketDir }), ...(nats?.length ? { nats } : {}), ...(socket === false ? { socket } : {}) });
       started.push(fn);
     }
   } catch (error) {
     await Promise.allSettled(started.map((fn) => fn.exit()));
     throw new CliError(`could not serve: ${describeError(error)}`, ExitCode.Failed, { cause: error });
   }
-  return functions.map((fn) => ({ name: fn.name, signature: fn.info().signature, path: fn.socketPath! }));
+  const where = (fn: ServedFunction) => {
+    const natsNote = nats?.length ? `NATS ${nats.join(',')} (lip.fn.${fn.name})` : '';
+    if (!fn.socketPath) return natsNote;
+    return natsNote ? `${fn.socketPath} and ${natsNote}` : fn.socketPath;
+  };
+  return functions.map((fn) => ({ name: fn.name, signature: fn.info().signature, path: where(fn) }));
 }
 
 export function printServing(line: ServedLine, note = ''): void {

@@ -2,16 +2,15 @@
 import type { ServedFunction } from '../../served-function.js';
 import { print } from '../common.js';
 import { err } from '../style.js';
-import { exitAll, initAll, onShutdownSignals, printServing, watchStops } from './lifecycle.js';
+import { exitAll, initAll, onShutdownSignals, printServing, watchStops, type Placement } from './lifecycle.js';
 
-export interface ServeSettings {
-  socketDir: string | undefined;
+export interface ServeSettings extends Placement {
   graceMs: number | undefined;
 }
 
 /** Serves until a signal or clients' `lip stop` have stopped every function. */
 export async function serveHere(functions: readonly ServedFunction[], settings: ServeSettings): Promise<void> {
-  const lines = await initAll(functions, settings.socketDir);
+  const lines = await initAll(functions, settings);
   for (const line of lines) printServing(line);
   if (process.stderr.isTTY) process.stderr.write(err.dim(`pid ${process.pid}; Ctrl-C stops gracefully\n`));
   let draining: Promise<void> | undefined;

@@ -17,10 +17,10 @@ const dir = mkdtempSync('/tmp/lipt-');
 const cwd = mkdtempSync('/tmp/lipt-cwd-');
 let failed = false;
 try {
-  const server = await startFixture(t, 'rel-server.ts', dir, { REL_CWD: cwd });
+  const server = await startFixture(t, 'rel-server.ts', dir, { REL_CWD: cwd, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --expose-gc` });
   const good = new LIPClient({ socketDir: dir });
   cleanups.push(() => good.destroy());
-  type Probe = { rss: number; objectPolluted: unknown };
+  type Probe = { rss: number; heapUsed: number; objectPolluted: unknown };
   const before = await good.callFunction<Probe>('probe');
   const started = performance.now();
   const grammar = await fuzzGrammar(dir, good, Math.round(total * 0.6), seed);
@@ -35,6 +35,7 @@ try {
     serverAlive: server.child.exitCode === null,
     polluted: after.objectPolluted !== undefined,
     serverRssMiB: { before: Number((before.rss / 1048576).toFixed(1)), after: Number((after.rss / 1048576).toFixed(1)) },
+    serverHeapUsedMiB: { before: Number((before.heapUsed / 1048576).toFixed(1)), after: Number((after.heapUsed / 1048576).toFixed(1)) },
   };
   console.log(JSON.stringify(figures, null, 2));
   failed = !figures.serverAlive || figures.polluted || grammar.invalidFrames + bytes.invalidFrames + grammar.goodFailures + bytes.goodFailures > 0;

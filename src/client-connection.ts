@@ -22,8 +22,6 @@ export interface CallSettings {
   /** Milliseconds to wait for the answer; 0 or Infinity waits for ever. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
-  /** Where the caller made the call, appended to errors. */
-  callSite?: Error | undefined;
 }
 
 interface Pending {
@@ -33,7 +31,6 @@ interface Pending {
   deadline: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  callSite: Error | undefined;
   /** Set for streams: where items go. */
   stream: StreamSink | undefined;
 }
@@ -170,7 +167,6 @@ export class ClientConnection {
         deadline: timeoutMs ? Date.now() + timeoutMs : Infinity,
         signal: settings.signal,
         onAbort: undefined,
-        callSite: settings.callSite,
         stream,
       };
       if (settings.signal) {
@@ -272,7 +268,7 @@ export class ClientConnection {
         }
         const entry = this.take(id);
         if (!entry) return;
-        const error = withCallSite(fromRemoteErrorInfo(entry.fn, info), entry.callSite);
+        const error = fromRemoteErrorInfo(entry.fn, info);
         entry.stream?.fail(error);
         entry.reject(error);
         return;
@@ -317,7 +313,7 @@ export class ClientConnection {
     const entries = [...this.pending.entries()];
     for (const [id, entry] of entries) {
       this.settle(id, entry);
-      const failure = withCallSite(error, entry.callSite);
+      const failure = error;
       entry.stream?.fail(failure);
       entry.reject(failure);
     }
@@ -347,7 +343,7 @@ export class ClientConnection {
     let next = Infinity;
     for (const [id, entry] of [...this.pending.entries()]) {
       if (entry.deadline <= now) {
-        this.cancel(id, withCallSite(new LIPTimeoutError(`'${entry.fn}' did not answer within its deadline`), entry.callSite));
+        this.cancel(id, new LIPTimeoutError(`'${entry.fn}' did not answer within its deadline`));
       } else if (entry.deadline < next) next = entry.deadline;
     }
     if (next !== Infinity && this.pending.size > 0) this.armTimer(next);
@@ -357,14 +353,4 @@ export class ClientConnection {
 function abortError(fn: string, signal: AbortSignal): LIPAbortError {
   const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
   return new LIPAbortError(`'${fn}': the call was aborted${reason}`, { cause: signal.reason });
-}
-
-/** Appends the caller's own frames, so the error points at the line that made the call. */
-export function withCallSite<E extends Error>(error: E, callSite: Error | undefined): E {
-  if (!callSite?.stack) return error;
-  const frames = callSite.stack.split('\n').slice(1).join('\n');
-  const own = `${error.name}: ${error.message}\n`;
-  const failure = Object.create(Object.getPrototypeOf(error) as object, Object.getOwnPropertyDescriptors(error)) as E;
-  Object.defineProperty(failure, 'stack', { value: `${own}    at <call made at>\n${frames}`, writable: true, configurable: true });
-  return failure;
 }

@@ -4,14 +4,15 @@
  * pings them.
  */
 import { lstat } from 'node:fs/promises';
-import { ClientConnection, withCallSite, type CallSettings } from './client-connection.js';
+import { atCallSite } from './call-site.js';
+import { ClientConnection, type CallSettings } from './client-connection.js';
 import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
 import { ErrorCode, LIPAbortError, LIPConnectionError, LIPNotFoundError } from './errors.js';
 import type { FunctionInfo, FunctionStats } from './introspection.js';
 import { NatsDirectory } from './nats/directory.js';
 import { NatsRoute } from './nats/route.js';
 import { OneShotConnection, ServerKinds } from './python/one-shot-connection.js';
-import { probeSocket, type SocketState } from './transport/unix-socket.js';
+import type { SocketState } from './transport/unix-socket.js';
 
 export interface LIPClientOptions {
   /** Directory holding the `lipcm-<name>.sock` files. @default $LIP_SOCKET_DIR, else /tmp */
@@ -104,10 +105,22 @@ export class LIPClient {
       entries.map(async (entry): Promise<SocketStatus> => {
         const open = this.connections.get(entry.name);
         if (open && !open.isClosed && open.hello) return { ...entry, state: 'live' };
-        return { ...entry, state: await probeSocket(entry.path, this.connectTimeoutMs) };
+        return { ...entry, state: await this.probe(entry.path) };
       }),
     );
     return states.filter((s) => s.state !== 'missing');
+  }
+
+  /** Live, stale or missing; a live server's kind is remembered, so the first call needs no probe of its own. */
+  private async probe(path: string): Promise<SocketState> {
+    try {
+      await this.kinds.kindOf(path, this.connectTimeoutMs);
+      return 'live';
+    } catch (error) {
+      if (error instanceof LIPNotFoundError) return 'missing';
+      // Refused: a file nobody listens on. No cause (no answer in time, or not a LIP server): someone is there.
+      return (error as Error).cause ? 'stale' : 'live';
+    }
   }
 
   /** Rescans the socket directory; returns the names found (live or not). */
@@ -135,11 +148,15 @@ export class LIPClient {
 
   /** Round-trip time to the function's server, in milliseconds. */
   async ping(name: string, options: CallOptions = {}): Promise<number> {
-    const connection = await this.connection(name);
-    await connection.ready();
-    const started = performance.now();
-    await connection.control('ping', this.settings(options, undefined));
-    return performance.now() - started;
+    try {
+      const connection = await this.connection(name);
+      await connection.ready();
+      const started = performance.now();
+      await connection.control('ping', this.settings(options));
+      return performance.now() - started;
+    } catch (error) {
+      throw atCallSite(error, this.ping);
+    }
   }
 
   /** Asks the server to shut the function down gracefully. Resolves true if it agreed. */
@@ -157,11 +174,15 @@ export class LIPClient {
     kwargs: Record<string, unknown> = {},
     options: CallOptions = {},
   ): Promise<T> {
-    const callSite = new Error('call made at');
     if (!Array.isArray(args)) throw new TypeError('args must be an array');
-    const connection = await this.connection(name, callSite);
-    const settings = this.settings(options, callSite);
-    return (await connection.call(name, args as unknown[], kwargsOrNull(kwargs), settings)) as T;
+    try {
+      const open = this.connections.get(name);
+      // The common case, an open connection, takes no extra await.
+      const connection = open && !open.isClosed ? open : await this.connection(name);
+      return (await connection.call(name, args as unknown[], kwargsOrNull(kwargs), this.settings(options))) as T;
+    } catch (error) {
+      throw atCallSite(error, this.callFunction);
+    }
   }
 
   /**
@@ -174,10 +195,9 @@ export class LIPClient {
     kwargs: Record<string, unknown> = {},
     options: CallOptions = {},
   ): AsyncIterable<T> {
-    const callSite = new Error('stream opened at');
     // Streams wait for ever unless the caller sets a deadline.
-    const settings = { ...this.settings(options, callSite), timeoutMs: options.timeoutMs ?? 0 };
-    const open = () => this.connection(name, callSite);
+    const settings = { ...this.settings(options), timeoutMs: options.timeoutMs ?? 0 };
+    const open = () => this.connection(name);
     const window = this.streamWindow;
     return {
       [Symbol.asyncIterator]: () => new StreamReader<T>(open, name, args as unknown[], kwargsOrNull(kwargs), settings, window),
@@ -206,13 +226,16 @@ export class LIPClient {
   }
 
   private async control(name: string, verb: 'doc' | 'info' | 'stats' | 'stop', options: CallOptions): Promise<unknown> {
-    const callSite = new Error(`${verb} asked at`);
-    const connection = await this.connection(name, callSite);
-    return connection.control(verb, this.settings(options, callSite));
+    try {
+      const connection = await this.connection(name);
+      return await connection.control(verb, this.settings(options));
+    } catch (error) {
+      throw atCallSite(error, this.control);
+    }
   }
 
-  private settings(options: CallOptions, callSite: Error | undefined): CallSettings {
-    return { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal, callSite };
+  private settings(options: CallOptions): CallSettings {
+    return { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal };
   }
 
   private ensureScanned(): Promise<void> {
@@ -233,19 +256,19 @@ export class LIPClient {
   }
 
   /** The open connection to `name`, opening (or reopening after a restart) as needed. */
-  private async connection(name: string, callSite?: Error): Promise<Connection> {
+  private async connection(name: string): Promise<Connection> {
     if (this.closed) throw new LIPNotFoundError(`'${name}': the client is closed`);
     const open = this.connections.get(name);
     if (open && !open.isClosed) return open;
     if (this.nats && this.prefer === 'nats' && (await this.servedOverNats(name))) return this.natsRoute(name);
     let path: string;
     try {
-      path = await this.locate(name, callSite);
+      path = await this.locate(name);
     } catch (error) {
       if (this.nats && error instanceof LIPNotFoundError && (await this.servedOverNats(name))) return this.natsRoute(name);
       throw error;
     }
-    await this.checkOwner(name, path, callSite);
+    await this.checkOwner(name, path);
     // Gone before any Hello: whatever serves there now may be the other kind.
     if (open && !open.hello) this.kinds.forget(path);
     const kind = await this.kinds.kindOf(path, this.connectTimeoutMs);
@@ -271,7 +294,7 @@ export class LIPClient {
   }
 
   /** Refuses a socket file another user owns (a squatter in a shared /tmp) unless that uid is trusted. */
-  private async checkOwner(name: string, path: string, callSite: Error | undefined): Promise<void> {
+  private async checkOwner(name: string, path: string): Promise<void> {
     const uid = process.getuid?.();
     if (uid === undefined) return;
     const stats = await lstat(path).catch(() => undefined);
@@ -281,12 +304,12 @@ export class LIPClient {
         `if that user is trusted, list it in the trustUids option`,
       { code: ErrorCode.Untrusted },
     );
-    throw withCallSite(error, callSite);
+    throw error;
   }
 
-  private async locate(name: string, callSite: Error | undefined): Promise<string> {
+  private async locate(name: string): Promise<string> {
     if (typeof name !== 'string' || !isValidName(name)) {
-      throw withCallSite(new LIPNotFoundError(`Function ${JSON.stringify(name)} is not a valid function name`), callSite);
+      throw new LIPNotFoundError(`Function ${JSON.stringify(name)} is not a valid function name`);
     }
     await this.ensureScanned();
     const known = this.known.get(name);
@@ -298,7 +321,7 @@ export class LIPClient {
       this.known.set(name, path);
       return path;
     }
-    throw withCallSite(new LIPNotFoundError(`Function '${name}' not found in ${this.socketDir}`), callSite);
+    throw new LIPNotFoundError(`Function '${name}' not found in ${this.socketDir}`);
   }
 }
 
@@ -357,12 +380,16 @@ class StreamReader<T> implements AsyncIterator<T> {
   ) {}
 
   async next(): Promise<IteratorResult<T>> {
-    this.started ??= this.start();
-    await this.started;
-    if (this.buffer.length > 0) return { value: this.takeItem(), done: false };
-    if (this.failure) throw this.failure;
-    if (this.ended) return { value: undefined, done: true };
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    try {
+      this.started ??= this.start();
+      await this.started;
+      if (this.buffer.length > 0) return { value: this.takeItem(), done: false };
+      if (this.failure) throw this.failure;
+      if (this.ended) return { value: undefined, done: true };
+      return await new Promise<IteratorResult<T>>((resolve, reject) => (this.waiter = { resolve, reject }));
+    } catch (error) {
+      throw atCallSite(error, this.next);
+    }
   }
 
   async return(): Promise<IteratorResult<T>> {

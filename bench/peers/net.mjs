@@ -116,9 +116,21 @@ export async function connect({ dir, batch }) {
 export async function openIdle({ dir, n }) {
   const sockets = [];
   for (let i = 0; i < n; i++) {
-    const socket = net.connect(path(dir));
-    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    sockets.push(socket);
+    sockets.push(await connectRetrying(path(dir)));
   }
   return { close: async () => sockets.forEach((s) => s.destroy()) };
+}
+
+/** A busy server's full accept backlog makes a Unix connect fail with EAGAIN at once: wait and retry (bounded). */
+async function connectRetrying(socketPath) {
+  for (let attempt = 0; ; attempt++) {
+    const socket = net.connect(socketPath);
+    try {
+      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      return socket;
+    } catch (error) {
+      if (error.code !== 'EAGAIN' || attempt >= 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
 }

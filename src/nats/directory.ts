@@ -4,7 +4,6 @@
  */
 import { connect, ErrorCode as NatsErrorCode, RequestStrategy, type Msg, type NatsConnection } from 'nats';
 import type { CallSettings } from '../client-connection.js';
-import { withCallSite } from '../client-connection.js';
 import { fromRemoteErrorInfo, LIPAbortError, LIPConnectionError, LIPNotFoundError, LIPProtocolError, LIPTimeoutError, type LIPError } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseServerMessage, type ControlVerb } from '../protocol/messages.js';
@@ -88,18 +87,13 @@ export class NatsDirectory {
     const sent = nc.request(natsSubject(name), encodeValue(build(id)), { timeout });
     // NATS cannot recall a request: aborting only stops the wait here.
     const reply = settings.signal ? await raceAbort(sent, settings.signal, name) : await sent.catch((error: unknown) => Promise.reject(natsFailure(name, error)));
-    return this.answer(name, reply, settings);
+    return this.answer(name, reply);
   }
 
-  private answer(name: string, reply: Msg, settings: CallSettings): unknown {
-    let message;
-    try {
-      message = parseServerMessage(decodeValue(reply.data));
-    } catch (error) {
-      throw withCallSite(error as LIPError, settings.callSite);
-    }
+  private answer(name: string, reply: Msg): unknown {
+    const message = parseServerMessage(decodeValue(reply.data));
     if (message[0] === Kind.Result) return message[2];
-    if (message[0] === Kind.Error) throw withCallSite(fromRemoteErrorInfo(name, message[2]), settings.callSite);
+    if (message[0] === Kind.Error) throw fromRemoteErrorInfo(name, message[2]);
     throw new LIPProtocolError(`'${name}': unexpected reply kind ${message[0]} over NATS`);
   }
 }

@@ -4,7 +4,7 @@
  * closes). Shaped like ClientConnection so LIPClient can hold either.
  */
 import type { Socket } from 'node:net';
-import { withCallSite, type CallSettings, type StreamSink } from '../client-connection.js';
+import type { CallSettings, StreamSink } from '../client-connection.js';
 import { LIPAbortError, LIPConnectionError, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../protocol/frame.js';
 import type { ControlVerb } from '../protocol/messages.js';
@@ -132,10 +132,7 @@ export class OneShotConnection {
         return this.exchange(this.name, DOCSTRING_REQUEST, settings).then(() => true);
       default:
         return Promise.reject(
-          withCallSite(
-            new LIPProtocolError(`'${this.name}' is served by the Python original, which does not support '${verb}' (only calls and docstrings)`),
-            settings.callSite,
-          ),
+          new LIPProtocolError(`'${this.name}' is served by the Python original, which does not support '${verb}' (only calls and docstrings)`),
         );
     }
   }
@@ -197,7 +194,7 @@ export class OneShotConnection {
           this.sockets.delete(socket);
           socket.destroy();
         }
-        if (error) reject(withCallSite(error, settings.callSite));
+        if (error) reject(error);
         else resolve(value);
         if (this.failers.size === 0 && this.idleWaiters.length > 0) {
           const waiters = this.idleWaiters;

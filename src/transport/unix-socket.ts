@@ -10,24 +10,38 @@ import { ErrorCode, LIPConnectionError, LIPError, LIPNotFoundError } from '../er
 
 export type SocketState = 'live' | 'stale' | 'missing';
 
-/** Opens a connection; rejects with LIPNotFoundError (no file) or LIPConnectionError. */
+/**
+ * Opens a connection; rejects with LIPNotFoundError (no file) or LIPConnectionError.
+ * A full accept backlog (EAGAIN: a Unix socket does not queue beyond it) is retried
+ * with a short, growing pause until `timeoutMs`.
+ */
 export function connectUnix(path: string, timeoutMs = 5000): Promise<Socket> {
+  const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
-    const socket = createConnection({ path });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new LIPConnectionError(`could not connect to ${path}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    timer.unref();
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(connectError(path, error));
-    });
+    let pause = 1;
+    const attempt = () => {
+      const socket = createConnection({ path });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new LIPConnectionError(`could not connect to ${path}: no answer within ${timeoutMs} ms`));
+      }, Math.max(0, deadline - Date.now()));
+      timer.unref();
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (error.code === 'EAGAIN' && Date.now() + pause < deadline) {
+          setTimeout(attempt, pause);
+          pause = Math.min(pause * 2, 50);
+          return;
+        }
+        reject(connectError(path, error));
+      });
+    };
+    attempt();
   });
 }
 

@@ -2,7 +2,7 @@
  * The client side of the NATS transport: finds lipmodule functions through
  * the services protocol ($SRV.INFO) and calls them with request/reply.
  */
-import { connect, ErrorCode as NatsErrorCode, RequestStrategy, type Msg, type NatsConnection } from 'nats';
+import type { Msg, NatsConnection, RequestStrategy } from 'nats';
 import type { CallSettings } from '../client-connection.js';
 import { fromRemoteErrorInfo, LIPAbortError, LIPConnectionError, LIPNotFoundError, LIPProtocolError, LIPTimeoutError, type LIPError } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
@@ -58,7 +58,8 @@ export class NatsDirectory {
   }
 
   private nats(): Promise<NatsConnection> {
-    this.connection ??= connect({ servers: this.servers, name: 'lipmodule-client' }).catch((error: Error) => {
+    // The nats package is loaded only by clients that use NATS.
+    this.connection ??= import('nats').then(({ connect }) => connect({ servers: this.servers, name: 'lipmodule-client' })).catch((error: Error) => {
       this.connection = undefined;
       throw new LIPConnectionError(`could not connect to NATS at ${String(this.servers)}: ${error.message}`, { cause: error });
     });
@@ -68,7 +69,7 @@ export class NatsDirectory {
   private async discover(): Promise<void> {
     const nc = await this.nats();
     const replies = await nc.services
-      .client({ strategy: RequestStrategy.JitterTimer, maxWait: DISCOVERY_WAIT_MS, jitter: 100 })
+      .client({ strategy: 'jitterTimer' as RequestStrategy, maxWait: DISCOVERY_WAIT_MS, jitter: 100 })
       .info();
     const found = new Set<string>();
     for await (const info of replies) {
@@ -117,8 +118,9 @@ function raceAbort(sent: Promise<Msg>, signal: AbortSignal, name: string): Promi
 
 function natsFailure(name: string, error: unknown): LIPError {
   const code = (error as { code?: string }).code;
-  if (code === NatsErrorCode.Timeout) return new LIPTimeoutError(`'${name}' did not answer over NATS within its deadline`, { cause: error });
-  if (code === NatsErrorCode.NoResponders) return new LIPNotFoundError(`Function '${name}' is not served on NATS (no responders)`, { cause: error });
+  // nats' ErrorCode.Timeout and ErrorCode.NoResponders, without loading the package for them.
+  if (code === 'TIMEOUT') return new LIPTimeoutError(`'${name}' did not answer over NATS within its deadline`, { cause: error });
+  if (code === '503') return new LIPNotFoundError(`Function '${name}' is not served on NATS (no responders)`, { cause: error });
   return new LIPConnectionError(`'${name}': NATS request failed: ${(error as Error).message}`, { cause: error });
 }
 

@@ -191,6 +191,8 @@ class ServerConnection {
   private touched = false;
   private lastActive = Date.now();
   private paused = false;
+  // Given to the one-shot handler, which keeps its own read timeout and may run a long call.
+  private handedOff = false;
 
   constructor(server: SocketServer, socket: Socket, id: number) {
     this.server = server;
@@ -207,6 +209,7 @@ class ServerConnection {
 
   /** Closes the connection if nothing ran or arrived whole for `idleMs` (a half-sent frame doesn't count). */
   checkIdle(now: number, idleMs: number): void {
+    if (this.handedOff) return;
     if (this.running > 0 || this.touched) {
       this.touched = false;
       this.lastActive = now;
@@ -229,6 +232,7 @@ class ServerConnection {
     const first = bytes[0]!;
     if (first >= 0xa0 && first <= 0xbf && this.server.options.onOneShot) {
       this.socket.off('data', this.sniff);
+      this.handedOff = true;
       this.server.options.onOneShot(this.socket, bytes);
       return;
     }

@@ -4,9 +4,11 @@
  * validation of those options.
  */
 import assert from 'node:assert/strict';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, LIPBusyError, LIPClient, LIPModule, LIPProtocolError } from '../src/index.js';
+import { decodeValue } from '../src/protocol/codec.js';
 import { socketDir, startFixture, until } from './helpers.js';
 import { encodeValue, frame, PREAMBLE, RawPeer } from './fixtures/rel-wire.js';
 
@@ -108,7 +110,17 @@ test('idle connections are closed after idleTimeoutMs; busy ones are not', async
     await peer.waitClosed(5000);
   });
 
-  await t.test('LIPClient reconnects on its own after its idle connection was closed', async () => {
+  await t.test('a Python one-shot call running longer than the idle timeout still gets its reply', async () => {
+    const socket = createConnection(sock(dir, 'sleep'));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.end(encodeValue({ args: [1200, 'one-shot'], kwargs: {} }));
+    await new Promise((resolve) => socket.once('close', resolve));
+    assert.deepEqual(decodeValue(Buffer.concat(chunks)), { result: 'one-shot' });
+  });
+
+    await t.test('LIPClient reconnects on its own after its idle connection was closed', async () => {
     const client = new LIPClient({ socketDir: dir });
     try {
       assert.equal(await client.callFunction('add', [1, 2]), 3);

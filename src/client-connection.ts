@@ -87,7 +87,14 @@ export class ClientConnection {
   }
 
   call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
-    return this.request(fn, settings, undefined, (id, timeoutMs) => [Kind.Call, id, fn, args, kwargs, timeoutMs ? { timeoutMs } : null]);
+    return this.request(fn, settings, undefined, (id, timeoutMs) => [Kind.Call, id, fn, args, kwargs, timeoutMs ? this.callOptions(timeoutMs) : null]);
+  }
+
+  // The same deadline call after call: reuse its options object rather than allocate one per call.
+  private lastOptions: { timeoutMs: number } | undefined;
+  private callOptions(timeoutMs: number): { timeoutMs: number } {
+    if (this.lastOptions?.timeoutMs !== timeoutMs) this.lastOptions = Object.freeze({ timeoutMs });
+    return this.lastOptions;
   }
 
   control(verb: ControlVerb, settings: CallSettings, arg?: unknown): Promise<unknown> {

@@ -54,6 +54,7 @@ export type Remote<F> = F extends (...args: infer A) => infer R
   : never;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 /** A lipmodule server's persistent connection, or the Python original's one request per connection. */
 type Connection = ClientConnection | OneShotConnection | NatsRoute;
@@ -70,6 +71,7 @@ export class LIPClient {
   private readonly kinds = new ServerKinds();
   private readonly nats: NatsDirectory | undefined;
   private readonly prefer: 'local' | 'nats';
+  private readonly defaults: CallSettings;
   private closed = false;
   private readonly trustUids: ReadonlySet<number>;
 
@@ -83,6 +85,7 @@ export class LIPClient {
     this.trustUids = new Set(options.trustUids ?? []);
     this.nats = options.nats ? new NatsDirectory(options.nats) : undefined;
     this.prefer = options.prefer ?? 'local';
+    this.defaults = Object.freeze({ timeoutMs: this.timeoutMs, signal: undefined });
   }
 
   /** Names of the functions that answer, sorted. Scans the directory the first time. */
@@ -170,9 +173,9 @@ export class LIPClient {
    */
   async callFunction<T = unknown>(
     name: string,
-    args: readonly unknown[] = [],
-    kwargs: Record<string, unknown> = {},
-    options: CallOptions = {},
+    args: readonly unknown[] = NO_ARGS,
+    kwargs?: Record<string, unknown>,
+    options?: CallOptions,
   ): Promise<T> {
     if (!Array.isArray(args)) throw new TypeError('args must be an array');
     try {
@@ -234,7 +237,9 @@ export class LIPClient {
     }
   }
 
-  private settings(options: CallOptions): CallSettings {
+  private settings(options: CallOptions | undefined): CallSettings {
+    // Most calls take the client's defaults: one shared settings object, no allocation.
+    if (options === undefined || (options.timeoutMs === undefined && options.signal === undefined)) return this.defaults;
     return { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal };
   }
 

@@ -33,15 +33,22 @@ export function currentContext(): CallContext {
  * reads `signal`: most functions never do, and the hot path should not pay for it.
  */
 export class LazyCallContext implements CallContext {
-  readonly callId: string;
   readonly deadline: number | undefined;
+  private readonly scope: string | number;
+  private readonly request: number;
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private abortReason: Error | undefined;
 
-  constructor(callId: string, deadline: number | undefined) {
-    this.callId = callId;
+  /** The call id is `<scope>:<request>`, built only when read (most calls never log it). */
+  constructor(scope: string | number, request: number, deadline: number | undefined) {
+    this.scope = scope;
+    this.request = request;
     this.deadline = deadline;
+  }
+
+  get callId(): string {
+    return `${this.scope}:${this.request}`;
   }
 
   get signal(): AbortSignal {

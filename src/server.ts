@@ -340,15 +340,15 @@ class ServerConnection {
     }
     const timeoutMs = options?.timeoutMs;
     const deadline = typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : undefined;
-    const call: RunningCall = { context: new LazyCallContext(`${this.id}:${id}`, deadline), credit: 0, wakeStream: undefined };
+    const call: RunningCall = { context: new LazyCallContext(this.id, id, deadline), credit: 0, wakeStream: undefined };
     this.calls.set(id, call);
     this.running++;
     this.server.callStarted();
     let result: unknown;
     try {
-      result = callStorage.run(call.context, () => endpoint.invoke(args, kwargs, call.context));
+      result = callStorage.run(call.context, invokeEndpoint, endpoint, args, kwargs, call.context);
     } catch (error) {
-      this.finish(id, call, undefined, error);
+      this.fail(id, call, error);
       return;
     }
     if (options?.stream) {
@@ -357,42 +357,45 @@ class ServerConnection {
     }
     if (isPromiseLike(result)) {
       result.then(
-        (value) => this.finishValue(id, call, value),
-        (error: unknown) => this.finish(id, call, undefined, error),
+        (value) => this.succeed(id, call, value),
+        (error: unknown) => this.fail(id, call, error),
       );
       return;
     }
-    this.finishValue(id, call, result);
+    this.succeed(id, call, result);
   }
 
-  private finishValue(id: number, call: RunningCall, value: unknown): void {
+  private succeed(id: number, call: RunningCall, value: unknown): void {
     if (isAsyncIterable(value)) {
       // A plain call on a streaming function gets every value, collected.
       collect(value).then(
-        (items) => this.finish(id, call, items, undefined),
-        (error: unknown) => this.finish(id, call, undefined, error),
+        (items) => this.succeed(id, call, items),
+        (error: unknown) => this.fail(id, call, error),
       );
       return;
     }
-    this.finish(id, call, value, undefined);
+    if (!this.finish(id, call)) return;
+    try {
+      this.channel!.send([Kind.Result, id, value]);
+    } catch (encodeError) {
+      this.sendError(id, toRemoteErrorInfo(new LIPProtocolError(`the result of '${this.server.endpoint.name}' could not be sent: ${(encodeError as Error).message}`), false));
+    }
   }
 
-  private finish(id: number, call: RunningCall, value: unknown, error: unknown): void {
+  /** Answers with what the function threw (even `undefined`: it still failed). */
+  private fail(id: number, call: RunningCall, error: unknown): void {
+    if (!this.finish(id, call)) return;
+    this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false));
+  }
+
+  /** Forgets a finished call; returns whether its caller still wants the answer. */
+  private finish(id: number, call: RunningCall): boolean {
     call.context.dispose();
     if (this.calls.get(id) === call) this.calls.delete(id);
     this.running--;
     this.touched = true;
     this.server.callFinished();
-    if (call.context.aborted || !this.channel || this.channel.isClosed) return;
-    if (error !== undefined) {
-      this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false));
-      return;
-    }
-    try {
-      this.channel.send([Kind.Result, id, value]);
-    } catch (encodeError) {
-      this.sendError(id, toRemoteErrorInfo(new LIPProtocolError(`the result of '${this.server.endpoint.name}' could not be sent: ${(encodeError as Error).message}`), false));
-    }
+    return !call.context.aborted && this.channel !== undefined && !this.channel.isClosed;
   }
 
   private async runStream(id: number, call: RunningCall, produced: unknown, options: CallOptions): Promise<void> {
@@ -498,6 +501,11 @@ class ServerConnection {
     }
     this.calls.clear();
   }
+}
+
+// A module-level function, so running a call inside its context allocates no closure.
+function invokeEndpoint(endpoint: Endpoint, args: unknown[], kwargs: Record<string, unknown> | null, context: LazyCallContext): unknown {
+  return endpoint.invoke(args, kwargs, context);
 }
 
 function protocolInfo(message: string): RemoteErrorInfo {

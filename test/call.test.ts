@@ -109,6 +109,10 @@ test('a client in this process calls functions served by another process', async
     const o = (await client.callFunction('fail', ['object']).catch((e: unknown) => e)) as LIPRemoteError;
     assert.ok(o instanceof LIPRemoteError);
     assert.match(o.message, /an object/);
+    // Even `throw undefined` is a failure, never a result.
+    const u = (await client.callFunction('fail', ['undefined']).catch((e: unknown) => e)) as LIPRemoteError;
+    assert.ok(u instanceof LIPRemoteError, `got ${String(u)}`);
+    assert.match(u.message, /undefined/);
   });
 
   await t.test('an async rejection goes back to the caller', async () => {

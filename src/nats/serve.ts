@@ -117,7 +117,7 @@ export class NatsServing {
     // No refusal while stopping: a request NATS delivered here before the drain is ours to answer,
     // and the queue group already sends new ones to the other replicas.
     const timeoutMs = options?.timeoutMs;
-    const context = new LazyCallContext(`nats:${id}`, typeof timeoutMs === 'number' && timeoutMs > 0 ? Date.now() + timeoutMs : undefined);
+    const context = new LazyCallContext('nats', id, typeof timeoutMs === 'number' && timeoutMs > 0 ? Date.now() + timeoutMs : undefined);
     this.inflight++;
     const finish = (value: unknown, error: unknown) => {
       context.dispose();

@@ -118,7 +118,7 @@ class OneShotExchange {
       this.reply({ error: `'${endpoint.name}' is shutting down and takes no new calls` });
       return;
     }
-    const context = new LazyCallContext(`py:${nextRequest++}`, undefined);
+    const context = new LazyCallContext('py', nextRequest++, undefined);
     this.context = context;
     server.callStarted();
     const done = (value: unknown, error: unknown) => {

@@ -11,6 +11,7 @@ export const PEERS = [
   { id: 'zmq', file: 'zmq.mjs', label: 'zeromq v6, ipc://' },
   { id: 'jayson', file: 'jayson.mjs', label: 'jayson (JSON-RPC over HTTP), unix path' },
   { id: 'python', file: 'python.mjs', label: 'Python original style (cbor2, one connection per call)' },
+  { id: 'nats', file: 'nats.mjs', label: 'lipmodule over NATS (nats-server on loopback)' },
 ];
 
 export function peerById(id) {

@@ -6,6 +6,6 @@ export default {
   title: 'add(a, b), sequential (1 in flight)',
   rounds: true,
   unit: 'calls/s',
-  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python'],
+  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'nats'],
   run: (peer, settings) => measureLoad({ peer, settings, fn: 'add', inflight: 1 }),
 };

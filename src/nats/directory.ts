@@ -120,6 +120,9 @@ function natsFailure(name: string, error: unknown): LIPError {
   const code = (error as { code?: string }).code;
   // nats' ErrorCode.Timeout and ErrorCode.NoResponders, without loading the package for them.
   if (code === 'TIMEOUT') return new LIPTimeoutError(`'${name}' did not answer over NATS within its deadline`, { cause: error });
+  if (code === 'MAX_PAYLOAD_EXCEEDED') {
+    return new LIPProtocolError(`'${name}': the request is larger than the NATS server's max_payload (1 MiB unless configured)`, { cause: error });
+  }
   if (code === '503') return new LIPNotFoundError(`Function '${name}' is not served on NATS (no responders)`, { cause: error });
   return new LIPConnectionError(`'${name}': NATS request failed: ${(error as Error).message}`, { cause: error });
 }

@@ -18,8 +18,6 @@ export interface Endpoint {
   info(): unknown;
   /** Figures for the `stats` verb. */
   stats(): unknown;
-  /** Told when a stream call ends, for its figures. */
-  readonly onStreamEnd?: (outcome: 'ok' | 'error' | 'cancelled') => void;
 }
 
 export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -28,6 +26,44 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown>
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
   );
+}
+
+/**
+ * Wraps a stream so `onEnd` is told once when its iteration ends: finished,
+ * thrown, or closed early with return(). A served stream holds its
+ * concurrency slot and its place in the figures until then.
+ */
+export function onIterationEnd(source: AsyncIterable<unknown>, onEnd: (failed: boolean, error: unknown) => void): AsyncIterable<unknown> {
+  let ended = false;
+  const end = (failed: boolean, error: unknown) => {
+    if (ended) return;
+    ended = true;
+    onEnd(failed, error);
+  };
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<unknown> {
+      const iterator = source[Symbol.asyncIterator]();
+      return {
+        async next(...value: [] | [unknown]) {
+          try {
+            const step = await iterator.next(...value);
+            if (step.done) end(false, undefined);
+            return step;
+          } catch (error) {
+            end(true, error);
+            throw error;
+          }
+        },
+        async return(value?: unknown) {
+          try {
+            return (await iterator.return?.(value)) ?? { done: true, value };
+          } finally {
+            end(false, undefined);
+          }
+        },
+      };
+    },
+  };
 }
 
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

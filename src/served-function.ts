@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { createBinder, type Binder } from './binding.js';
 import type { CallContext } from './context.js';
 import { resolveSocketDir, socketPathFor } from './discovery.js';
-import { isPromiseLike, type Endpoint } from './endpoint.js';
+import { isAsyncIterable, isPromiseLike, onIterationEnd, type Endpoint } from './endpoint.js';
 import { ErrorCode, LIPAbortError, LIPArgumentError, LIPBusyError, LIPError } from './errors.js';
 import type { FunctionInfo, FunctionStats, ParamInfo } from './introspection.js';
 import { createLogger } from './logging.js';
@@ -113,28 +113,27 @@ export class ServedFunction implements Endpoint {
       const bound = this.binder.bind(args, kwargs);
       result = this.options.schema ? thenOrNow(validateArguments(this.options.schema, bound), (valid) => this.admit(valid, context)) : this.admit(bound, context);
     } catch (error) {
-      this.done(started, context, error, args, kwargs);
+      this.done(started, context, true, error, args, kwargs);
       throw error;
     }
     if (isPromiseLike(result)) {
       return Promise.resolve(result).then(
-        (value) => {
-          this.done(started, context, undefined, args, kwargs);
-          return value;
-        },
+        (value) => this.settled(value, started, context, args, kwargs),
         (error: unknown) => {
-          this.done(started, context, error, args, kwargs);
+          this.done(started, context, true, error, args, kwargs);
           throw error;
         },
       );
     }
-    this.done(started, context, undefined, args, kwargs);
-    return result;
+    return this.settled(result, started, context, args, kwargs);
   }
 
-  onStreamEnd = (outcome: 'ok' | 'error' | 'cancelled'): void => {
-    if (outcome === 'error') this.stat.errors++;
-  };
+  /** A value is done now; a stream is done (for figures and logs) when its iteration ends. */
+  private settled(value: unknown, started: number, context: CallContext, args: unknown[], kwargs: Record<string, unknown> | null): unknown {
+    if (isAsyncIterable(value)) return onIterationEnd(value, (failed, error) => this.done(started, context, failed, error, args, kwargs));
+    this.done(started, context, false, undefined, args, kwargs);
+    return value;
+  }
 
   doc(): string | null {
     if (this.documentation === undefined) {
@@ -166,10 +165,12 @@ export class ServedFunction implements Endpoint {
   }
 
   stats(): FunctionStats {
-    const snapshot = this.stat.snapshot(this.name, { queued: this.queue.length, cacheSize: this.cache?.size ?? 0 });
-    snapshot.cache.hits = this.cache?.hits ?? 0;
-    snapshot.cache.misses = this.cache?.misses ?? 0;
-    return snapshot;
+    return this.stat.snapshot(this.name, {
+      queued: this.queue.length,
+      cacheSize: this.cache?.size ?? 0,
+      cacheHits: this.cache?.hits ?? 0,
+      cacheMisses: this.cache?.misses ?? 0,
+    });
   }
 
   // ---- lifecycle -------------------------------------------------------
@@ -280,10 +281,22 @@ export class ServedFunction implements Endpoint {
       throw error;
     }
     if (isPromiseLike(result)) {
-      return Promise.resolve(result).finally(() => this.release());
+      return Promise.resolve(result).then(
+        (value) => this.releaseAfter(value),
+        (error: unknown) => {
+          this.release();
+          throw error;
+        },
+      );
     }
+    return this.releaseAfter(result);
+  }
+
+  /** A stream keeps its slot until its iteration ends. */
+  private releaseAfter(value: unknown): unknown {
+    if (isAsyncIterable(value)) return onIterationEnd(value, () => this.release());
     this.release();
-    return result;
+    return value;
   }
 
   private release(): void {
@@ -299,11 +312,11 @@ export class ServedFunction implements Endpoint {
     return this.cache.through(key, () => this.fn.apply(this.thisArg, bound as never[]));
   }
 
-  private done(started: number, context: CallContext, error: unknown, args: unknown[], kwargs: Record<string, unknown> | null): void {
+  private done(started: number, context: CallContext, failed: boolean, error: unknown, args: unknown[], kwargs: Record<string, unknown> | null): void {
     const ms = performance.now() - started;
     this.stat.inFlight--;
-    this.stat.record(ms, error);
-    if (error !== undefined) {
+    this.stat.record(ms, failed, error);
+    if (failed) {
       const fields = { callId: context.callId, ms, outcome: 'error', ...(this.options.logArgs ? { args, kwargs } : {}) };
       if (error instanceof LIPArgumentError) this.log.warn({ ...fields, err: error.message }, `bad arguments for '${this.name}'`);
       else this.log.error({ ...fields, err: error }, `'${this.name}' failed`);

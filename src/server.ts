@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { callStorage, LazyCallContext } from './context.js';
+import { collectInContext, invokeEndpoint, nextStep } from './call-runner.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
 import { ErrorCode, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
 import { encodeValue } from './protocol/codec.js';
@@ -367,8 +368,8 @@ class ServerConnection {
 
   private succeed(id: number, call: RunningCall, value: unknown): void {
     if (isAsyncIterable(value)) {
-      // A plain call on a streaming function gets every value, collected.
-      collect(value).then(
+      // A plain call on a streaming function gets every value, collected (and stopped if cancelled).
+      collectInContext(value, call.context).then(
         (items) => this.succeed(id, call, items),
         (error: unknown) => this.fail(id, call, error),
       );
@@ -402,7 +403,6 @@ class ServerConnection {
     const channel = this.channel!;
     call.credit = positiveInt(options.credit) ?? this.server.options.defaultStreamCredit ?? DEFAULT_STREAM_CREDIT;
     let iterator: AsyncIterator<unknown> | undefined;
-    let outcome: 'ok' | 'error' | 'cancelled' = 'ok';
     try {
       const value = isPromiseLike(produced) ? await produced : produced;
       if (!isAsyncIterable(value)) {
@@ -416,7 +416,13 @@ class ServerConnection {
             call.wakeStream = undefined;
           }
           if (call.context.aborted) break;
-          const step = await callStorage.run(call.context, () => iterator!.next());
+          let step: IteratorResult<unknown>;
+          try {
+            step = await callStorage.run(call.context, nextStep, iterator);
+          } catch (error) {
+            iterator = undefined; // it threw: the generator is already closed
+            throw error;
+          }
           if (step.done) {
             iterator = undefined;
             break;
@@ -426,11 +432,9 @@ class ServerConnection {
           channel.send([Kind.Item, id, step.value]);
         }
       }
-      if (call.context.aborted) outcome = 'cancelled';
-      else channel.send([Kind.End, id]);
+      if (!call.context.aborted) channel.send([Kind.End, id]);
     } catch (error) {
-      outcome = 'error';
-      iterator = undefined;
+      // An item that can't be encoded lands here too, with the generator still open: the finally closes it.
       if (!call.context.aborted && !channel.isClosed) this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false));
     } finally {
       // Stops the generator early (its `finally` runs) when the caller went away.
@@ -440,7 +444,6 @@ class ServerConnection {
       this.running--;
       this.touched = true;
       this.server.callFinished();
-      this.server.endpoint.onStreamEnd?.(outcome);
     }
   }
 
@@ -503,11 +506,6 @@ class ServerConnection {
   }
 }
 
-// A module-level function, so running a call inside its context allocates no closure.
-function invokeEndpoint(endpoint: Endpoint, args: unknown[], kwargs: Record<string, unknown> | null, context: LazyCallContext): unknown {
-  return endpoint.invoke(args, kwargs, context);
-}
-
 function protocolInfo(message: string): RemoteErrorInfo {
   return { name: 'LIPProtocolError', code: ErrorCode.Protocol, message };
 }
@@ -520,10 +518,4 @@ function cancelledError(message: string): Error {
 
 function positiveInt(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
-async function collect(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
-  const items: unknown[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
 }

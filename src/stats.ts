@@ -11,20 +11,18 @@ export class CallStats {
   calls = 0;
   errors = 0;
   inFlight = 0;
-  cacheHits = 0;
-  cacheMisses = 0;
   private lastError: FunctionStats['lastError'] = null;
   private readonly latencies = new Float64Array(RING);
   private recorded = 0;
   private max = 0;
 
-  /** A call finished after `ms` milliseconds; `error` if it failed. */
-  record(ms: number, error?: unknown): void {
+  /** A call finished after `ms` milliseconds; `failed` with what it threw (which may be undefined). */
+  record(ms: number, failed: boolean, error: unknown): void {
     this.calls++;
     this.latencies[this.recorded % RING] = ms;
     this.recorded++;
     if (ms > this.max) this.max = ms;
-    if (error !== undefined) {
+    if (failed) {
       this.errors++;
       const e = error instanceof Error ? error : undefined;
       this.lastError = {
@@ -35,7 +33,7 @@ export class CallStats {
     }
   }
 
-  snapshot(name: string, extra: { queued: number; cacheSize: number }): FunctionStats {
+  snapshot(name: string, extra: { queued: number; cacheSize: number; cacheHits: number; cacheMisses: number }): FunctionStats {
     const n = Math.min(this.recorded, RING);
     const sorted = this.latencies.slice(0, n).sort();
     const at = (q: number) => (n === 0 ? 0 : round(sorted[Math.min(n - 1, Math.floor(q * n))]!));
@@ -47,7 +45,7 @@ export class CallStats {
       errors: this.errors,
       inFlight: this.inFlight,
       queued: extra.queued,
-      cache: { hits: this.cacheHits, misses: this.cacheMisses, size: extra.cacheSize },
+      cache: { hits: extra.cacheHits, misses: extra.cacheMisses, size: extra.cacheSize },
       latencyMs: { p50: at(0.5), p99: at(0.99), max: round(this.max), samples: n },
       lastError: this.lastError,
     };

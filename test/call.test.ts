@@ -12,6 +12,9 @@ import {
   LIPAbortError,
   isLIPRemoteError,
 } from '../src/index.js';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { decodeValue, encodeValue } from '../src/protocol/codec.js';
 import { socketDir, startFixture } from './helpers.js';
 
 test('a client in this process calls functions served by another process', async (t) => {
@@ -113,6 +116,15 @@ test('a client in this process calls functions served by another process', async
     const u = (await client.callFunction('fail', ['undefined']).catch((e: unknown) => e)) as LIPRemoteError;
     assert.ok(u instanceof LIPRemoteError, `got ${String(u)}`);
     assert.match(u.message, /undefined/);
+    // The same over the Python original's one-shot protocol.
+    const socket = createConnection(join(dir, 'lipcm-fail.sock'));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.end(encodeValue({ args: ['undefined'], kwargs: {} }));
+    await new Promise((resolve) => socket.once('close', resolve));
+    const reply = decodeValue(Buffer.concat(chunks)) as { error?: string; result?: unknown };
+    assert.equal('result' in reply, false);
+    assert.match(reply.error ?? '', /undefined/);
   });
 
   await t.test('an async rejection goes back to the caller', async () => {

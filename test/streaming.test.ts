@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LIPAbortError, LIPClient, LIPTimeoutError } from '../src/index.js';
+import { LIPAbortError, LIPClient, LIPProtocolError, LIPTimeoutError } from '../src/index.js';
 import { socketDir, startFixture, until } from './helpers.js';
 
-type Counters = { produced: number; streamFinally: number; signalAborted: number; signalReason: string };
+type Counters = {
+  produced: number;
+  streamFinally: number;
+  signalAborted: number;
+  signalReason: string;
+  endlessProduced: number;
+  endlessFinally: number;
+  endlessCallId: string;
+  badItemFinally: number;
+  streamsMax: number;
+};
 
 test('streaming and cancellation', async (t) => {
   const dir = socketDir(t);
@@ -80,5 +90,38 @@ test('streaming and cancellation', async (t) => {
     const ctx = await client.callFunction<{ deadline: number; callId: string }>('deadlineOf', [], {}, { timeoutMs: 5000 });
     assert.ok(ctx.deadline >= before + 4000 && ctx.deadline <= Date.now() + 5000 + 1000, `deadline ${ctx.deadline}`);
     assert.match(ctx.callId, /^\d+:\d+$/);
+  });
+
+  await t.test('a plain call on an endless generator stops on the server when the caller gives up', async () => {
+    await assert.rejects(client.callFunction('endless', [], {}, { timeoutMs: 200 }), LIPTimeoutError);
+    await until(async () => (await counters()).endlessFinally === 1);
+    const { endlessProduced } = await counters();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await counters()).endlessProduced, endlessProduced, 'no more values produced');
+    // Inside, the generator saw the call's own context, not the local one.
+    assert.match((await counters()).endlessCallId, /^\d+:\d+$/);
+  });
+
+  await t.test('a stream item that cannot be encoded fails the stream and still closes the generator', async () => {
+    const got: unknown[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const value of client.stream('badItem')) got.push(value);
+      })(),
+      LIPProtocolError,
+    );
+    assert.deepEqual(got, [1]);
+    await until(async () => (await counters()).badItemFinally === 1);
+  });
+
+  await t.test('concurrency applies to streams until they end, and stats count them as in flight', async () => {
+    const first = client.callFunction('oneStream', [300]);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await client.stats('oneStream')).inFlight, 1);
+    const second = client.callFunction('oneStream', [10]);
+    assert.deepEqual(await Promise.all([first, second]), [[300], [10]]);
+    assert.equal((await counters()).streamsMax, 1, 'never two at once');
+    const stats = await client.stats('oneStream');
+    assert.ok(stats.latencyMs.max >= 250, `a stream's latency is its whole run (${stats.latencyMs.max} ms)`);
   });
 });

@@ -6,8 +6,9 @@
  */
 import { connect, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import type { Logger } from 'pino';
-import { callStorage, LazyCallContext } from '../context.js';
-import { isAsyncIterable, type Endpoint } from '../endpoint.js';
+import { runCall } from '../call-runner.js';
+import { LazyCallContext } from '../context.js';
+import type { Endpoint } from '../endpoint.js';
 import { ErrorCode, toRemoteErrorInfo, type RemoteErrorInfo } from '../errors.js';
 import type { FunctionInfo } from '../introspection.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
@@ -119,21 +120,14 @@ export class NatsServing {
     const timeoutMs = options?.timeoutMs;
     const context = new LazyCallContext('nats', id, typeof timeoutMs === 'number' && timeoutMs > 0 ? Date.now() + timeoutMs : undefined);
     this.inflight++;
-    const finish = (value: unknown, error: unknown) => {
+    // Streams are collected: a NATS request has one reply, and a stream request always gets a list.
+    runCall(this.endpoint, args, kwargs, context, (failed, valueOrError, collected) => {
       context.dispose();
-      if (error !== undefined) this.fail(msg, id, toRemoteErrorInfo(error, this.options.sendStacks !== false));
-      else this.reply(msg, id, value);
+      if (failed) this.fail(msg, id, toRemoteErrorInfo(valueOrError, this.options.sendStacks !== false));
+      else this.reply(msg, id, options?.stream && !collected ? [valueOrError] : valueOrError);
       this.inflight--;
       if (this.inflight === 0) this.idle?.();
-    };
-    Promise.resolve()
-      .then(() => callStorage.run(context, () => this.endpoint.invoke(args, kwargs, context)))
-      // Streams are collected: a NATS request has one reply. A stream request always gets a list.
-      .then((value) => (isAsyncIterable(value) ? collect(value) : options?.stream ? [value] : value))
-      .then(
-        (value) => finish(value, undefined),
-        (error: unknown) => finish(undefined, error ?? new Error('rejected with undefined')),
-      );
+    });
   }
 
   private control(msg: ServiceMsg, id: number, verb: string): void {
@@ -176,10 +170,4 @@ export class NatsServing {
     }
     msg.respondError(STATUS[info.code ?? ''] ?? 500, `${info.name}: ${info.message}`, data);
   }
-}
-
-async function collect(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
-  const items: unknown[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
 }

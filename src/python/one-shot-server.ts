@@ -4,8 +4,8 @@
  * Endpoint, write one reply map, close. Wired in through `ServerOptions.onOneShot`.
  */
 import type { Socket } from 'node:net';
-import { callStorage, LazyCallContext } from '../context.js';
-import { isAsyncIterable, isPromiseLike } from '../endpoint.js';
+import { runCall } from '../call-runner.js';
+import { LazyCallContext } from '../context.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import type { SocketServer } from '../server.js';
 import { CborItemReader } from './cbor-item.js';
@@ -121,26 +121,13 @@ class OneShotExchange {
     const context = new LazyCallContext('py', nextRequest++, undefined);
     this.context = context;
     server.callStarted();
-    const done = (value: unknown, error: unknown) => {
+    // A streaming function's values come back as one list: the original has no streams.
+    runCall(endpoint, args, kwargs, context, (failed, valueOrError) => {
       context.dispose();
       server.callFinished();
-      if (error !== undefined) this.reply({ error: pythonErrorMessage(error) });
-      else this.reply({ result: value });
-    };
-    let result: unknown;
-    try {
-      result = callStorage.run(context, () => endpoint.invoke(args, kwargs, context));
-    } catch (error) {
-      done(undefined, error);
-      return;
-    }
-    const settle = (value: unknown) => {
-      // A streaming function's values come back as one list: the original has no streams.
-      if (isAsyncIterable(value)) collect(value).then((items) => done(items, undefined), (error: unknown) => done(undefined, error));
-      else done(value, undefined);
-    };
-    if (isPromiseLike(result)) result.then(settle, (error: unknown) => done(undefined, error));
-    else settle(result);
+      if (failed) this.reply({ error: pythonErrorMessage(valueOrError) });
+      else this.reply({ result: valueOrError });
+    });
   }
 
   private fail(message: string): void {
@@ -167,10 +154,4 @@ class OneShotExchange {
     socket.end(bytes);
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   }
-}
-
-async function collect(iterable: AsyncIterable<unknown>): Promise<unknown[]> {
-  const items: unknown[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
 }

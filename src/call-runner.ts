@@ -1,0 +1,72 @@
+/**
+ * Running one call of an Endpoint, the same way whichever transport brought
+ * it: inside its context (so `LIPModule.context()` works, also in generators),
+ * with a streaming result collected under the call's cancellation.
+ */
+import { callStorage, type LazyCallContext } from './context.js';
+import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
+
+/**
+ * Told once how the call ended: `failed` with what was thrown (even `undefined`), or the value;
+ * `collected` when the value is the list of a stream's items.
+ */
+export type CallOutcome = (failed: boolean, valueOrError: unknown, collected: boolean) => void;
+
+// Module-level, so running a call inside its context allocates no closure.
+export function invokeEndpoint(endpoint: Endpoint, args: unknown[], kwargs: Record<string, unknown> | null, context: LazyCallContext): unknown {
+  return endpoint.invoke(args, kwargs, context);
+}
+
+/**
+ * Runs a call to its end. A streaming function's values are collected into one
+ * list (for transports and requests that have a single reply).
+ */
+export function runCall(endpoint: Endpoint, args: unknown[], kwargs: Record<string, unknown> | null, context: LazyCallContext, outcome: CallOutcome): void {
+  let result: unknown;
+  try {
+    result = callStorage.run(context, invokeEndpoint, endpoint, args, kwargs, context);
+  } catch (error) {
+    outcome(true, error, false);
+    return;
+  }
+  if (isPromiseLike(result)) result.then((value) => settleValue(value, context, outcome), (error: unknown) => outcome(true, error, false));
+  else settleValue(result, context, outcome);
+}
+
+/** Passes a plain value on, or collects a stream first. */
+export function settleValue(value: unknown, context: LazyCallContext, outcome: CallOutcome): void {
+  if (!isAsyncIterable(value)) {
+    outcome(false, value, false);
+    return;
+  }
+  collectInContext(value, context).then(
+    (items) => outcome(false, items, true),
+    (error: unknown) => outcome(true, error, false),
+  );
+}
+
+/**
+ * Every value of a stream, each step run inside the call's context. Stops (and
+ * lets the generator's `finally` run) as soon as the call is cancelled: a
+ * caller that went away must not leave an endless generator running.
+ */
+export async function collectInContext(iterable: AsyncIterable<unknown>, context: LazyCallContext): Promise<unknown[]> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  const items: unknown[] = [];
+  void context.signal; // arms the deadline timer: a stream past its deadline stops too
+  for (;;) {
+    if (context.aborted) {
+      await Promise.resolve(iterator.return?.()).catch(() => {});
+      throw context.signal.reason;
+    }
+    // If next() throws, the generator is already closed: nothing to return().
+    const step = await callStorage.run(context, nextStep, iterator);
+    if (step.done) return items;
+    items.push(step.value);
+  }
+}
+
+/** One step of a stream (module-level: run inside a context without a closure). */
+export function nextStep(iterator: AsyncIterator<unknown>): Promise<IteratorResult<unknown>> {
+  return iterator.next();
+}

@@ -2,7 +2,7 @@
  * Binds positional and keyword arguments to a function's parameters the way
  * Python does, so wrong arguments are refused before they reach the function.
  */
-import { LIPArgumentError } from './errors.js';
+import { LIPArgumentError, ownFault } from './errors.js';
 import type { ParamInfo } from './introspection.js';
 
 export interface Binder {
@@ -23,9 +23,9 @@ export function createBinder(params: readonly ParamInfo[]): Binder {
   return {
     bind(args, kwargs) {
       if (restIndex < 0 && args.length > positional.length) {
-        throw new LIPArgumentError(
+        throw ownFault(new LIPArgumentError(
           `too many positional arguments: takes ${positional.length}, got ${args.length}`,
-        );
+        ));
       }
       if (kwargs === null) {
         // The hot path: positional only, nothing to rearrange.
@@ -39,12 +39,12 @@ export function createBinder(params: readonly ParamInfo[]): Binder {
         if (index === undefined) {
           const param = params.find((p) => p.name === key);
           if (param?.rest) {
-            throw new LIPArgumentError(`'${key}' is a rest parameter and can only be passed positionally`);
+            throw ownFault(new LIPArgumentError(`'${key}' is a rest parameter and can only be passed positionally`));
           }
           const hint = hasDestructured ? ' (destructured parameters can only be passed positionally)' : '';
-          throw new LIPArgumentError(`got an unexpected keyword argument '${key}'${hint}`);
+          throw ownFault(new LIPArgumentError(`got an unexpected keyword argument '${key}'${hint}`));
         }
-        if (index < args.length) throw new LIPArgumentError(`multiple values for argument '${key}'`);
+        if (index < args.length) throw ownFault(new LIPArgumentError(`multiple values for argument '${key}'`));
         bound[index] = kwargs[key];
         given.add(index);
       }
@@ -60,8 +60,8 @@ function checkMissing(params: readonly ParamInfo[], positionalCount: number, giv
   for (let i = positionalCount; i < params.length; i++) {
     if (!params[i]!.optional && !given?.has(i)) missing.push(params[i]!.name);
   }
-  if (missing.length === 1) throw new LIPArgumentError(`missing a required argument: '${missing[0]}'`);
+  if (missing.length === 1) throw ownFault(new LIPArgumentError(`missing a required argument: '${missing[0]}'`));
   if (missing.length > 1) {
-    throw new LIPArgumentError(`missing ${missing.length} required arguments: ${missing.map((m) => `'${m}'`).join(', ')}`);
+    throw ownFault(new LIPArgumentError(`missing ${missing.length} required arguments: ${missing.map((m) => `'${m}'`).join(', ')}`));
   }
 }

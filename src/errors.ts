@@ -31,6 +31,12 @@ export interface RemoteErrorInfo {
   stack?: string;
   /** Extra structured detail, e.g. schema issues for argument errors. */
   data?: unknown;
+  /**
+   * Set when the library itself refused or failed the call (arguments, schema, busy, shutting
+   * down, protocol): the client then raises its own class for `code`. Without it, whatever the
+   * function threw arrives as LIPRemoteError, even if it carries one of our codes.
+   */
+  lip?: boolean;
 }
 
 /** Base class of every error this library raises. */
@@ -133,10 +139,28 @@ export const isLIPTimeoutError = makeGuard(LIPTimeoutError, 'LIPTimeoutError');
 export const isLIPProtocolError = makeGuard(LIPProtocolError, 'LIPProtocolError');
 export const isLIPArgumentError = makeGuard(LIPArgumentError, 'LIPArgumentError');
 
-/** Turns anything a function threw into the wire shape, keeping what it can. */
-export function toRemoteErrorInfo(thrown: unknown, includeStack = true): RemoteErrorInfo {
+// Errors the server raised about a call before (or instead of) running the function.
+const ownFaults = new WeakSet<Error>();
+
+/** Marks an error the library raises about a call itself (not one the function threw). */
+export function ownFault<E extends Error>(error: E): E {
+  ownFaults.add(error);
+  return error;
+}
+
+/** An error answer of the library's own, built on the spot. */
+export function libraryError(name: string, code: ErrorCode, message: string): RemoteErrorInfo {
+  return { name, code, message, lip: true };
+}
+
+/**
+ * Turns anything thrown into the wire shape, keeping what it can. `own`: the
+ * library raised it (also implied for errors marked with ownFault).
+ */
+export function toRemoteErrorInfo(thrown: unknown, includeStack = true, own = false): RemoteErrorInfo {
   if (thrown instanceof Error) {
     const info: RemoteErrorInfo = { name: thrown.name || 'Error', message: thrown.message };
+    if (own || ownFaults.has(thrown)) info.lip = true;
     const code = (thrown as { code?: unknown }).code;
     if (typeof code === 'string' || typeof code === 'number') info.code = String(code);
     if (includeStack && typeof thrown.stack === 'string') info.stack = thrown.stack;
@@ -162,6 +186,8 @@ export function toRemoteErrorInfo(thrown: unknown, includeStack = true): RemoteE
  * the function threw becomes a LIPRemoteError.
  */
 export function fromRemoteErrorInfo(functionName: string, info: RemoteErrorInfo): LIPError {
+  // What the function threw stays the function's error, whatever code it carries.
+  if (info.lip !== true) return new LIPRemoteError(functionName, info);
   const message = `${functionName}: ${info.message}`;
   switch (info.code) {
     case ErrorCode.Argument: {

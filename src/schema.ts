@@ -3,7 +3,7 @@
  * for the argument list. Only the interface is needed, so it is declared here
  * (structurally identical to @standard-schema/spec) rather than imported.
  */
-import { LIPArgumentError } from './errors.js';
+import { LIPArgumentError, ownFault } from './errors.js';
 import { isPromiseLike } from './endpoint.js';
 
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
@@ -51,7 +51,7 @@ function unwrap(result: StandardResult<unknown>): unknown[] {
     return path && path.length > 0 ? { message: issue.message, path } : { message: issue.message };
   });
   const summary = issues.map((i) => (i.path ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
-  throw new LIPArgumentError(`invalid arguments: ${summary}`, { issues });
+  throw ownFault(new LIPArgumentError(`invalid arguments: ${summary}`, { issues }));
 }
 
 /** The JSON Schema of the arguments, when the validator can produce one. */

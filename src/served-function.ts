@@ -8,7 +8,7 @@ import { createBinder, type Binder } from './binding.js';
 import type { CallContext } from './context.js';
 import { resolveSocketDir, socketPathFor } from './discovery.js';
 import { isAsyncIterable, isPromiseLike, onIterationEnd, type Endpoint } from './endpoint.js';
-import { ErrorCode, LIPAbortError, LIPArgumentError, LIPBusyError, LIPError } from './errors.js';
+import { ErrorCode, LIPAbortError, LIPArgumentError, LIPBusyError, LIPError, ownFault } from './errors.js';
 import type { FunctionInfo, FunctionStats, ParamInfo } from './introspection.js';
 import { createLogger } from './logging.js';
 import type { LIPModuleOptions } from './options.js';
@@ -260,12 +260,12 @@ export class ServedFunction implements Endpoint {
     if (this.running < limit) return this.runGated(bound);
     const maxQueue = this.options.maxQueue ?? DEFAULT_MAX_QUEUE;
     if (this.queue.length >= maxQueue) {
-      throw new LIPBusyError(`'${this.name}' is busy: ${limit} call(s) running and ${this.queue.length} queued`);
+      throw ownFault(new LIPBusyError(`'${this.name}' is busy: ${limit} call(s) running and ${this.queue.length} queued`));
     }
     return new Promise<void>((resolve) => this.queue.push(resolve)).then(() => {
       if (context.signal.aborted) {
         this.release();
-        throw new LIPAbortError('cancelled while queued');
+        throw ownFault(new LIPAbortError('cancelled while queued'));
       }
       return this.runGated(bound, true);
     });

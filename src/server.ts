@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { callStorage, LazyCallContext } from './context.js';
 import { collectInContext, invokeEndpoint, nextStep } from './call-runner.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
-import { ErrorCode, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
+import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
 import { encodeValue } from './protocol/codec.js';
 import { DEFAULT_MAX_FRAME_BYTES, joinFrame, PREAMBLE, PROTOCOL_VERSION } from './protocol/frame.js';
 import { Kind, parseClientMessage, type CallMessage, type CallOptions, type ClientMessage } from './protocol/messages.js';
@@ -161,11 +161,7 @@ export class SocketServer {
   private refuse(socket: Socket, max: number): void {
     socket.on('error', () => {});
     this.options.logger?.warn({ max }, 'connection refused: maxConnections reached');
-    const info: RemoteErrorInfo = {
-      name: 'LIPBusyError',
-      code: ErrorCode.Busy,
-      message: `'${this.endpoint.name}' holds its maximum of ${max} connections; try again later`,
-    };
+    const info = libraryError('LIPBusyError', ErrorCode.Busy, `'${this.endpoint.name}' holds its maximum of ${max} connections; try again later`);
     socket.end(joinFrame(encodeValue([Kind.Error, 0, info])));
     setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
   }
@@ -259,11 +255,7 @@ class ServerConnection {
     this.channel = channel;
     channel.onClose = () => this.dropAll();
     if (version !== PROTOCOL_VERSION) {
-      this.sendError(0, {
-        name: 'LIPProtocolError',
-        code: ErrorCode.Protocol,
-        message: `unsupported protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`,
-      });
+      this.sendError(0, libraryError('LIPProtocolError', ErrorCode.Protocol, `unsupported protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`));
       channel.close();
       return;
     }
@@ -272,7 +264,7 @@ class ServerConnection {
       this.handle(message);
       if (!this.paused && this.socket.writableLength > WRITE_BACKLOG_BYTES) this.pauseReading();
     };
-    channel.onProtocolError = (error) => this.sendError(0, toRemoteErrorInfo(error, false));
+    channel.onProtocolError = (error) => this.sendError(0, toRemoteErrorInfo(error, false, true));
     channel.send([Kind.Hello, { v: PROTOCOL_VERSION, pid: process.pid, name: this.server.endpoint.name, lib: LIB_ID }]);
     const rest = bytes.subarray(PREAMBLE.length);
     if (rest.length > 0) channel.feed(rest);
@@ -285,7 +277,7 @@ class ServerConnection {
     } catch (error) {
       // The frame was whole, so the stream is still in step: answer and carry on.
       const id = Array.isArray(raw) && typeof raw[1] === 'number' && Number.isInteger(raw[1]) && raw[1] > 0 && raw[1] <= 0xffffffff ? raw[1] : 0;
-      this.sendError(id, toRemoteErrorInfo(error, false));
+      this.sendError(id, toRemoteErrorInfo(error, false, true));
       return;
     }
     switch (message[0]) {
@@ -328,15 +320,15 @@ class ServerConnection {
     }
     const maxInFlight = this.server.options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION;
     if (this.running >= maxInFlight) {
-      this.sendError(id, { name: 'LIPBusyError', code: ErrorCode.Busy, message: `${this.running} calls are running for this connection, its limit` });
+      this.sendError(id, libraryError('LIPBusyError', ErrorCode.Busy, `${this.running} calls are running for this connection, its limit`));
       return;
     }
     if (fn !== endpoint.name) {
-      this.sendError(id, { name: 'LIPNotFoundError', code: ErrorCode.NotFound, message: `this socket serves '${endpoint.name}', not '${fn}'` });
+      this.sendError(id, libraryError('LIPNotFoundError', ErrorCode.NotFound, `this socket serves '${endpoint.name}', not '${fn}'`));
       return;
     }
     if (this.server.draining) {
-      this.sendError(id, { name: 'LIPShuttingDownError', code: ErrorCode.ShuttingDown, message: `'${endpoint.name}' is shutting down and takes no new calls` });
+      this.sendError(id, libraryError('LIPShuttingDownError', ErrorCode.ShuttingDown, `'${endpoint.name}' is shutting down and takes no new calls`));
       return;
     }
     const timeoutMs = options?.timeoutMs;
@@ -379,7 +371,7 @@ class ServerConnection {
     try {
       this.channel!.send([Kind.Result, id, value]);
     } catch (encodeError) {
-      this.sendError(id, toRemoteErrorInfo(new LIPProtocolError(`the result of '${this.server.endpoint.name}' could not be sent: ${(encodeError as Error).message}`), false));
+      this.sendError(id, toRemoteErrorInfo(new LIPProtocolError(`the result of '${this.server.endpoint.name}' could not be sent: ${(encodeError as Error).message}`), false, true));
     }
   }
 
@@ -480,7 +472,7 @@ class ServerConnection {
         }
       }
     } catch (error) {
-      this.sendError(id, toRemoteErrorInfo(error, false));
+      this.sendError(id, toRemoteErrorInfo(error, false, true));
       return;
     }
     this.channel?.send([Kind.Result, id, value]);
@@ -492,7 +484,7 @@ class ServerConnection {
       this.channel.send([Kind.Error, id, info]);
     } catch {
       // `data` that can't be encoded: send the bare message.
-      this.channel.send([Kind.Error, id, { name: info.name, message: info.message, code: info.code }]);
+      this.channel.send([Kind.Error, id, { name: info.name, message: info.message, code: info.code, lip: info.lip }]);
     }
   }
 
@@ -507,7 +499,7 @@ class ServerConnection {
 }
 
 function protocolInfo(message: string): RemoteErrorInfo {
-  return { name: 'LIPProtocolError', code: ErrorCode.Protocol, message };
+  return libraryError('LIPProtocolError', ErrorCode.Protocol, message);
 }
 
 function cancelledError(message: string): Error {

@@ -103,6 +103,11 @@ test('a client in this process calls functions served by another process', async
     const error = (await client.callFunction('fail', ['coded']).catch((e: unknown) => e)) as LIPRemoteError;
     assert.equal(error.remote.code, 'E_RANGE');
     assert.equal(error.remote.name, 'RangeError');
+    // One of our codes thrown by the function is still the function's error, not ours.
+    const nested = (await client.callFunction('fail', ['nested']).catch((e: unknown) => e)) as LIPRemoteError;
+    assert.ok(nested instanceof LIPRemoteError, `got ${String(nested)}`);
+    assert.equal(nested.remote.code, 'ERR_LIP_NOT_FOUND');
+    assert.equal(nested.remote.name, 'LIPNotFoundError');
   });
 
   await t.test('a thrown string or object still gives a useful LIPRemoteError', async () => {

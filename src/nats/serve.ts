@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { runCall } from '../call-runner.js';
 import { LazyCallContext } from '../context.js';
 import type { Endpoint } from '../endpoint.js';
-import { ErrorCode, toRemoteErrorInfo, type RemoteErrorInfo } from '../errors.js';
+import { ErrorCode, libraryError, toRemoteErrorInfo, type RemoteErrorInfo } from '../errors.js';
 import type { FunctionInfo } from '../introspection.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage } from '../protocol/messages.js';
@@ -98,7 +98,7 @@ export class NatsServing {
     try {
       message = parseClientMessage(decodeValue(msg.data));
     } catch (error) {
-      this.fail(msg, 0, toRemoteErrorInfo(error, false));
+      this.fail(msg, 0, toRemoteErrorInfo(error, false, true));
       return;
     }
     const id = message[1];
@@ -107,12 +107,12 @@ export class NatsServing {
       return;
     }
     if (message[0] !== Kind.Call) {
-      this.fail(msg, id, { name: 'LIPProtocolError', code: ErrorCode.Protocol, message: 'over NATS only calls and control verbs are taken' });
+      this.fail(msg, id, libraryError('LIPProtocolError', ErrorCode.Protocol, 'over NATS only calls and control verbs are taken'));
       return;
     }
     const [, , fn, args, kwargs, options] = message;
     if (fn !== this.endpoint.name) {
-      this.fail(msg, id, { name: 'LIPNotFoundError', code: ErrorCode.NotFound, message: `this endpoint serves '${this.endpoint.name}', not '${fn}'` });
+      this.fail(msg, id, libraryError('LIPNotFoundError', ErrorCode.NotFound, `this endpoint serves '${this.endpoint.name}', not '${fn}'`));
       return;
     }
     // No refusal while stopping: a request NATS delivered here before the drain is ours to answer,
@@ -146,7 +146,7 @@ export class NatsServing {
           return this.reply(msg, id, false);
       }
     } catch (error) {
-      this.fail(msg, id, toRemoteErrorInfo(error, false));
+      this.fail(msg, id, toRemoteErrorInfo(error, false, true));
     }
   }
 
@@ -155,7 +155,7 @@ export class NatsServing {
     try {
       body = encodeValue([Kind.Result, id, value]);
     } catch (error) {
-      this.fail(msg, id, toRemoteErrorInfo(error, false));
+      this.fail(msg, id, toRemoteErrorInfo(error, false, true));
       return;
     }
     msg.respond(body);
@@ -166,7 +166,7 @@ export class NatsServing {
     try {
       data = encodeValue([Kind.Error, id, info]);
     } catch {
-      data = encodeValue([Kind.Error, id, { name: info.name, message: info.message, code: info.code }]);
+      data = encodeValue([Kind.Error, id, { name: info.name, message: info.message, code: info.code, lip: info.lip }]);
     }
     msg.respondError(STATUS[info.code ?? ''] ?? 500, `${info.name}: ${info.message}`, data);
   }

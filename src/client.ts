@@ -45,7 +45,8 @@ export interface CallOptions {
 
 /** A socket file found in the directory and whether anyone answers there. */
 export interface SocketStatus extends SocketEntry {
-  state: SocketState;
+  /** `untrusted`: owned by another user not in `trustUids`; not connected to, not even probed. */
+  state: SocketState | 'untrusted';
 }
 
 /** A typed remote version of a local function type. */
@@ -108,6 +109,7 @@ export class LIPClient {
       entries.map(async (entry): Promise<SocketStatus> => {
         const open = this.connections.get(entry.name);
         if (open && !open.isClosed && open.hello) return { ...entry, state: 'live' };
+        if (!(await this.ownerTrusted(entry.path))) return { ...entry, state: 'untrusted' };
         return { ...entry, state: await this.probe(entry.path) };
       }),
     );
@@ -179,7 +181,7 @@ export class LIPClient {
   ): Promise<T> {
     if (!Array.isArray(args)) throw new TypeError('args must be an array');
     try {
-      const open = this.connections.get(name);
+      const open = this.closed ? undefined : this.connections.get(name);
       // The common case, an open connection, takes no extra await.
       const connection = open && !open.isClosed ? open : await this.connection(name);
       return (await connection.call(name, args as unknown[], kwargsOrNull(kwargs), this.settings(options))) as T;
@@ -262,7 +264,7 @@ export class LIPClient {
 
   /** The open connection to `name`, opening (or reopening after a restart) as needed. */
   private async connection(name: string): Promise<Connection> {
-    if (this.closed) throw new LIPNotFoundError(`'${name}': the client is closed`);
+    if (this.closed) throw new LIPConnectionError(`'${name}': the client is closed`);
     const open = this.connections.get(name);
     if (open && !open.isClosed) return open;
     if (this.nats && this.prefer === 'nats' && (await this.servedOverNats(name))) return this.natsRoute(name);
@@ -300,16 +302,26 @@ export class LIPClient {
 
   /** Refuses a socket file another user owns (a squatter in a shared /tmp) unless that uid is trusted. */
   private async checkOwner(name: string, path: string): Promise<void> {
-    const uid = process.getuid?.();
-    if (uid === undefined) return;
-    const stats = await lstat(path).catch(() => undefined);
-    if (!stats || stats.uid === uid || this.trustUids.has(stats.uid)) return;
-    const error = new LIPConnectionError(
-      `'${name}': refusing to connect to ${path}: the socket file belongs to uid ${stats.uid}, not to you (uid ${uid}); ` +
+    const owner = await this.untrustedOwner(path);
+    if (owner === undefined) return;
+    throw new LIPConnectionError(
+      `'${name}': refusing to connect to ${path}: the socket file belongs to uid ${owner}, not to you (uid ${process.getuid?.()}); ` +
         `if that user is trusted, list it in the trustUids option`,
       { code: ErrorCode.Untrusted },
     );
-    throw error;
+  }
+
+  private async ownerTrusted(path: string): Promise<boolean> {
+    return (await this.untrustedOwner(path)) === undefined;
+  }
+
+  /** The uid owning the socket file, when it is neither us nor in trustUids. */
+  private async untrustedOwner(path: string): Promise<number | undefined> {
+    const uid = process.getuid?.();
+    if (uid === undefined) return undefined;
+    const stats = await lstat(path).catch(() => undefined);
+    if (!stats || stats.uid === uid || this.trustUids.has(stats.uid)) return undefined;
+    return stats.uid;
   }
 
   private async locate(name: string): Promise<string> {
@@ -344,10 +356,16 @@ function validateClientOptions(options: LIPClientOptions): void {
       throw new TypeError(`LIPClient option '${key}' must be a non-negative number, got ${String(value)}`);
     }
   };
+  const positiveInteger = (key: keyof LIPClientOptions) => {
+    const value = options[key];
+    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value > 0)) {
+      throw new TypeError(`LIPClient option '${key}' must be a whole number > 0, got ${String(value)}`);
+    }
+  };
   nonNegative('timeoutMs');
   nonNegative('connectTimeoutMs');
-  nonNegative('maxFrameBytes');
-  nonNegative('streamWindow');
+  positiveInteger('maxFrameBytes');
+  positiveInteger('streamWindow');
   if (options.prefer !== undefined && options.prefer !== 'local' && options.prefer !== 'nats') {
     throw new TypeError(`LIPClient option 'prefer' must be 'local' or 'nats'`);
   }

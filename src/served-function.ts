@@ -176,6 +176,7 @@ export class ServedFunction implements Endpoint {
   // ---- lifecycle -------------------------------------------------------
 
   async init(options: InitOptions = {}): Promise<void> {
+    validateInitOptions(options);
     if (this.server || this.nats || this.starting) {
       throw new LIPError(`'${this.name}' is already served${this.servedPath ? ` at ${this.servedPath}` : ''}`, { code: ErrorCode.AlreadyServed });
     }
@@ -186,7 +187,7 @@ export class ServedFunction implements Endpoint {
       if (options.socket !== false) await this.startSocket(options);
       if (options.nats) await this.startNats(options.nats);
     } catch (error) {
-      await this.exit({ timeoutMs: 0 });
+      await this.stop({ timeoutMs: 0 });
       throw error;
     } finally {
       this.starting = undefined;
@@ -236,6 +237,16 @@ export class ServedFunction implements Endpoint {
   }
 
   async exit(options: ExitOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs;
+    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
+      throw new TypeError(`exit(): 'timeoutMs' must be a number of milliseconds >= 0, got ${String(timeoutMs)}`);
+    }
+    // Called while init() is still starting: let it finish, then stop what it started.
+    await this.starting;
+    await this.stop(options);
+  }
+
+  private async stop(options: ExitOptions): Promise<void> {
     const { server, nats } = this;
     if (!server && !nats) return;
     this.server = undefined;
@@ -324,6 +335,16 @@ export class ServedFunction implements Endpoint {
       const fields = { callId: context.callId, ms, outcome: 'ok' };
       this.log.debug(this.options.logArgs ? { ...fields, args, kwargs } : fields, `call '${this.name}'`);
     }
+  }
+}
+
+function validateInitOptions(options: InitOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('init() takes an options object');
+  if (options.socketDir !== undefined && typeof options.socketDir !== 'string') throw new TypeError("init(): 'socketDir' must be a string");
+  if (options.socket !== undefined && typeof options.socket !== 'boolean') throw new TypeError("init(): 'socket' must be a boolean");
+  const nats = options.nats;
+  if (nats !== undefined && !(typeof nats === 'string' || (Array.isArray(nats) && nats.every((u) => typeof u === 'string')))) {
+    throw new TypeError("init(): 'nats' must be a URL or a list of URLs");
   }
 }
 

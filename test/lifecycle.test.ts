@@ -154,3 +154,15 @@ test('refreshSockets() finds functions started after the client scanned', async 
   assert.deepEqual(await client.refreshSockets(), ['late']);
   assert.deepEqual(await client.listFunctions(), ['late']);
 });
+
+test('exit() called while init() is still starting stops what init() started', async (t) => {
+  const dir = socketDir(t);
+  const early = LIPModule({ logLevel: 'silent', socketDir: dir })(function early() {
+    return 1;
+  });
+  const starting = early.init();
+  await early.exit();
+  await starting;
+  assert.equal(early.serving, false);
+  assert.equal(existsSync(join(dir, 'lipcm-early.sock')), false);
+});

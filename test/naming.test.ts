@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ErrorCode, LIPClient, LIPError, LIPModule } from '../src/index.js';
+import { ErrorCode, LIPClient, LIPConnectionError, LIPError, LIPModule } from '../src/index.js';
 import { socketDir } from './helpers.js';
 
 test('the served name is the function name, or the name option', async (t) => {
@@ -70,4 +70,28 @@ test('the wrapper is still an ordinary local function with the same behaviour', 
   });
   const p: Promise<string> = asyncFn('a');
   return p.then((v) => assert.equal(v, 'A'));
+});
+
+test('init(), exit() and the client check their options too', async (t) => {
+  const dir = socketDir(t);
+  const fn = LIPModule({ logLevel: 'silent', socketDir: dir })(function checked() {});
+  await assert.rejects(fn.init({ socketDir: 5 as never }), /'socketDir'/);
+  await assert.rejects(fn.init({ socket: false }), /nowhere|nats/);
+  await assert.rejects(fn.exit({ timeoutMs: -1 }), /'timeoutMs'/);
+  assert.throws(() => new LIPClient({ streamWindow: 0 }), /'streamWindow'/);
+  assert.throws(() => new LIPClient({ maxFrameBytes: 1.5 }), /'maxFrameBytes'/);
+  assert.throws(() => new LIPClient({ prefer: 'remote' as never }), /'prefer'/);
+});
+
+test('a closed client refuses new calls with LIPConnectionError, even on an open connection', async (t) => {
+  const dir = socketDir(t);
+  const here = LIPModule({ logLevel: 'silent', socketDir: dir })(function here() {
+    return 'here';
+  });
+  await here.init();
+  t.after(() => here.exit());
+  const client = new LIPClient({ socketDir: dir });
+  assert.equal(await client.callFunction('here'), 'here');
+  await client.close();
+  await assert.rejects(client.callFunction('here'), (e: unknown) => e instanceof LIPConnectionError && /closed/.test(e.message));
 });

@@ -72,6 +72,12 @@ test('the client refuses a socket file owned by another user unless trusted', { 
   await assert.rejects(client.describe('add'), (e: unknown) => isLIPError(e) && e.code === ErrorCode.Untrusted);
   // Files we own are still fine.
   assert.equal(await client.callFunction('echo', ['mine']), 'mine');
+  // Listing shows the file as untrusted without connecting to it, and never lists it as a function.
+  const before = (await client.stats('echo')).calls;
+  const listed = await client.listSockets();
+  assert.equal(listed.find((s) => s.name === 'add')?.state, 'untrusted');
+  assert.equal((await client.listFunctions()).includes('add'), false);
+  assert.equal((await client.stats('echo')).calls, before + 0);
 
   const trusting = new LIPClient({ socketDir: dir, trustUids: [NOBODY] });
   t.after(() => trusting.destroy());

@@ -18,7 +18,7 @@ export interface ListedFunction {
   name: string;
   path: string;
   /** live: answered; stale: a socket file nobody answers; unreachable: answered the probe, then failed. */
-  state: 'live' | 'stale' | 'unreachable' | 'pruned';
+  state: 'live' | 'stale' | 'unreachable' | 'pruned' | 'untrusted';
   /** socket: found in the socket directory; nats: served over NATS (with --nats), path `nats:<subject>`. */
   transport: 'socket' | 'nats';
   signature?: string;
@@ -50,7 +50,9 @@ async function list(options: LsOptions): Promise<void> {
     const remote = (await client.listNatsFunctions()).filter((name) => !local.has(name));
     return Promise.all([
       ...sockets.map((s): Promise<ListedFunction> | ListedFunction =>
-        s.state === 'live' ? describeLive(client, s.name, s.path, 'socket') : { name: s.name, path: s.path, state: 'stale', transport: 'socket' },
+        s.state === 'live'
+          ? describeLive(client, s.name, s.path, 'socket')
+          : { name: s.name, path: s.path, state: s.state === 'untrusted' ? 'untrusted' : 'stale', transport: 'socket' },
       ),
       ...remote.map((name) => describeLive(client, name, `nats:lip.fn.${name}`, 'nats')),
     ]).then((rows) => rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
@@ -93,6 +95,9 @@ async function describeLive(client: LIPClient, name: string, path: string, trans
 
 function tableRow(row: ListedFunction): string[] {
   const state = row.state === 'live' ? out.green(row.transport === 'nats' ? 'live (nats)' : 'live') : row.state === 'unreachable' ? out.red('unreachable') : out.yellow(row.state);
-  if (row.state !== 'live') return [row.name, '-', row.error ?? (row.state === 'pruned' ? 'socket file removed' : 'socket file nobody answers'), '-', '-', '-', state];
+  if (row.state !== 'live') {
+    const note = row.error ?? { pruned: 'socket file removed', untrusted: "another user's socket file (not probed)", stale: 'socket file nobody answers', unreachable: '' }[row.state];
+    return [row.name, '-', note, '-', '-', '-', state];
+  }
   return [row.name, row.signature ?? '', firstLine(row.doc), String(row.pid), formatUptime(row.uptimeMs ?? 0), String(row.calls), state];
 }

@@ -5,6 +5,7 @@
  */
 import { callStorage, type LazyCallContext } from './context.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
+import { LIPProtocolError } from './errors.js';
 
 /**
  * Told once how the call ended: `failed` with what was thrown (even `undefined`), or the value;
@@ -69,4 +70,25 @@ export async function collectInContext(iterable: AsyncIterable<unknown>, context
 /** One step of a stream (module-level: run inside a context without a closure). */
 export function nextStep(iterator: AsyncIterator<unknown>): Promise<IteratorResult<unknown>> {
   return iterator.next();
+}
+
+/**
+ * The answer to a built-in verb, the same on every transport. `stop` is the
+ * transport's to decide (only the socket's owner may ask): it says whether it agreed.
+ */
+export function answerControl(endpoint: Endpoint, verb: string, stop: () => boolean): unknown {
+  switch (verb) {
+    case 'ping':
+      return true;
+    case 'doc':
+      return endpoint.doc();
+    case 'info':
+      return endpoint.info();
+    case 'stats':
+      return endpoint.stats();
+    case 'stop':
+      return stop();
+    default:
+      throw new LIPProtocolError(`unknown control verb ${JSON.stringify(verb)}`);
+  }
 }

@@ -97,8 +97,8 @@ export class ClientConnection {
     return this.lastOptions;
   }
 
-  control(verb: ControlVerb, settings: CallSettings, arg?: unknown): Promise<unknown> {
-    return this.request(this.name, settings, undefined, (id) => (arg === undefined ? [Kind.Control, id, verb] : [Kind.Control, id, verb, arg]));
+  control(verb: ControlVerb, settings: CallSettings): Promise<unknown> {
+    return this.request(this.name, settings, undefined, (id) => [Kind.Control, id, verb]);
   }
 
   /** Opens a stream; items go to `sink`. Returns the request id (for credit and cancel) once sent. */
@@ -357,7 +357,28 @@ export class ClientConnection {
   };
 }
 
-function abortError(fn: string, signal: AbortSignal): LIPAbortError {
+/** The error for a call whose caller's signal aborted. */
+export function abortError(fn: string, signal: AbortSignal): LIPAbortError {
   const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
   return new LIPAbortError(`'${fn}': the call was aborted${reason}`, { cause: signal.reason });
+}
+
+/**
+ * For transports with one reply per request (the Python original, NATS): the
+ * reply's values go to the stream's reader. Id 0: no credit to grant and
+ * nothing to cancel on the other side.
+ */
+export function replyAsStream(reply: Promise<unknown>, sink: StreamSink, toItems: (value: unknown) => unknown[]): { id: Promise<number>; done: Promise<unknown> } {
+  const done = reply.then(
+    (value) => {
+      for (const item of toItems(value)) sink.item(item);
+      sink.end();
+      return undefined;
+    },
+    (error: Error) => {
+      sink.fail(error);
+      throw error;
+    },
+  );
+  return { id: Promise.resolve(0), done };
 }

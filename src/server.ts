@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { callStorage, LazyCallContext } from './context.js';
-import { collectInContext, invokeEndpoint, nextStep } from './call-runner.js';
+import { answerControl, collectInContext, invokeEndpoint, nextStep } from './call-runner.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
 import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
 import { encodeValue } from './protocol/codec.js';
@@ -395,8 +395,12 @@ class ServerConnection {
     const channel = this.channel!;
     call.credit = positiveInt(options.credit) ?? this.server.options.defaultStreamCredit ?? DEFAULT_STREAM_CREDIT;
     let iterator: AsyncIterator<unknown> | undefined;
+    // What failed: the function (its promise or its generator) or us (an item CBOR can't carry).
+    let functionFailed = false;
     try {
+      functionFailed = true;
       const value = isPromiseLike(produced) ? await produced : produced;
+      functionFailed = false;
       if (!isAsyncIterable(value)) {
         // A plain value streams as one item.
         if (!call.context.aborted) channel.send([Kind.Item, id, value]);
@@ -413,6 +417,7 @@ class ServerConnection {
             step = await callStorage.run(call.context, nextStep, iterator);
           } catch (error) {
             iterator = undefined; // it threw: the generator is already closed
+            functionFailed = true;
             throw error;
           }
           if (step.done) {
@@ -427,7 +432,7 @@ class ServerConnection {
       if (!call.context.aborted) channel.send([Kind.End, id]);
     } catch (error) {
       // An item that can't be encoded lands here too, with the generator still open: the finally closes it.
-      if (!call.context.aborted && !channel.isClosed) this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false));
+      if (!call.context.aborted && !channel.isClosed) this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false, !functionFailed));
     } finally {
       // Stops the generator early (its `finally` runs) when the caller went away.
       if (iterator?.return) await Promise.resolve(iterator.return()).catch(() => {});
@@ -448,29 +453,13 @@ class ServerConnection {
   }
 
   private control(id: number, verb: string): void {
-    const endpoint = this.server.endpoint;
     let value: unknown;
     try {
-      switch (verb) {
-        case 'ping':
-          value = true;
-          break;
-        case 'doc':
-          value = endpoint.doc();
-          break;
-        case 'info':
-          value = endpoint.info();
-          break;
-        case 'stats':
-          value = endpoint.stats();
-          break;
-        case 'stop': {
-          const stop = this.server.options.onStopRequest;
-          value = stop !== undefined;
-          if (stop) setImmediate(stop);
-          break;
-        }
-      }
+      value = answerControl(this.server.endpoint, verb, () => {
+        const stop = this.server.options.onStopRequest;
+        if (stop) setImmediate(stop);
+        return stop !== undefined;
+      });
     } catch (error) {
       this.sendError(id, toRemoteErrorInfo(error, false, true));
       return;

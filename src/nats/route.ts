@@ -3,7 +3,7 @@
  * treats both alike. Streams arrive collected (one NATS reply) and are handed
  * to the reader one value at a time.
  */
-import type { CallSettings, StreamSink } from '../client-connection.js';
+import { replyAsStream, type CallSettings, type StreamSink } from '../client-connection.js';
 import type { ControlVerb } from '../protocol/messages.js';
 import type { NatsDirectory } from './directory.js';
 
@@ -36,19 +36,7 @@ export class NatsRoute {
     sink: StreamSink,
     _credit: number,
   ): { id: Promise<number>; done: Promise<unknown> } {
-    const done = this.directory.call(fn, args, kwargs, settings, true).then(
-      (values) => {
-        for (const value of values as unknown[]) sink.item(value);
-        sink.end();
-        return undefined;
-      },
-      (error: Error) => {
-        sink.fail(error);
-        throw error;
-      },
-    );
-    // Id 0: nothing to grant credit to or cancel on the other side.
-    return { id: Promise.resolve(0), done };
+    return replyAsStream(this.directory.call(fn, args, kwargs, settings, true), sink, (values) => values as unknown[]);
   }
 
   grantCredit(_id: number, _n: number): void {}

@@ -6,7 +6,7 @@
  */
 import { connect, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import type { Logger } from 'pino';
-import { runCall } from '../call-runner.js';
+import { answerControl, runCall } from '../call-runner.js';
 import { LazyCallContext } from '../context.js';
 import type { Endpoint } from '../endpoint.js';
 import { ErrorCode, libraryError, toRemoteErrorInfo, type RemoteErrorInfo } from '../errors.js';
@@ -131,24 +131,17 @@ export class NatsServing {
   }
 
   private control(msg: ServiceMsg, id: number, verb: string): void {
+    let value: unknown;
     try {
-      switch (verb) {
-        case 'ping':
-          return this.reply(msg, id, true);
-        case 'doc':
-          return this.reply(msg, id, this.endpoint.doc());
-        case 'info':
-          return this.reply(msg, id, this.endpoint.info());
-        case 'stats':
-          return this.reply(msg, id, this.endpoint.stats());
-        default:
-          // Anyone on the bus could send it: stopping is for the socket's owner only.
-          return this.reply(msg, id, false);
-      }
+      // Anyone on the bus could send `stop`: stopping is for the socket's owner only.
+      value = answerControl(this.endpoint, verb, () => false);
     } catch (error) {
       this.fail(msg, id, toRemoteErrorInfo(error, false, true));
+      return;
     }
+    this.reply(msg, id, value);
   }
+
 
   private reply(msg: ServiceMsg, id: number, value: unknown): void {
     let body: Uint8Array;

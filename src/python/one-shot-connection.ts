@@ -4,7 +4,7 @@
  * closes). Shaped like ClientConnection so LIPClient can hold either.
  */
 import type { Socket } from 'node:net';
-import type { CallSettings, StreamSink } from '../client-connection.js';
+import { abortError, replyAsStream, type CallSettings, type StreamSink } from '../client-connection.js';
 import { LIPAbortError, LIPConnectionError, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../protocol/frame.js';
 import type { ControlVerb } from '../protocol/messages.js';
@@ -146,19 +146,7 @@ export class OneShotConnection {
     sink: StreamSink,
     _credit: number,
   ): { id: Promise<number>; done: Promise<unknown> } {
-    const done = this.call(fn, args, kwargs, settings).then(
-      (value) => {
-        sink.item(value);
-        sink.end();
-        return undefined;
-      },
-      (error: Error) => {
-        sink.fail(error);
-        throw error;
-      },
-    );
-    // Id 0: no credit to grant and nothing to cancel on the server.
-    return { id: Promise.resolve(0), done };
+    return replyAsStream(this.call(fn, args, kwargs, settings), sink, (value) => [value]);
   }
 
   grantCredit(_id: number, _n: number): void {}
@@ -260,9 +248,4 @@ export class OneShotConnection {
       );
     });
   }
-}
-
-function abortError(fn: string, signal: AbortSignal): LIPAbortError {
-  const reason = signal.reason instanceof Error ? `: ${signal.reason.message}` : '';
-  return new LIPAbortError(`'${fn}': the call was aborted${reason}`, { cause: signal.reason });
 }

@@ -91,7 +91,7 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Small multiples: one panel per workload, one bar per peer, each panel on its own linear scale. */
 export function renderChart(results) {
   const width = 960;
-  const labelW = 250;
+  const labelW = 360;
   const barMax = width - labelW - 120;
   const rowH = 18;
   const panels = [];

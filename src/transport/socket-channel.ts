@@ -7,6 +7,8 @@ import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
 import type { Channel } from './channel.js';
 
+// Frames gathered in one tick before they are written without waiting for the tick's end.
+const BURST_SLICE = 16;
 // Bodies above this are written beside their header (writev) instead of copied behind it.
 const COPY_LIMIT = 16 * 1024;
 
@@ -24,6 +26,8 @@ export class SocketChannel implements Channel {
   private batch: Uint8Array[] | null = null;
   // The last flush carried more than one frame: several calls are in flight.
   private busy = false;
+  // Part of this tick's frames already went out (see BURST_SLICE).
+  private sliced = false;
   // Set while the frames of one chunk are handled: their answers are gathered.
   private answering = false;
   private closed = false;
@@ -51,6 +55,8 @@ export class SocketChannel implements Channel {
     const body = encodeValue(message);
     if (this.batch !== null) {
       this.batch.push(body);
+      // A long burst goes out in slices, so the peer starts on the first frames while we produce the rest.
+      if (this.batch.length >= BURST_SLICE) this.writeBatch();
       return;
     }
     // A nextTick queued from a microtask runs once the microtask queue is empty,
@@ -82,8 +88,21 @@ export class SocketChannel implements Channel {
   private readonly flush = (): void => {
     const frames = this.batch;
     this.batch = null;
-    this.busy = frames !== null && frames.length > 1;
-    if (!frames || frames.length === 0 || this.socket.destroyed) return;
+    this.busy = this.sliced || (frames !== null && frames.length > 1);
+    this.sliced = false;
+    if (frames) this.writeFrames(frames);
+  };
+
+  /** Writes what is gathered so far; later frames of this tick keep gathering. */
+  private writeBatch(): void {
+    const frames = this.batch!;
+    this.batch = [];
+    this.sliced = true;
+    this.writeFrames(frames);
+  }
+
+  private writeFrames(frames: Uint8Array[]): void {
+    if (frames.length === 0 || this.socket.destroyed) return;
     if (frames.length === 1) {
       this.writeFrame(frames[0]!);
       return;
@@ -105,7 +124,7 @@ export class SocketChannel implements Channel {
     // Small frames are copied into one buffer: one write request instead of one per frame.
     if (frames.length > from) this.socket.write(joinFrames(frames, from, frames.length, bytes));
     this.socket.uncork();
-  };
+  }
 
   private writeFrame(body: Uint8Array): void {
     if (body.length <= COPY_LIMIT) {

@@ -54,17 +54,35 @@ export function settleValue(value: unknown, context: LazyCallContext, outcome: C
 export async function collectInContext(iterable: AsyncIterable<unknown>, context: LazyCallContext): Promise<unknown[]> {
   const iterator = iterable[Symbol.asyncIterator]();
   const items: unknown[] = [];
-  void context.signal; // arms the deadline timer: a stream past its deadline stops too
+  const aborted = whenAborted(context.signal); // also arms the deadline timer
   for (;;) {
-    if (context.aborted) {
-      await Promise.resolve(iterator.return?.()).catch(() => {});
+    // If next() throws, the generator is already closed: nothing to return().
+    const step = context.aborted ? undefined : await Promise.race([callStorage.run(context, nextStep, iterator), aborted]);
+    if (step === undefined) {
+      stopIterator(iterator);
       throw context.signal.reason;
     }
-    // If next() throws, the generator is already closed: nothing to return().
-    const step = await callStorage.run(context, nextStep, iterator);
     if (step.done) return items;
     items.push(step.value);
   }
+}
+
+/** Resolves (with undefined) when the signal fires: raced against a generator's next step. */
+export function whenAborted(signal: AbortSignal): Promise<undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+}
+
+/**
+ * Asks a generator to finish (its `finally` runs) without waiting: if it is stuck
+ * inside an `await` between two yields, return() only runs once that await
+ * settles, and the call must not stay open until then.
+ */
+export function stopIterator(iterator: AsyncIterator<unknown>): void {
+  if (!iterator.return) return;
+  Promise.resolve()
+    .then(() => iterator.return!())
+    .catch(() => {});
 }
 
 /** One step of a stream (module-level: run inside a context without a closure). */
@@ -74,7 +92,7 @@ export function nextStep(iterator: AsyncIterator<unknown>): Promise<IteratorResu
 
 /**
  * The answer to a built-in verb, the same on every transport. `stop` is the
- * transport's to decide (only the socket's owner may ask): it says whether it agreed.
+ * transport's to decide (on a socket, whoever may connect: the owner unless socketMode is widened): it says whether it agreed.
  */
 export function answerControl(endpoint: Endpoint, verb: string, stop: () => boolean): unknown {
   switch (verb) {

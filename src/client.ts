@@ -417,10 +417,15 @@ class StreamReader<T> implements AsyncIterator<T> {
 
   async return(): Promise<IteratorResult<T>> {
     // The consumer left early: stop the generator on the server.
-    if (!this.ended && !this.failure && this.connection && this.id !== undefined) {
-      this.connection.cancel(this.id, new LIPAbortError(`'${this.fn}': the stream was closed by its reader`));
+    const open = !this.ended && !this.failure;
+    this.ended = true; // from here a failure caused by our own cancel is not the reader's concern
+    if (open && this.started) {
+      // Still opening: wait until the request is out, so there is an id to cancel.
+      await this.started.catch(() => {});
+      if (this.connection && this.id !== undefined && this.id > 0) {
+        this.connection.cancel(this.id, new LIPAbortError(`'${this.fn}': the stream was closed by its reader`));
+      }
     }
-    this.ended = true;
     return { value: undefined, done: true };
   }
 

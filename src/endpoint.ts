@@ -55,11 +55,9 @@ export function onIterationEnd(source: AsyncIterable<unknown>, onEnd: (failed: b
           }
         },
         async return(value?: unknown) {
-          try {
-            return (await iterator.return?.(value)) ?? { done: true, value };
-          } finally {
-            end(false, undefined);
-          }
+          // Ended for the caller now, even if the generator is stuck in an await and finishes later.
+          end(false, undefined);
+          return (await iterator.return?.(value)) ?? { done: true, value };
         },
       };
     },

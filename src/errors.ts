@@ -205,6 +205,8 @@ export function fromRemoteErrorInfo(functionName: string, info: RemoteErrorInfo)
       return new LIPProtocolError(message, { code: info.code });
     case ErrorCode.Timeout:
       return new LIPTimeoutError(message);
+    case ErrorCode.Aborted:
+      return new LIPAbortError(message);
     default:
       return new LIPRemoteError(functionName, info);
   }

@@ -273,13 +273,21 @@ export class ServedFunction implements Endpoint {
     if (this.queue.length >= maxQueue) {
       throw ownFault(new LIPBusyError(`'${this.name}' is busy: ${limit} call(s) running and ${this.queue.length} queued`));
     }
-    return new Promise<void>((resolve) => this.queue.push(resolve)).then(() => {
-      if (context.signal.aborted) {
-        this.release();
-        throw ownFault(new LIPAbortError('cancelled while queued'));
-      }
-      return this.runGated(bound, true);
-    });
+    return new Promise<void>((resolve, reject) => {
+      const signal = context.signal;
+      // A caller that gives up while waiting leaves the queue at once: it must not hold a place.
+      const onAbort = () => {
+        const at = this.queue.indexOf(admitted);
+        if (at >= 0) this.queue.splice(at, 1);
+        reject(ownFault(new LIPAbortError('cancelled while queued')));
+      };
+      const admitted = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(admitted);
+    }).then(() => this.runGated(bound, true));
   }
 
   private runGated(bound: unknown[], alreadyCounted = false): unknown {

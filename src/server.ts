@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { callStorage, LazyCallContext } from './context.js';
-import { answerControl, collectInContext, invokeEndpoint, nextStep } from './call-runner.js';
+import { answerControl, collectInContext, invokeEndpoint, nextStep, stopIterator, whenAborted } from './call-runner.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
 import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
 import { encodeValue } from './protocol/codec.js';
@@ -406,25 +406,27 @@ class ServerConnection {
         if (!call.context.aborted) channel.send([Kind.Item, id, value]);
       } else {
         iterator = value[Symbol.asyncIterator]();
+        // A generator stuck between two yields must not keep a cancelled call open.
+        const aborted = whenAborted(call.context.signal);
         for (;;) {
           while (call.credit <= 0 && !call.context.aborted) {
             await new Promise<void>((resolve) => (call.wakeStream = resolve));
             call.wakeStream = undefined;
           }
           if (call.context.aborted) break;
-          let step: IteratorResult<unknown>;
+          let step: IteratorResult<unknown> | undefined;
           try {
-            step = await callStorage.run(call.context, nextStep, iterator);
+            step = await Promise.race([callStorage.run(call.context, nextStep, iterator), aborted]);
           } catch (error) {
             iterator = undefined; // it threw: the generator is already closed
             functionFailed = true;
             throw error;
           }
+          if (step === undefined || call.context.aborted) break;
           if (step.done) {
             iterator = undefined;
             break;
           }
-          if (call.context.aborted) break;
           call.credit--;
           channel.send([Kind.Item, id, step.value]);
         }
@@ -435,7 +437,7 @@ class ServerConnection {
       if (!call.context.aborted && !channel.isClosed) this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false, !functionFailed));
     } finally {
       // Stops the generator early (its `finally` runs) when the caller went away.
-      if (iterator?.return) await Promise.resolve(iterator.return()).catch(() => {});
+      if (iterator) stopIterator(iterator);
       call.context.dispose();
       if (this.calls.get(id) === call) this.calls.delete(id);
       this.running--;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect } from 'nats';
-import { LIPArgumentError, LIPClient, LIPRemoteError, LIPTimeoutError, LIPModule } from '../src/index.js';
+import { LIPArgumentError, LIPClient, LIPProtocolError, LIPRemoteError, LIPTimeoutError, LIPModule } from '../src/index.js';
 import { socketDir, startFixture } from './helpers.js';
 import { startNatsServer } from './nats-helpers.js';
 
@@ -13,7 +13,12 @@ test('functions served over NATS are discovered and called with the same API', a
   t.after(() => client.destroy());
 
   await t.test('discovery through $SRV.INFO', async () => {
-    assert.deepEqual(await client.listFunctions(), ['explode', 'letters', 'mul', 'stall', 'where']);
+    assert.deepEqual(await client.listFunctions(), ['big', 'explode', 'letters', 'mul', 'stall', 'where']);
+  });
+
+  await t.test('a result over the NATS max_payload is a clear error, and the server lives on', async () => {
+    await assert.rejects(client.callFunction('big', [2 * 1024 * 1024]), (e: unknown) => e instanceof LIPProtocolError && /max_payload/.test(e.message));
+    assert.equal(((await client.callFunction('big', [10])) as Buffer).length, 10);
   });
 
   await t.test('calls with positional and keyword arguments', async () => {

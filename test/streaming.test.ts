@@ -13,6 +13,7 @@ type Counters = {
   endlessCallId: string;
   badItemFinally: number;
   streamsMax: number;
+  stuckStarted: number;
 };
 
 test('streaming and cancellation', async (t) => {
@@ -123,5 +124,47 @@ test('streaming and cancellation', async (t) => {
     assert.equal((await counters()).streamsMax, 1, 'never two at once');
     const stats = await client.stats('oneStream');
     assert.ok(stats.latencyMs.max >= 250, `a stream's latency is its whole run (${stats.latencyMs.max} ms)`);
+  });
+
+  await t.test('closing a stream before its first item still stops the generator on the server', async () => {
+    const before = (await counters()).streamFinally;
+    const iterator = client.stream<number>('ticks', [1_000_000])[Symbol.asyncIterator]();
+    const first = iterator.next();
+    await iterator.return!();
+    await first.catch(() => {});
+    await until(async () => (await counters()).streamFinally === before + 1);
+  });
+
+  await t.test('a generator stuck between yields does not keep a cancelled stream open', async () => {
+    for await (const value of client.stream<string>('stuck')) {
+      assert.equal(value, 'first');
+      break;
+    }
+    await until(async () => (await client.stats('stuck')).inFlight === 0);
+    // Its concurrency slot is free again: the next stream starts at once.
+    for await (const value of client.stream<string>('stuck', [], {}, { timeoutMs: 5000 })) {
+      assert.equal(value, 'first');
+      break;
+    }
+    assert.equal((await counters()).stuckStarted, 2);
+  });
+
+  await t.test('callers that give up while queued leave the queue', async () => {
+    // concurrency 1, maxQueue 1: one running, and a queued caller that times out.
+    const running = client.callFunction('limited', [600]);
+    await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(client.callFunction('limited', [1], {}, { timeoutMs: 100 }), LIPTimeoutError);
+    await until(async () => (await client.stats('limited')).queued === 0);
+    // The place it held is free: this one queues instead of being refused as busy.
+    assert.equal(await client.callFunction('limited', [2]), 2);
+    assert.equal(await running, 600);
+  });
+
+  await t.test('client.close() settles after streams were closed early', async () => {
+    const other = new LIPClient({ socketDir: dir, streamWindow: 4 });
+    const iterator = other.stream<number>('ticks', [1_000_000])[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.return!();
+    await other.close();
   });
 });

@@ -122,18 +122,21 @@ export class NatsServing {
     this.inflight++;
     // Streams are collected: a NATS request has one reply, and a stream request always gets a list.
     runCall(this.endpoint, args, kwargs, context, (failed, valueOrError, collected) => {
-      context.dispose();
-      if (failed) this.fail(msg, id, toRemoteErrorInfo(valueOrError, this.options.sendStacks !== false));
-      else this.reply(msg, id, options?.stream && !collected ? [valueOrError] : valueOrError);
-      this.inflight--;
-      if (this.inflight === 0) this.idle?.();
+      try {
+        context.dispose();
+        if (failed) this.fail(msg, id, toRemoteErrorInfo(valueOrError, this.options.sendStacks !== false));
+        else this.reply(msg, id, options?.stream && !collected ? [valueOrError] : valueOrError);
+      } finally {
+        this.inflight--;
+        if (this.inflight === 0) this.idle?.();
+      }
     });
   }
 
   private control(msg: ServiceMsg, id: number, verb: string): void {
     let value: unknown;
     try {
-      // Anyone on the bus could send `stop`: stopping is for the socket's owner only.
+      // Anyone on the bus could send `stop`: stopping is for those who can reach the socket.
       value = answerControl(this.endpoint, verb, () => false);
     } catch (error) {
       this.fail(msg, id, toRemoteErrorInfo(error, false, true));
@@ -151,7 +154,7 @@ export class NatsServing {
       this.fail(msg, id, toRemoteErrorInfo(error, false, true));
       return;
     }
-    msg.respond(body);
+    this.send(msg, id, () => msg.respond(body));
   }
 
   private fail(msg: ServiceMsg, id: number, info: RemoteErrorInfo): void {
@@ -161,6 +164,26 @@ export class NatsServing {
     } catch {
       data = encodeValue([Kind.Error, id, { name: info.name, message: info.message, code: info.code, lip: info.lip }]);
     }
-    msg.respondError(STATUS[info.code ?? ''] ?? 500, `${info.name}: ${info.message}`, data);
+    // Only the library's own errors map to a status; whatever the function threw is a 500.
+    const status = info.lip ? (STATUS[info.code ?? ''] ?? 500) : 500;
+    this.send(msg, id, () => msg.respondError(status, `${info.name}: ${info.message}`, data));
+  }
+
+  /** Publishing can throw (a reply over max_payload, a closed connection): never let it escape a handler. */
+  private send(msg: ServiceMsg, id: number, publish: () => void): void {
+    try {
+      publish();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'MAX_PAYLOAD_EXCEEDED') {
+        const info = libraryError('LIPProtocolError', ErrorCode.Protocol, `the reply is larger than the NATS server's max_payload (1 MiB unless configured)`);
+        try {
+          msg.respondError(400, `${info.name}: ${info.message}`, encodeValue([Kind.Error, id, info]));
+          return;
+        } catch {
+          // fall through to the log
+        }
+      }
+      this.options.logger?.error({ err: error }, 'could not send a NATS reply');
+    }
   }
 }

@@ -19,7 +19,7 @@ export function registerStop(program: Command): void {
     .addHelpText(
       'after',
       `
-Only the socket's owner can connect (socket files are mode 0600), so only they can stop a function.
+Only the socket's owner can connect (socket files are mode 0600 unless the function widened socketMode), so only they can stop a function.
 
 Examples:
   $ lip stop add

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  ErrorCode,
+  fromRemoteErrorInfo,
+  LIPAbortError,
+  LIPArgumentError,
+  LIPBusyError,
+  LIPConnectionError,
+  LIPNotFoundError,
+  LIPProtocolError,
+  LIPRemoteError,
+  LIPTimeoutError,
+  ownFault,
+  toRemoteErrorInfo,
+} from '../src/errors.js';
+
+test('errors the library raised (lip: true) come back as its own classes, code by code', () => {
+  const cases: [string, new (...args: never[]) => Error][] = [
+    [ErrorCode.Argument, LIPArgumentError],
+    [ErrorCode.Busy, LIPBusyError],
+    [ErrorCode.ShuttingDown, LIPConnectionError],
+    [ErrorCode.NotFound, LIPNotFoundError],
+    [ErrorCode.Protocol, LIPProtocolError],
+    [ErrorCode.FrameTooLarge, LIPProtocolError],
+    [ErrorCode.Timeout, LIPTimeoutError],
+    [ErrorCode.Aborted, LIPAbortError],
+  ];
+  for (const [code, cls] of cases) {
+    const error = fromRemoteErrorInfo('f', { name: 'X', message: 'm', code, lip: true });
+    assert.ok(error instanceof cls, `${code} → ${cls.name}, got ${error.name}`);
+    // Without the marker it is whatever the function threw.
+    assert.ok(fromRemoteErrorInfo('f', { name: 'X', message: 'm', code }) instanceof LIPRemoteError, `${code} without lip`);
+  }
+});
+
+test('only errors marked as the library\'s own, or flagged so, carry lip on the wire', () => {
+  assert.equal(toRemoteErrorInfo(new LIPArgumentError('bad')).lip, undefined);
+  assert.equal(toRemoteErrorInfo(ownFault(new LIPArgumentError('bad'))).lip, true);
+  assert.equal(toRemoteErrorInfo(new Error('x'), false, true).lip, true);
+  assert.equal(toRemoteErrorInfo('a string').lip, undefined);
+});

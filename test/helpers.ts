@@ -26,8 +26,8 @@ export interface ServerProcess {
   errors(): string;
   /** Resolves with the exit code (or signal name) once the child is gone. */
   exited: Promise<number | string>;
-  /** Waits until the child prints a line containing `text`. */
-  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  /** Waits until the child prints `text` (or stdout satisfies it). */
+  waitFor: WatchedOutput['waitFor'];
 }
 
 /**
@@ -39,43 +39,64 @@ export async function startFixture(t: TestContext, name: string, dir: string, en
     env: { ...process.env, LIP_SOCKET_DIR: dir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const output = watchOutput(child, `fixture ${name}`);
+  const exited = output.closed.then(({ code, signal }) => code ?? signal ?? -1);
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const waitFor = output.waitFor;
+  await waitFor('READY');
+  return { child, output: output.stdout, errors: output.stderr, exited, waitFor };
+}
+
+export interface WatchedOutput {
+  /** Everything the child printed on stdout so far. */
+  stdout(): string;
+  /** Everything the child printed on stderr so far. */
+  stderr(): string;
+  /** Resolves once the child exited and its output is closed. */
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until stdout contains `text` (or satisfies it); rejects if the child ends first or time runs out. */
+  waitFor(text: string | ((stdout: string) => boolean), timeoutMs?: number): Promise<void>;
+}
+
+/** Collects a child's output and lets a test wait for what it prints. `label` names it in errors. */
+export function watchOutput(child: ChildProcess, label: string): WatchedOutput {
   let stdout = '';
   let stderr = '';
+  let ended = false;
   const listeners = new Set<() => void>();
   child.stdout!.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
     for (const listener of listeners) listener();
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const waitFor = (text: string, timeoutMs = 20_000) =>
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => {
+      ended = true;
+      resolve({ code, signal });
+      for (const listener of listeners) listener();
+    }),
+  );
+  const waitFor = (text: string | ((out: string) => boolean), timeoutMs = 20_000) =>
     new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (stdout.includes(text)) {
-          listeners.delete(check);
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
+      const what = typeof text === 'string' ? JSON.stringify(text) : String(text);
+      const matches = () => (typeof text === 'string' ? stdout.includes(text) : text(stdout));
+      const finish = (error?: Error) => {
         listeners.delete(check);
-        reject(new Error(`fixture ${name} did not print ${JSON.stringify(text)} within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-      }, timeoutMs);
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      const check = () => {
+        if (matches()) finish();
+        else if (ended) finish(new Error(`${label} exited before printing ${what}\nstdout: ${stdout}\nstderr: ${stderr}`));
+      };
+      const timer = setTimeout(() => finish(new Error(`${label} did not print ${what} within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`)), timeoutMs);
       listeners.add(check);
-      void exited.then(() => {
-        if (!stdout.includes(text)) {
-          listeners.delete(check);
-          clearTimeout(timer);
-          reject(new Error(`fixture ${name} exited before printing ${JSON.stringify(text)}\nstdout: ${stdout}\nstderr: ${stderr}`));
-        }
-      });
       check();
     });
-  await waitFor('READY');
-  return { child, output: () => stdout, errors: () => stderr, exited, waitFor };
+  return { stdout: () => stdout, stderr: () => stderr, closed, waitFor };
 }
 
 /** Polls `check` every 10 ms until it returns true (bounded). */

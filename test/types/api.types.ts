@@ -1,5 +1,5 @@
 /**
- * Compile-only type tests: `tsc -p tsconfig.types.json` must accept this file.
+ * Compile-only type tests: `tsc -p tsconfig.test.json` (test/typecheck.test.ts) must accept this file.
  * Each `@ts-expect-error` line must be an error, or tsc fails.
  */
 import { LIPClient, LIPModule, LIPRemoteError, type LIPFunction, type Remote } from '../../src/index.js';

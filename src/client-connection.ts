@@ -44,7 +44,33 @@ export interface StreamSink {
 
 const MAX_ID = 0xffffffff;
 
-export class ClientConnection {
+/**
+ * What LIPClient needs of a way to reach one function: a lipmodule socket
+ * (ClientConnection), the Python original (OneShotConnection) or NATS (NatsRoute).
+ */
+export interface FunctionConnection {
+  /** The server's Hello; undefined for transports that have none. */
+  readonly hello: HelloInfo | undefined;
+  readonly isClosed: boolean;
+  ready(): Promise<void>;
+  call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown>;
+  control(verb: ControlVerb, settings: CallSettings): Promise<unknown>;
+  /** Opens a stream; items go to `sink`. `id` resolves once sent (0: nothing to grant credit to or cancel). */
+  openStream(
+    fn: string,
+    args: unknown[],
+    kwargs: Record<string, unknown> | null,
+    settings: CallSettings,
+    sink: StreamSink,
+    credit: number,
+  ): { id: Promise<number>; done: Promise<unknown> };
+  grantCredit(id: number, n: number): void;
+  cancel(id: number, error: Error): void;
+  close(): Promise<void>;
+  destroy(reason?: string): void;
+}
+
+export class ClientConnection implements FunctionConnection {
   readonly path: string;
   readonly name: string;
   hello: HelloInfo | undefined;

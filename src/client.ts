@@ -5,7 +5,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import { atCallSite } from './call-site.js';
-import { ClientConnection, type CallSettings } from './client-connection.js';
+import { ClientConnection, type CallSettings, type FunctionConnection } from './client-connection.js';
 import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
 import { ErrorCode, LIPAbortError, LIPConnectionError, LIPNotFoundError } from './errors.js';
 import type { FunctionInfo, FunctionStats } from './introspection.js';
@@ -57,8 +57,6 @@ export type Remote<F> = F extends (...args: infer A) => infer R
 const DEFAULT_TIMEOUT_MS = 30_000;
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
-/** A lipmodule server's persistent connection, or the Python original's one request per connection. */
-type Connection = ClientConnection | OneShotConnection | NatsRoute;
 
 export class LIPClient {
   readonly socketDir: string;
@@ -68,7 +66,7 @@ export class LIPClient {
   private readonly streamWindow: number;
   private known = new Map<string, string>();
   private scanned: Promise<void> | undefined;
-  private readonly connections = new Map<string, Connection>();
+  private readonly connections = new Map<string, FunctionConnection>();
   private readonly kinds = new ServerKinds();
   private readonly nats: NatsDirectory | undefined;
   private readonly prefer: 'local' | 'nats';
@@ -263,7 +261,7 @@ export class LIPClient {
   }
 
   /** The open connection to `name`, opening (or reopening after a restart) as needed. */
-  private async connection(name: string): Promise<Connection> {
+  private async connection(name: string): Promise<FunctionConnection> {
     if (this.closed) throw new LIPConnectionError(`'${name}': the client is closed`);
     const open = this.connections.get(name);
     if (open && !open.isClosed) return open;
@@ -389,12 +387,12 @@ class StreamReader<T> implements AsyncIterator<T> {
   private ended = false;
   private failure: Error | undefined;
   private started: Promise<void> | undefined;
-  private connection: Connection | undefined;
+  private connection: FunctionConnection | undefined;
   private id: number | undefined;
   private consumed = 0;
 
   constructor(
-    private readonly open: () => Promise<Connection>,
+    private readonly open: () => Promise<FunctionConnection>,
     private readonly fn: string,
     private readonly args: unknown[],
     private readonly kwargs: Record<string, unknown> | null,

@@ -4,7 +4,7 @@
  * closes). Shaped like ClientConnection so LIPClient can hold either.
  */
 import type { Socket } from 'node:net';
-import { abortError, replyAsStream, type CallSettings, type StreamSink } from '../client-connection.js';
+import { abortError, replyAsStream, type CallSettings, type FunctionConnection, type StreamSink } from '../client-connection.js';
 import { LIPAbortError, LIPConnectionError, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../protocol/frame.js';
 import type { ControlVerb } from '../protocol/messages.js';
@@ -81,7 +81,7 @@ export interface OneShotConnectionOptions {
 }
 
 /** Calls a function served by the Python original. Each request is its own connection. */
-export class OneShotConnection {
+export class OneShotConnection implements FunctionConnection {
   readonly name: string;
   readonly path: string;
   /** The original sends no Hello. */

@@ -22,11 +22,12 @@ import inflight64 from './scenarios/inflight64.mjs';
 import multi8x8 from './scenarios/multi8x8.mjs';
 import echo1m from './scenarios/echo1m.mjs';
 import cached from './scenarios/cached.mjs';
+import logging from './scenarios/logging.mjs';
 import init from './scenarios/init.mjs';
 import list100 from './scenarios/list100.mjs';
 import idle1000 from './scenarios/idle1000.mjs';
 
-const SCENARIOS = [sequential, inflight64, multi8x8, echo1m, cached, init, list100, idle1000];
+const SCENARIOS = [sequential, inflight64, multi8x8, echo1m, cached, logging, init, list100, idle1000];
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 const { values: args } = parseArgs({

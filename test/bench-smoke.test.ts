@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT, socketDir } from './helpers.js';
 
-const WORKLOADS = ['sequential', 'inflight64', 'multi8x8', 'echo1m', 'cached', 'init', 'list100', 'idle1000'];
+const WORKLOADS = ['sequential', 'inflight64', 'multi8x8', 'echo1m', 'cached', 'logging', 'init', 'list100', 'idle1000'];
 const PEERS = ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'nats'];
 
 test('bench --quick runs every peer and workload and writes the result file', { timeout: 90_000 }, async (t) => {

@@ -1,4 +1,5 @@
 /** lipmodule itself, through its public API (the built package in dist/). */
+import { pino } from 'pino';
 import { LIPClient, LIPModule } from '../../dist/index.js';
 import { workload } from '../lib/work.mjs';
 
@@ -19,6 +20,13 @@ function served(dir, mode) {
       return value;
     }),
     wrap({ name: 'addc', lru: true }, function add(a, b) {
+      return a + b;
+    }),
+    // Logging at 'info' (per-call lines off), and at 'debug' with every call's line written to /dev/null.
+    wrap({ name: 'addInfo', logLevel: 'info', logger: pino({ level: 'info' }, pino.destination('/dev/null')) }, function add(a, b) {
+      return a + b;
+    }),
+    wrap({ name: 'addDebug', logLevel: 'debug', logger: pino({ level: 'debug' }, pino.destination('/dev/null')) }, function add(a, b) {
       return a + b;
     }),
     wrap({}, function work(n) {

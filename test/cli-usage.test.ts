@@ -3,12 +3,15 @@
  * errors (exit 2), and `lip serve` refusing what it cannot serve.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { colourEnabled } from '../src/cli/style.js';
 import { ROOT, socketDir } from './helpers.js';
-import { fixture, lip, serve } from './fixtures/cli-harness.js';
+import { fixture, LIP, lip, serve } from './fixtures/cli-harness.js';
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
 
 const COMMANDS = ['serve', 'ls', 'doc', 'call', 'stats', 'ping', 'stop', 'demo'];
 
@@ -80,6 +83,19 @@ test('--socket-dir overrides LIP_SOCKET_DIR', async (t) => {
   await serve(t, [fixture('cli-text.js'), '--socket-dir', dir, '--log-level', 'silent'], other, 2);
   assert.equal((await lip(['call', 'echo', '7', '--socket-dir', dir], other)).stdout.trim(), '7');
   assert.equal((await lip(['call', 'echo', '7'], other)).code, 3);
+});
+
+test('the real binary colours on a terminal (a pty from script(1)), and not with NO_COLOR or through a pipe', { skip: !hasScript && 'no script(1) here' }, (t) => {
+  const dir = socketDir(t);
+  const inPty = (env: Record<string, string>) =>
+    execFileSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(LIP)} ls --socket-dir ${JSON.stringify(dir)}`, '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env, NO_COLOR: env.NO_COLOR ?? '' },
+    });
+  assert.match(inPty({}), /\u001b\[2mno functions served here/);
+  assert.doesNotMatch(inPty({ NO_COLOR: '1' }), /\u001b\[/);
+  const piped = execFileSync(process.execPath, [LIP, 'ls', '--socket-dir', dir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
+  assert.equal(piped, 'no functions served here\n');
 });
 
 test('colour only on a TTY, and never with NO_COLOR', () => {

@@ -29,6 +29,8 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   deadline: number;
+  /** The deadline as the caller gave it, for the timeout's message. */
+  timeoutMs: number | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   /** Set for streams: where items go. */
@@ -84,12 +86,17 @@ export class ClientConnection implements FunctionConnection {
   private readonly maxFrameBytes: number | undefined;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(name: string, path: string, options: { connectTimeoutMs: number; maxFrameBytes?: number | undefined }) {
+  constructor(
+    name: string,
+    path: string,
+    options: { connectTimeoutMs: number; maxFrameBytes?: number | undefined; probed?: { socket: Socket; head: Buffer } | undefined },
+  ) {
     this.name = name;
     this.path = path;
     this.maxFrameBytes = options.maxFrameBytes;
-    this.connecting = connectUnix(path, options.connectTimeoutMs).then(
-      (socket) => this.attach(socket),
+    const probed = options.probed;
+    this.connecting = (probed ? Promise.resolve(probed.socket) : connectUnix(path, options.connectTimeoutMs)).then(
+      (socket) => this.attach(socket, probed?.head),
       (error: LIPError) => {
         this.closed = true;
         throw error;
@@ -198,6 +205,7 @@ export class ClientConnection implements FunctionConnection {
         resolve,
         reject,
         deadline: timeoutMs ? Date.now() + timeoutMs : Infinity,
+        timeoutMs,
         signal: settings.signal,
         onAbort: undefined,
         stream,
@@ -247,7 +255,8 @@ export class ClientConnection implements FunctionConnection {
     } while (true);
   }
 
-  private attach(socket: Socket): void {
+  /** `head`: the connection was opened by the kind probe, whose preamble is sent and whose first answer this is. */
+  private attach(socket: Socket, head?: Buffer): void {
     if (this.closed) {
       socket.destroy();
       return;
@@ -264,7 +273,9 @@ export class ClientConnection implements FunctionConnection {
           : new LIPConnectionError(`'${this.name}': the connection closed before the answer came (${this.path})${why}`, { cause: error }),
       );
     };
-    socket.write(PREAMBLE);
+    if (!head) return void socket.write(PREAMBLE);
+    channel.feed(head);
+    socket.resume();
   }
 
   private receive(raw: unknown): void {
@@ -376,7 +387,7 @@ export class ClientConnection implements FunctionConnection {
     let next = Infinity;
     for (const [id, entry] of [...this.pending.entries()]) {
       if (entry.deadline <= now) {
-        this.cancel(id, new LIPTimeoutError(`'${entry.fn}' did not answer within its deadline`));
+        this.cancel(id, new LIPTimeoutError(`'${entry.fn}' did not answer within its deadline of ${entry.timeoutMs} ms`));
       } else if (entry.deadline < next) next = entry.deadline;
     }
     if (next !== Infinity && this.pending.size > 0) this.armTimer(next);

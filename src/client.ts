@@ -7,6 +7,7 @@ import { lstat } from 'node:fs/promises';
 import { atCallSite } from './call-site.js';
 import { ClientConnection, type CallSettings, type FunctionConnection } from './client-connection.js';
 import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
+import { didYouMean } from './suggest.js';
 import { ErrorCode, LIPAbortError, LIPConnectionError, LIPNotFoundError } from './errors.js';
 import type { FunctionInfo, FunctionStats } from './introspection.js';
 import { NatsDirectory } from './nats/directory.js';
@@ -162,6 +163,19 @@ export class LIPClient {
     }
   }
 
+  /**
+   * Who serves `name`: a lipmodule server (`'lipmodule'`), the Python original (`'python'`: calls and
+   * docstrings only, no info, stats or stop) or lipmodule over NATS (`'nats'`).
+   */
+  async serverKind(name: string): Promise<'lipmodule' | 'python' | 'nats'> {
+    try {
+      const connection = await this.connection(name);
+      return connection instanceof OneShotConnection ? 'python' : connection instanceof NatsRoute ? 'nats' : 'lipmodule';
+    } catch (error) {
+      throw atCallSite(error, this.serverKind);
+    }
+  }
+
   /** Asks the server to shut the function down gracefully. Resolves true if it agreed. */
   async stop(name: string, options: CallOptions = {}): Promise<boolean> {
     return (await this.control(name, 'stop', options)) as boolean;
@@ -276,11 +290,14 @@ export class LIPClient {
     await this.checkOwner(name, path);
     // Gone before any Hello: whatever serves there now may be the other kind.
     if (open && !open.hello) this.kinds.forget(path);
-    const kind = await this.kinds.kindOf(path, this.connectTimeoutMs);
+    const { kind, connection: probed } = await this.kinds.open(path, this.connectTimeoutMs);
     const opened = this.connections.get(name);
-    if (opened && !opened.isClosed) return opened;
+    if (opened && !opened.isClosed) {
+      probed?.socket.destroy();
+      return opened;
+    }
     const settings = { connectTimeoutMs: this.connectTimeoutMs, maxFrameBytes: this.maxFrameBytes };
-    const connection = kind === 'one-shot' ? new OneShotConnection(name, path, settings) : new ClientConnection(name, path, settings);
+    const connection = kind === 'one-shot' ? new OneShotConnection(name, path, settings) : new ClientConnection(name, path, { ...settings, probed });
     this.connections.set(name, connection);
     return connection;
   }
@@ -336,7 +353,7 @@ export class LIPClient {
       this.known.set(name, path);
       return path;
     }
-    throw new LIPNotFoundError(`Function '${name}' not found in ${this.socketDir}`);
+    throw new LIPNotFoundError(`Function '${name}' not found in ${this.socketDir}${didYouMean(name, this.known.keys())}`);
   }
 }
 

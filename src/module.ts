@@ -43,6 +43,7 @@ export interface LIPWrap {
 // Registered symbols, so a `lip` from another copy of the package still finds what this copy made.
 const SERVED = Symbol.for('lipmodule.served');
 const METHODS = Symbol.for('lipmodule.methods');
+const DECORATED = Symbol.for('lipmodule.decorated');
 
 interface MethodSpec {
   method: AnyFunction;
@@ -96,11 +97,14 @@ function decorateMethod(method: AnyFunction, context: ClassMethodDecoratorContex
     }
     specs.set(methodName, { method, name, options, callSites });
   });
-  return function (this: unknown, ...args: unknown[]) {
+  const replacement = function (this: unknown, ...args: unknown[]) {
     const spec = methodSpecs(this as object)?.get(methodName);
     if (!spec) return method.apply(this, args as never[]);
     return servedMethod(this as object, spec).callLocal(this, args);
   };
+  // Lets `lip serve` tell a user who exported the class, not an instance, what to export.
+  Object.defineProperty(replacement, DECORATED, { value: name });
+  return replacement;
 }
 
 function servedMethod(instance: object, spec: MethodSpec): ServedFunction {
@@ -121,7 +125,13 @@ export function LIPModule(options: LIPModuleOptions = {}): LIPWrap {
   const frozen = Object.freeze({ ...options });
   // Where LIPModule was called: its stack is formatted only if the docstring is asked for.
   const optionsSite = new Error('LIPModule called');
-  return function wrap(target: AnyFunction, context?: unknown) {
+  return function wrap(target: AnyFunction, context?: unknown, descriptor?: unknown) {
+    if (descriptor !== undefined && (typeof context === 'string' || typeof context === 'symbol')) {
+      throw new TypeError(
+        `@LIPModule on '${String(context)}' was applied as a legacy decorator: LIPModule is a standard (TC39) decorator; ` +
+          "remove \"experimentalDecorators\": true from your tsconfig.json",
+      );
+    }
     if (isDecoratorContext(context)) return decorateMethod(target, context as ClassMethodDecoratorContext, frozen, [optionsSite]);
     return wrapFunction(target, frozen, [optionsSite, new Error('wrapped')]);
   } as LIPWrap;

@@ -10,7 +10,7 @@ import { answerControl, collectInContext, invokeEndpoint, nextStep, stopIterator
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
 import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
 import { encodeValue } from './protocol/codec.js';
-import { DEFAULT_MAX_FRAME_BYTES, joinFrame, PREAMBLE, PROTOCOL_VERSION } from './protocol/frame.js';
+import { DEFAULT_MAX_FRAME_BYTES, joinFrame, PREAMBLE, PROBE_PREAMBLE, PROTOCOL_VERSION } from './protocol/frame.js';
 import { Kind, parseClientMessage, type CallMessage, type CallOptions, type ClientMessage } from './protocol/messages.js';
 import { SocketChannel } from './transport/socket-channel.js';
 import { listenUnix, removeOwnSocket, type Listening } from './transport/unix-socket.js';
@@ -227,6 +227,14 @@ class ServerConnection {
   private readonly sniff = (chunk: Buffer): void => {
     const bytes = this.sniffed ? Buffer.concat([this.sniffed, chunk]) : chunk;
     const first = bytes[0]!;
+    // A client probing which kind of server this is: a CBOR map that is also our preamble.
+    const probed = Math.min(bytes.length, PROBE_PREAMBLE.length);
+    if (bytes.subarray(0, probed).equals(PROBE_PREAMBLE.subarray(0, probed))) {
+      if (probed < PROBE_PREAMBLE.length) return void (this.sniffed = bytes);
+      this.socket.off('data', this.sniff);
+      this.sniffed = undefined;
+      return this.startNative(Buffer.concat([PREAMBLE, bytes.subarray(PROBE_PREAMBLE.length)]));
+    }
     if (first >= 0xa0 && first <= 0xbf && this.server.options.onOneShot) {
       this.socket.off('data', this.sniff);
       this.handedOff = true;

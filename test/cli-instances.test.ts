@@ -83,3 +83,24 @@ test('Ctrl-C on a --instances 2 server lets a running call finish in its worker'
   assert.equal(exited.code, 0, exited.stderr);
   assert.deepEqual(readdirSync(dir), []);
 });
+
+test('lip serve --instances N: N fresh clients reach N distinct workers', async (t) => {
+  const { LIPClient } = await import('../src/index.js');
+  for (const instances of [2, 4]) {
+    await t.test(`${instances} instances, 8 clients`, async (t) => {
+      const dir = socketDir(t);
+      const server = await serve(t, [fixture('cli-math.ts'), '--only', 'whoami', '--instances', String(instances), '--log-level', 'silent'], dir, 1);
+      const workers = (/\(\d+ instances: pid ([\d, ]+)\)/.exec(server.stdout())?.[1] ?? '').split(', ').map(Number);
+      assert.equal(workers.length, instances, server.stdout());
+      const pids: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        // A fresh client each time, as a new process would be: its first call also finds out what serves there.
+        const client = new LIPClient({ socketDir: dir });
+        pids.push(await client.callFunction<number>('whoami'));
+        client.destroy();
+      }
+      assert.equal(new Set(pids).size, Math.min(8, instances), `pids seen: ${pids.join(', ')}`);
+      assert.ok(pids.every((pid) => workers.includes(pid)));
+    });
+  }
+});

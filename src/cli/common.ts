@@ -2,8 +2,10 @@
  * Options every client command shares, and the one place a LIPClient is made
  * from them and closed again.
  */
+import { stat } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { LIPClient } from '../client.js';
+import { CliError, ExitCode } from './exit-codes.js';
 
 export interface CommonOptions {
   socketDir?: string;
@@ -58,6 +60,22 @@ export async function withClient<T>(options: ClientOptions, work: (client: LIPCl
     // Nothing of ours is pending once work settled: no need to wait politely.
     client.destroy();
   }
+}
+
+/** For commands that list the directory: one that does not exist is a mistake to point out, not an empty list. */
+export async function assertSocketDir(dir: string): Promise<void> {
+  const stats = await stat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new CliError(`the socket directory ${dir} does not exist (check --socket-dir or $LIP_SOCKET_DIR)`, ExitCode.Unreachable);
+    throw error;
+  });
+  if (!stats.isDirectory()) throw new CliError(`the socket directory ${dir} is not a directory`, ExitCode.Unreachable);
+}
+
+/** What `lip stats` or `lip stop` answer for a function the Python original serves. */
+export function pythonUnsupported(name: string, what: string): CliError {
+  return new CliError(`'${name}' is served by the Python original, which does not support ${what} (only calls and docstrings)`, ExitCode.Failed, {
+    code: 'ERR_LIP_UNSUPPORTED',
+  });
 }
 
 /** Writes a line to stdout. */

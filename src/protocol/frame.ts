@@ -9,6 +9,13 @@ import { ErrorCode, LIPProtocolError } from '../errors.js';
 export const PROTOCOL_VERSION = 1;
 /** "LIP" then the protocol version. 0x4c is a CBOR byte string, never a map. */
 export const PREAMBLE = Buffer.from([0x4c, 0x49, 0x50, PROTOCOL_VERSION]);
+/**
+ * The other way to open a native connection, for a client that does not yet know which server
+ * listens: the CBOR map `{"type": "docstring", "lip": 1}`. The Python original reads it as a
+ * docstring request and answers it (a CBOR map) without logging an error; a lipmodule server
+ * takes it as the preamble and answers with its Hello frame (first byte 0x00).
+ */
+export const PROBE_PREAMBLE = Buffer.from('a2647479706569646f63737472696e6763' + '6c6970' + '01', 'hex');
 export const HEADER_BYTES = 4;
 /** Default largest frame body either side accepts: 16 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -132,7 +139,7 @@ export class FrameDecoder {
   private checkLength(length: number): void {
     if (length > this.maxFrameBytes) {
       throw new LIPProtocolError(
-        `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
+        `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes (the maxFrameBytes option)`,
         { code: ErrorCode.FrameTooLarge },
       );
     }

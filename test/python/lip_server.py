@@ -3,14 +3,17 @@
 ("Compatibility with the Python original"): one socket per function at
 <dir>/lipcm-<name>.sock, one CBOR request per connection, one CBOR reply, close.
 
-    python3 lip_server.py --dir D [--short-reads] [--prefix py_]
+    python3 lip_server.py --dir D [--short-reads] [--prefix py_] [--log-dir L]
 
 Serves the functions below (named <prefix><name>) and prints READY once every
 socket listens. --short-reads reads requests the way the original does (1024-byte
 chunks up to the first short read) instead of until the CBOR item is whole.
+--log-dir logs as the original does, to L/log_<name>.log: each call at DEBUG, and
+any failure, a request that does not decode included, at ERROR with its traceback.
 """
 import argparse
 import inspect
+import logging
 import os
 import signal
 import socket
@@ -85,17 +88,15 @@ def read_request(conn, short_reads):
             return cbor2.loads(data)
         except cbor2.CBORDecodeEOF:
             continue
-    try:
-        return cbor2.loads(data)
-    except Exception:
-        return None
+    return cbor2.loads(data)
 
 
-def handle(conn, fn, short_reads):
+def handle(conn, fn, short_reads, log):
     with conn:
         try:
             request = read_request(conn, short_reads)
         except Exception:
+            log.exception("Error while reading the request")
             return
         if not isinstance(request, dict):
             return  # the original closes without a reply
@@ -104,8 +105,10 @@ def handle(conn, fn, short_reads):
         else:
             try:
                 bound = inspect.signature(fn).bind(*request.get("args", []), **request.get("kwargs", {}))
+                log.debug("Calling %s with %s", fn.__name__, request)
                 reply = {"result": fn(*bound.args, **bound.kwargs)}
             except Exception as error:
+                log.exception("Error in %s", fn.__name__)
                 reply = {"error": str(error)}
         try:
             payload = cbor2.dumps(reply)
@@ -117,7 +120,20 @@ def handle(conn, fn, short_reads):
             pass
 
 
-def serve(path, fn, short_reads):
+def logger_for(name, log_dir):
+    log = logging.getLogger(name)
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    if log_dir:
+        handler = logging.FileHandler(os.path.join(log_dir, f"log_{name}.log"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+    else:
+        log.addHandler(logging.NullHandler())
+    return log
+
+
+def serve(path, fn, short_reads, log):
     if os.path.lexists(path):
         os.unlink(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -130,7 +146,7 @@ def serve(path, fn, short_reads):
                 conn, _ = server.accept()
             except OSError:
                 return
-            threading.Thread(target=handle, args=(conn, fn, short_reads), daemon=True).start()
+            threading.Thread(target=handle, args=(conn, fn, short_reads, log), daemon=True).start()
 
     threading.Thread(target=loop, daemon=True).start()
     return server
@@ -141,11 +157,13 @@ def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--prefix", default="py_")
     parser.add_argument("--short-reads", action="store_true")
+    parser.add_argument("--log-dir")
     options = parser.parse_args()
     paths = []
     for fn in FUNCTIONS:
-        path = os.path.join(options.dir, f"lipcm-{options.prefix}{fn.__name__}.sock")
-        serve(path, fn, options.short_reads)
+        name = f"{options.prefix}{fn.__name__}"
+        path = os.path.join(options.dir, f"lipcm-{name}.sock")
+        serve(path, fn, options.short_reads, logger_for(name, options.log_dir))
         paths.append(path)
 
     def stop(*_):

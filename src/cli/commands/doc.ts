@@ -22,9 +22,28 @@ export function registerDoc(program: Command): void {
 }
 
 async function showDoc(name: string, options: DocOptions): Promise<void> {
-  const info = await withClient(options, (client) => client.describe(name));
-  if (options.json) return printJson(info);
-  print(renderDoc(info));
+  const answer = await withClient(options, async (client) => {
+    if ((await client.serverKind(name)) === 'python') return { python: true as const, doc: await client.getDocstring(name) };
+    return { python: false as const, info: await client.describe(name) };
+  });
+  if (answer.python) {
+    if (options.json) return printJson({ name, doc: answer.doc, kind: 'python' });
+    return print(renderPythonDoc(name, answer.doc));
+  }
+  if (options.json) return printJson(answer.info);
+  print(renderDoc(answer.info));
+}
+
+/** All the Python original tells: its docstring. */
+function renderPythonDoc(name: string, doc: string | null): string {
+  return [
+    out.bold(`${name}(…)`),
+    '',
+    doc?.trim() || out.dim('(no documentation)'),
+    '',
+    `${out.bold('Served')}   by the Python original (one request per connection): it tells its docstring only,`,
+    '         not its parameters; lip call and ping work, stats and stop do not.',
+  ].join('\n');
 }
 
 export function renderDoc(info: FunctionInfo): string {

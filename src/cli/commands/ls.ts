@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { LIPClient } from '../../client.js';
 import type { FunctionInfo, FunctionStats } from '../../introspection.js';
-import { addCommonOptions, addNatsOption, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
+import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { firstLine, formatTable, formatUptime } from '../format.js';
 import { describeError } from '../report-error.js';
 import { out } from '../style.js';
@@ -21,6 +21,8 @@ export interface ListedFunction {
   state: 'live' | 'stale' | 'unreachable' | 'pruned' | 'untrusted';
   /** socket: found in the socket directory; nats: served over NATS (with --nats), path `nats:<subject>`. */
   transport: 'socket' | 'nats';
+  /** Who answers, for live functions: lipmodule, or the Python original (which tells only its docstring). */
+  kind?: 'lipmodule' | 'python';
   signature?: string;
   doc?: string | null;
   pid?: number;
@@ -45,6 +47,7 @@ export function registerLs(program: Command): void {
 
 async function list(options: LsOptions): Promise<void> {
   const rows = await withClient(options, async (client) => {
+    await assertSocketDir(client.socketDir);
     const sockets = await client.listSockets();
     const local = new Set(sockets.map((s) => s.name));
     const remote = (await client.listNatsFunctions()).filter((name) => !local.has(name));
@@ -74,6 +77,7 @@ async function describeLive(client: LIPClient, name: string, path: string, trans
   let info: FunctionInfo;
   let stats: FunctionStats;
   try {
+    if ((await client.serverKind(name)) === 'python') return { name, path, state: 'live', transport, kind: 'python', doc: await client.getDocstring(name) };
     [info, stats] = await Promise.all([client.describe(name), client.stats(name)]);
   } catch (error) {
     return { name, path, state: 'unreachable', transport, error: describeError(error) };
@@ -83,6 +87,7 @@ async function describeLive(client: LIPClient, name: string, path: string, trans
     path,
     state: 'live',
     transport,
+    kind: 'lipmodule',
     signature: info.signature,
     doc: info.doc,
     pid: info.pid,
@@ -94,7 +99,9 @@ async function describeLive(client: LIPClient, name: string, path: string, trans
 }
 
 function tableRow(row: ListedFunction): string[] {
-  const state = row.state === 'live' ? out.green(row.transport === 'nats' ? 'live (nats)' : 'live') : row.state === 'unreachable' ? out.red('unreachable') : out.yellow(row.state);
+  const live = row.transport === 'nats' ? 'live (nats)' : row.kind === 'python' ? 'live (python)' : 'live';
+  const state = row.state === 'live' ? out.green(live) : row.state === 'unreachable' ? out.red('unreachable') : out.yellow(row.state);
+  if (row.kind === 'python') return [row.name, `${row.name}(…)`, firstLine(row.doc), '-', '-', '-', state];
   if (row.state !== 'live') {
     const note = row.error ?? { pruned: 'socket file removed', untrusted: "another user's socket file (not probed)", stale: 'socket file nobody answers', unreachable: '' }[row.state];
     return [row.name, '-', note, '-', '-', '-', state];

@@ -23,12 +23,14 @@ export function registerPing(program: Command): void {
 
 async function ping(name: string, options: PingOptions): Promise<void> {
   await withClient(options, async (client) => {
-    const { pid } = await client.describe(name);
+    // The Python original tells no pid: its ping is a docstring request.
+    const pid = (await client.serverKind(name)) === 'python' ? null : (await client.describe(name)).pid;
+    const who = pid === null ? 'the Python original' : `pid ${pid}`;
     const times: number[] = [];
     for (let i = 0; i < options.count; i++) {
       const ms = await client.ping(name);
       times.push(ms);
-      if (!options.json) print(`pong from ${name} (pid ${pid}): ${formatMs(ms)}`);
+      if (!options.json) print(`pong from ${name} (${who}): ${formatMs(ms)}`);
     }
     if (options.json) printJson({ name, pid, ms: times });
   });

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { LIPClient } from '../../client.js';
 import type { FunctionStats } from '../../introspection.js';
-import { addCommonOptions, addNatsOption, addTimeoutOption, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
+import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, parseCount, print, printJson, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { formatMs, formatTable, formatUptime } from '../format.js';
 import { out } from '../style.js';
 
@@ -34,7 +34,11 @@ async function stats(name: string | undefined, options: StatsOptions): Promise<v
 }
 
 async function collect(client: LIPClient, name: string | undefined): Promise<FunctionStats[]> {
-  if (name !== undefined) return [await client.stats(name)];
+  if (name !== undefined) {
+    if ((await client.serverKind(name)) === 'python') throw pythonUnsupported(name, 'stats');
+    return [await client.stats(name)];
+  }
+  await assertSocketDir(client.socketDir);
   await client.refreshSockets();
   const names = await client.listFunctions();
   const all = await Promise.all(names.map((n) => client.stats(n).catch(() => undefined)));

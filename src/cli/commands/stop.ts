@@ -1,7 +1,7 @@
 /** `lip stop <name>`: asks the server to shut the function down gracefully. */
 import { lstat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { addCommonOptions, addTimeoutOption, print, withClient, type ClientOptions } from '../common.js';
+import { addCommonOptions, addTimeoutOption, print, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 
 interface StopOptions extends ClientOptions {
@@ -31,6 +31,7 @@ Examples:
 
 async function stop(name: string, options: StopOptions): Promise<void> {
   await withClient(options, async (client) => {
+    if ((await client.serverKind(name)) === 'python') throw pythonUnsupported(name, 'stop');
     const { pid } = await client.describe(name);
     const [socket] = (await client.listSockets()).filter((s) => s.name === name);
     if (!(await client.stop(name))) throw new CliError(`'${name}' refused to stop`, ExitCode.Failed);

@@ -1,7 +1,7 @@
 /**
- * Imports the module files given to `lip serve` (TypeScript through tsx) and
- * collects what they export that can be served: LIPModule-wrapped functions
- * and instances with @LIPModule methods.
+ * Imports the module files given to `lip serve` (TypeScript through tsx, or
+ * Node's own type stripping) and collects what they export that can be served:
+ * LIPModule-wrapped functions and instances with @LIPModule methods.
  */
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
@@ -10,6 +10,8 @@ import { servedOf } from '../../module.js';
 import type { ServedFunction } from '../../served-function.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
+import { decoratedClassHint } from './class-hint.js';
+import { prepareTypeScript, typeScriptLoadHint, type TypeScriptLoader } from './typescript-loader.js';
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const LOADABLE = new Set(['.js', '.mjs', '.cjs', ...TYPESCRIPT]);
@@ -22,17 +24,22 @@ interface Found {
 /** The functions to serve from `files`, in file and export order; `only` keeps just those names. */
 export async function loadFunctions(files: readonly string[], only: readonly string[] = []): Promise<ServedFunction[]> {
   const paths = await Promise.all(files.map(checkFile));
-  if (paths.some((p) => TYPESCRIPT.has(extname(p)))) await registerTypeScript();
+  const typeScript = paths.filter((p) => TYPESCRIPT.has(extname(p)));
+  const loader = typeScript.length > 0 ? await prepareTypeScript(typeScript) : undefined;
   const byName = new Map<string, Found>();
+  const hints: string[] = [];
   for (const [i, path] of paths.entries()) {
-    const namespace = await importFile(path, files[i]!);
+    const namespace = await importFile(path, files[i]!, loader);
     for (const [exportName, value] of Object.entries(namespace)) {
       for (const served of servedOf(value)) addUnique(byName, served, `export '${exportName}' of ${files[i]}`);
+      const hint = decoratedClassHint(exportName, value);
+      if (hint) hints.push(hint);
     }
   }
   if (byName.size === 0) {
     throw usageError(
-      `nothing to serve in ${files.join(', ')}: export functions wrapped with LIPModule(...)(fn), or instances of classes with @LIPModule methods`,
+      `nothing to serve in ${files.join(', ')}: export functions wrapped with LIPModule(...)(fn), or instances of classes with @LIPModule methods` +
+        hints.map((h) => `\n  hint: ${h}`).join(''),
     );
   }
   return pick([...byName.values()].map((f) => f.served), only);
@@ -46,19 +53,12 @@ async function checkFile(file: string): Promise<string> {
   return path;
 }
 
-async function registerTypeScript(): Promise<void> {
-  // Loaded only when a .ts file is served: plain JavaScript needs no loader.
-  const { register } = await import('tsx/esm/api');
-  register();
-  // Stack traces then point into the .ts source: docstrings are read from there (decorators move code around).
-  process.setSourceMapsEnabled(true);
-}
-
-async function importFile(path: string, shown: string): Promise<Record<string, unknown>> {
+async function importFile(path: string, shown: string, loader: TypeScriptLoader | undefined): Promise<Record<string, unknown>> {
   try {
     return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new CliError(`could not load ${shown}: ${describeError(error)}`, ExitCode.Failed, { cause: error });
+    const hint = loader && TYPESCRIPT.has(extname(path)) ? typeScriptLoadHint(error, loader) : undefined;
+    throw new CliError(`could not load ${shown}: ${describeError(error)}${hint ? `\n  hint: ${hint}` : ''}`, ExitCode.Failed, { cause: error });
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
+import { prettyDestination } from './pretty-log.js';
 
 export type LogLevelName = 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'silent';
 /** A level name, or the Python logging number (10 debug, 20 info, 30 warning, 40 error, 50 critical). */
@@ -61,7 +62,11 @@ export function createLogger(options: LoggerOptions): LogHandle {
   }
   const level = toPinoLevel(options.logLevel ?? 'info');
   const base = { pid: process.pid, fn: options.name };
-  if (!options.logFile) return { logger: pino({ level, base }, pino.destination({ fd: 2, sync: true })), flush: async () => {} };
+  if (!options.logFile) {
+    // LIP_LOG_FORMAT=pretty (set by `lip serve` on a terminal): readable lines for a person instead of JSON.
+    const destination = process.env.LIP_LOG_FORMAT === 'pretty' ? prettyDestination(2) : pino.destination({ fd: 2, sync: true });
+    return { logger: pino({ level, base }, destination), flush: async () => {} };
+  }
   const file = rotatingFile(options.logFile === true ? `log_${options.name}.log` : options.logFile);
   let rotating = false;
   file.on('rotation', () => (rotating = true));

@@ -338,7 +338,8 @@ export class ServedFunction implements Endpoint {
     if (failed) {
       const fields = { callId: context.callId, ms, outcome: 'error', ...(this.options.logArgs ? { args, kwargs } : {}) };
       if (error instanceof LIPArgumentError) this.log.warn({ ...fields, err: error.message }, `bad arguments for '${this.name}'`);
-      else this.log.error({ ...fields, err: error }, `'${this.name}' failed`);
+      // An error the function threw is an outcome the caller receives, not a fault of the server: a warning, its stack only at debug.
+      else this.log.warn({ ...fields, error: errorSummary(error, this.debugEnabled) }, `'${this.name}' failed`);
     } else if (this.debugEnabled) {
       const fields = { callId: context.callId, ms, outcome: 'ok' };
       this.log.debug(this.options.logArgs ? { ...fields, args, kwargs } : fields, `call '${this.name}'`);
@@ -354,6 +355,13 @@ function validateInitOptions(options: InitOptions): void {
   if (nats !== undefined && !(typeof nats === 'string' || (Array.isArray(nats) && nats.every((u) => typeof u === 'string')))) {
     throw new TypeError("init(): 'nats' must be a URL or a list of URLs");
   }
+}
+
+/** Name, code and message of what a function threw (and its stack, when asked). */
+function errorSummary(error: unknown, withStack: boolean): { name: string; message: string; code?: unknown; stack?: string } {
+  if (!(error instanceof Error)) return { name: typeof error, message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return { name: error.name, message: error.message, ...(code === undefined ? {} : { code }), ...(withStack && error.stack ? { stack: error.stack } : {}) };
 }
 
 function thenOrNow<T, R>(value: T | Promise<T>, next: (value: T) => R): R | Promise<Awaited<R>> {

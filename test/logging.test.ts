@@ -15,6 +15,7 @@ interface LogLine {
   outcome?: string;
   args?: unknown;
   err?: { stack?: string; message?: string } | string;
+  error?: { name: string; message: string; code?: unknown; stack?: string };
 }
 
 async function runWithLevel(t: TestContext, level: string, env: Record<string, string> = {}) {
@@ -39,8 +40,9 @@ test('at debug, each call is logged with its duration and outcome, without argum
   assert.equal(call.args, undefined);
   assert.ok(lines.some((l) => l.level === PINO.info && /serving 'shout'/.test(l.msg)));
   assert.ok(lines.some((l) => l.level === PINO.info && /stopped 'shout'/.test(l.msg)));
-  const failure = lines.find((l) => l.level === PINO.error && l.fn === 'explode');
-  assert.match(typeof failure?.err === 'object' ? failure.err.stack ?? '' : '', /kaboom[\s\S]*logging-server/);
+  // What the function threw is a warning, with its stack at debug.
+  const failure = lines.find((l) => l.level === PINO.warn && l.fn === 'explode');
+  assert.match(failure?.error?.stack ?? '', /kaboom[\s\S]*logging-server/);
 });
 
 test('logArgs adds the arguments to call logs', async (t) => {
@@ -53,7 +55,9 @@ test('at info there are start and shutdown lines but no call lines', async (t) =
   const { lines } = await runWithLevel(t, 'info');
   assert.ok(lines.some((l) => /serving 'shout'/.test(l.msg)));
   assert.equal(lines.some((l) => l.level === PINO.debug), false);
-  assert.ok(lines.some((l) => l.level === PINO.error));
+  // A function's error: a warning with its name and message, and no stack above debug.
+  const failure = lines.find((l) => l.level === PINO.warn && l.fn === 'explode');
+  assert.deepEqual(failure?.error, { name: 'Error', message: 'kaboom' });
 });
 
 test('at warning (Python number 30) only warnings and errors', async (t) => {

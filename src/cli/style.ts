@@ -2,6 +2,7 @@
  * Colours for terminal output: only when the stream is a TTY and NO_COLOR is
  * not set (https://no-color.org), so pipes and logs get plain text.
  */
+import { colourEnabled } from '../terminal.js';
 
 const CODES = {
   bold: [1, 22],
@@ -15,11 +16,7 @@ const CODES = {
 export type StyleName = keyof typeof CODES;
 export type Painter = Record<StyleName, (text: string) => string>;
 
-export function colourEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
-  const noColor = env.NO_COLOR;
-  if (noColor !== undefined && noColor !== '') return false;
-  return stream.isTTY === true;
-}
+export { colourEnabled };
 
 /** Style functions for `stream`: ANSI codes when colour is on, identity when off. */
 export function painterFor(stream: NodeJS.WriteStream): Painter {

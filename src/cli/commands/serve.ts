@@ -13,6 +13,7 @@ import { serveHere, type ServeSettings } from '../serve/serve-here.js';
 interface ServeOptions extends CommonOptions {
   only?: string[];
   logLevel?: string;
+  logFormat?: 'pretty' | 'json';
   instances: number;
   grace?: number;
   /** false with --no-socket: NATS only. */
@@ -20,6 +21,11 @@ interface ServeOptions extends CommonOptions {
 }
 
 const collectNames = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((n) => n.trim()).filter(Boolean)];
+
+function parseLogFormat(text: string): 'pretty' | 'json' {
+  if (text !== 'pretty' && text !== 'json') throw new InvalidArgumentError('expected pretty or json');
+  return text;
+}
 
 function parseLogLevel(text: string): string {
   try {
@@ -37,6 +43,7 @@ export function registerServe(program: Command): void {
     .argument('<file...>', 'module files: .js, .mjs, or .ts (loaded through tsx)')
     .option('--only <names>', 'serve only these functions (comma-separated, repeatable)', collectNames)
     .option('--log-level <level>', 'debug, info, warning, error, critical or silent (default: each function\'s logLevel option, else info)', parseLogLevel)
+    .option('--log-format <format>', 'pretty (readable lines) or json (pino JSON lines) on stderr (default: pretty on a terminal, else json)', parseLogFormat)
     .option('--instances <n>', 'run n worker processes sharing each socket; connections are handed to them in turn', parseCount, 1)
     .option('--grace <ms>', 'on shutdown, how long running calls may take (default: each function\'s exitTimeoutMs, else 10000)', parseMs)
     .option('--no-socket', 'with --nats: serve over NATS only, with no Unix socket')
@@ -58,11 +65,18 @@ Examples:
 
 async function serve(files: string[], options: ServeOptions): Promise<void> {
   if (!options.socket && !options.nats?.length) throw usageError('--no-socket needs --nats <url>: there would be nowhere to serve');
+  // Read when each function makes its logger, as the files load (in every --instances worker too: they inherit it).
+  process.env.LIP_LOG_FORMAT = options.logFormat ?? envLogFormat() ?? (process.stderr.isTTY ? 'pretty' : 'json');
   const settings: ServeSettings = { socketDir: options.socketDir, graceMs: options.grace, nats: options.nats, socket: options.socket };
   const load = async () => withLogLevel(await loadFunctions(files, options.only ?? []), options.logLevel);
   if (cluster.isWorker) return runWorker(load, settings);
   if (options.instances > 1) return runPrimary(options.instances);
   await serveHere(await load(), settings);
+}
+
+function envLogFormat(): 'pretty' | 'json' | undefined {
+  const value = process.env.LIP_LOG_FORMAT;
+  return value === 'pretty' || value === 'json' ? value : undefined;
 }
 
 function withLogLevel(functions: ServedFunction[], level: string | undefined): ServedFunction[] {

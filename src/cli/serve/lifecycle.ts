@@ -29,7 +29,7 @@ export async function initAll(functions: readonly ServedFunction[], placement: P
   const { socketDir, nats, socket } = placement;
   try {
     for (const fn of functions) {
-      await fn.init({ ...(socketDir === undefined ? {} : { socketDir }), ...(nats?.length ? { nats } : {}), ...(socket === false ? { socket } : {}) });
+      await quietLifecycle(fn, () => fn.init({ ...(socketDir === undefined ? {} : { socketDir }), ...(nats?.length ? { nats } : {}), ...(socket === false ? { socket } : {}) }));
       started.push(fn);
     }
   } catch (error) {
@@ -44,13 +44,24 @@ export async function initAll(functions: readonly ServedFunction[], placement: P
   return functions.map((fn) => ({ name: fn.name, signature: fn.info().signature, path: where(fn) }));
 }
 
+/**
+ * For a person at a terminal, lip serve's own "serving" and "stopped" lines announce each function: its
+ * log records saying the same at info level are left out there. JSON logs keep them.
+ */
+function quietLifecycle<T>(fn: ServedFunction, work: () => Promise<T>): Promise<T> {
+  if (process.env.LIP_LOG_FORMAT !== 'pretty' || !fn.log.isLevelEnabled('info')) return work();
+  const level = fn.log.level;
+  fn.log.level = 'warn';
+  return work().finally(() => (fn.log.level = level));
+}
+
 export function printServing(line: ServedLine, note = ''): void {
   print(`${out.green('serving')} ${out.bold(line.signature)} at ${line.path}${note ? ` ${out.dim(note)}` : ''}`);
 }
 
 /** Stops every function gracefully: running calls finish (up to `graceMs`, else each function's exitTimeoutMs). */
 export async function exitAll(functions: readonly ServedFunction[], graceMs: number | undefined): Promise<void> {
-  const results = await Promise.allSettled(functions.map((fn) => fn.exit(graceMs === undefined ? {} : { timeoutMs: graceMs })));
+  const results = await Promise.allSettled(functions.map((fn) => quietLifecycle(fn, () => fn.exit(graceMs === undefined ? {} : { timeoutMs: graceMs }))));
   for (const r of results) if (r.status === 'rejected') process.stderr.write(`${err.red('lip: error:')} ${describeError(r.reason)}\n`);
 }
 

@@ -7,6 +7,7 @@ import { lstat } from 'node:fs/promises';
 import { atCallSite } from './call-site.js';
 import { ClientConnection, type CallSettings, type FunctionConnection } from './client-connection.js';
 import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
+import { remoteCall } from './remote-call.js';
 import { didYouMean } from './suggest.js';
 import { ErrorCode, LIPAbortError, LIPConnectionError, LIPNotFoundError } from './errors.js';
 import type { FunctionInfo, FunctionStats } from './introspection.js';
@@ -50,9 +51,12 @@ export interface SocketStatus extends SocketEntry {
   state: SocketState | 'untrusted';
 }
 
-/** A typed remote version of a local function type. */
+/**
+ * A typed remote version of a local function type: a promise of its result, or, for a function that
+ * returns an async iterable (an async generator), an async iterable of its items, streamed.
+ */
 export type Remote<F> = F extends (...args: infer A) => infer R
-  ? (...args: A) => Promise<R extends AsyncIterable<infer T> ? T[] : Awaited<R>>
+  ? (...args: A) => R extends AsyncIterable<infer T> ? AsyncIterable<T> : Promise<Awaited<R>>
   : never;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -221,9 +225,16 @@ export class LIPClient {
     };
   }
 
-  /** A typed function that calls `name`: `client.bind<typeof add>('add')(2, 3)`. */
+  /**
+   * A typed function that calls `name`: `await client.bind<typeof add>('add')(2, 3)`. For an async
+   * generator, iterate the call's result to stream its items: `for await (const x of bind<typeof feed>('feed')(3))`.
+   */
   bind<F extends (...args: never[]) => unknown>(name: string, options: CallOptions = {}): Remote<F> {
-    return ((...args: unknown[]) => this.callFunction(name, args, {}, options)) as Remote<F>;
+    return ((...args: unknown[]) =>
+      remoteCall(
+        () => this.callFunction(name, args, {}, options),
+        () => this.stream(name, args, {}, options),
+      )) as unknown as Remote<F>;
   }
 
   /** Waits for pending calls, then closes every connection. */

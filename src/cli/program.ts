@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerCall } from './commands/call.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoc } from './commands/doc.js';
 import { registerLs } from './commands/ls.js';
@@ -41,5 +42,6 @@ Examples:
   registerPing(program);
   registerStop(program);
   registerDemo(program);
+  registerCompletion(program);
   return program;
 }

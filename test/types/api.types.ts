@@ -38,8 +38,15 @@ void remoteAdd('2', 3);
 const ticks = LIPModule()(async function* ticks(n: number) {
   yield n;
 });
-// A plain call of a streaming function collects its values.
-expectType<Equal<Remote<typeof ticks>, (n: number) => Promise<number[]>>>();
+// A bound streaming function streams its values.
+expectType<Equal<Remote<typeof ticks>, (n: number) => AsyncIterable<number>>>();
+async function streamBound() {
+  for await (const value of client.bind<typeof ticks>('ticks')(3)) expectType<Equal<typeof value, number>>();
+  // @ts-expect-error: not a promise of an array any more
+  const all: number[] = await client.bind<typeof ticks>('ticks')(3);
+  void all;
+}
+void streamBound;
 
 async function usage() {
   const n = await client.callFunction<number>('add', [2, 3], {}, { timeoutMs: 50, signal: AbortSignal.timeout(100) });

@@ -14,7 +14,7 @@ export function registerPing(program: Command): void {
     .description('measure the round-trip time to a function (over one kept-open connection)')
     .argument('<name>', 'function name')
     .option('-c, --count <n>', 'how many pings', parseCount, 1)
-    .option('--json', 'print {name, pid, ms: [...]} as JSON')
+    .option('--json', 'print {name, pid, ms: [...], min, avg, max} as JSON')
     .addHelpText('after', '\nExamples:\n  $ lip ping add\n  $ lip ping add -c 5 --json');
   addTimeoutOption(command);
   addNatsOption(command, 'ping over NATS when the function is not served here');
@@ -32,6 +32,12 @@ async function ping(name: string, options: PingOptions): Promise<void> {
       times.push(ms);
       if (!options.json) print(`pong from ${name} (${who}): ${formatMs(ms)}`);
     }
-    if (options.json) printJson({ name, pid, ms: times });
+    const min = Math.min(...times);
+    const max = Math.max(...times);
+    const avg = times.reduce((sum, ms) => sum + ms, 0) / times.length;
+    if (options.json) return printJson({ name, pid, ms: times, min, avg, max });
+    // As ping(8) ends.
+    print(`--- ${name} ping statistics ---`);
+    print(`${times.length} ping${times.length === 1 ? '' : 's'}, round-trip min/avg/max = ${[min, avg, max].map((ms) => ms.toFixed(3)).join('/')} ms`);
   });
 }

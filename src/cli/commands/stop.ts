@@ -1,11 +1,15 @@
-/** `lip stop <name>`: asks the server to shut the function down gracefully. */
+/** `lip stop <name>` / `lip stop --all`: asks servers to shut functions down gracefully. */
 import { lstat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { addCommonOptions, addTimeoutOption, print, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
-import { CliError, ExitCode } from '../exit-codes.js';
+import type { LIPClient } from '../../client.js';
+import { addCommonOptions, addTimeoutOption, assertSocketDir, print, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
+import { CliError, ExitCode, exitCodeFor, usageError } from '../exit-codes.js';
+import { describeError } from '../report-error.js';
+import { err } from '../style.js';
 
 interface StopOptions extends ClientOptions {
   wait: boolean;
+  all?: boolean;
 }
 
 const DEFAULT_WAIT_MS = 15_000;
@@ -13,8 +17,9 @@ const DEFAULT_WAIT_MS = 15_000;
 export function registerStop(program: Command): void {
   const command = program
     .command('stop')
-    .description('ask a function to shut down gracefully: running calls finish, then its socket file is removed')
-    .argument('<name>', 'function name')
+    .description('ask a function (or every one, with --all) to shut down gracefully: running calls finish, then its socket file is removed')
+    .argument('[name]', 'function name')
+    .option('--all', 'stop every lipmodule function served in the socket directory')
     .option('--no-wait', 'return once the server agreed, without waiting for its socket file to go')
     .addHelpText(
       'after',
@@ -23,21 +28,46 @@ Only the socket's owner can connect (socket files are mode 0600 unless the funct
 
 Examples:
   $ lip stop add
-  $ lip stop add --no-wait`,
+  $ lip stop add --no-wait
+  $ lip stop --all`,
     );
   addTimeoutOption(command, 'how long to wait for the server to agree and, unless --no-wait, to finish');
-  addCommonOptions(command).action((name: string, options: StopOptions) => stop(name, options));
+  addCommonOptions(command).action((name: string | undefined, options: StopOptions) => stop(name, options));
 }
 
-async function stop(name: string, options: StopOptions): Promise<void> {
+async function stop(name: string | undefined, options: StopOptions): Promise<void> {
+  if (options.all && name !== undefined) throw usageError('give a name or --all, not both');
+  if (!options.all && name === undefined) throw usageError('which function? give its name, or --all for every one');
   await withClient(options, async (client) => {
-    if ((await client.serverKind(name)) === 'python') throw pythonUnsupported(name, 'stop');
-    const { pid } = await client.describe(name);
-    const [socket] = (await client.listSockets()).filter((s) => s.name === name);
-    if (!(await client.stop(name))) throw new CliError(`'${name}' refused to stop`, ExitCode.Failed);
-    if (options.wait && socket) await waitUntilGone(name, socket.path, options.timeout ?? DEFAULT_WAIT_MS);
-    print(`stopped ${name} (pid ${pid})`);
+    if (!options.all) return stopOne(client, name!, options);
+    await assertSocketDir(client.socketDir);
+    const live = (await client.listSockets()).filter((s) => s.state === 'live').map((s) => s.name);
+    let failure: unknown;
+    // One after another: each waits for its socket file to go, and the output stays in order.
+    for (const each of live) {
+      try {
+        if ((await client.serverKind(each)) === 'python') {
+          process.stderr.write(`${err.dim(`skipped ${each}: the Python original cannot be stopped by lip`)}\n`);
+          continue;
+        }
+        await stopOne(client, each, options);
+      } catch (error) {
+        process.stderr.write(`${err.red('lip: error:')} ${describeError(error)}\n`);
+        failure ??= error;
+      }
+    }
+    if (live.length === 0) print('nothing to stop');
+    if (failure !== undefined) throw new CliError('some functions did not stop (see above)', exitCodeFor(failure));
   });
+}
+
+async function stopOne(client: LIPClient, name: string, options: StopOptions): Promise<void> {
+  if ((await client.serverKind(name)) === 'python') throw pythonUnsupported(name, 'stop');
+  const { pid } = await client.describe(name);
+  const [socket] = (await client.listSockets()).filter((s) => s.name === name);
+  if (!(await client.stop(name))) throw new CliError(`'${name}' refused to stop`, ExitCode.Failed);
+  if (options.wait && socket) await waitUntilGone(name, socket.path, options.timeout ?? DEFAULT_WAIT_MS);
+  print(`stopped ${name} (pid ${pid})`);
 }
 
 async function waitUntilGone(name: string, path: string, timeoutMs: number): Promise<void> {

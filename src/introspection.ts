@@ -3,8 +3,12 @@
 export interface ParamInfo {
   /** Parameter name; destructured parameters are shown as `{…}` or `[…]`. */
   name: string;
-  /** Has a default value (may be left out). */
+  /** May be left out: it has a default value, or is marked `?` in its TypeScript source. */
   optional: boolean;
+  /** The default value's source text, e.g. `'member'`. */
+  default?: string;
+  /** The type as written in the TypeScript source, when that source could be read. */
+  type?: string;
   /** A rest parameter (`...args`): takes the remaining positional arguments. */
   rest: boolean;
   /** Destructured: can only be passed positionally. */
@@ -15,8 +19,10 @@ export interface FunctionInfo {
   name: string;
   doc: string | null;
   params: ParamInfo[];
-  /** e.g. `add(a, b = …)` */
+  /** Names only, `?` marking an optional parameter: `greet(name, title?, ...marks)`. */
   signature: string;
+  /** The return type as written in the TypeScript source, when that source could be read and has one. */
+  returns?: string;
   /** The function's own version (the `version` option). */
   version: string;
   /** The library serving it, e.g. `lipmodule/0.1.0`. */

@@ -15,8 +15,8 @@ import type { LIPModuleOptions } from './options.js';
 import { ResultCache } from './result-cache.js';
 import { argumentsJsonSchema, validateArguments } from './schema.js';
 import { SocketServer } from './server.js';
-import { formatSignature, parseFunction } from './signature.js';
-import { docFromSource, locateCaller } from './source-doc.js';
+import { formatSignature, parseFunction, withWrittenTypes } from './signature.js';
+import { docFromSource, locateCaller, writtenSignature } from './source-doc.js';
 import { CallStats } from './stats.js';
 import { serveOneShot } from './python/one-shot-server.js';
 import { LIB_ID } from './version.js';
@@ -45,14 +45,16 @@ const servedHere = new Map<string, ServedFunction>();
 
 export class ServedFunction implements Endpoint {
   readonly name: string;
-  readonly params: ParamInfo[];
+  /** As read from the compiled function; `signature()` completes them from the TypeScript source. */
+  private readonly compiledParams: ParamInfo[];
+  private written: { params: ParamInfo[]; returns?: string } | undefined;
   readonly streaming: boolean;
   readonly log: Logger;
   private readonly flushLog: () => Promise<void>;
   private readonly fn: AnyFunction;
   private readonly options: LIPModuleOptions;
   private readonly thisArg: unknown;
-  private readonly binder: Binder;
+  private binder: Binder | undefined;
   private readonly cache: ResultCache | undefined;
   private readonly stat = new CallStats();
   private readonly bodyComment: string | undefined;
@@ -74,10 +76,9 @@ export class ServedFunction implements Endpoint {
     this.thisArg = thisArg;
     this.callSites = callSites;
     const parsed = parseFunction(fn);
-    this.params = parsed.params;
+    this.compiledParams = parsed.params;
     this.streaming = parsed.isGenerator && parsed.isAsync;
     this.bodyComment = parsed.bodyComment;
-    this.binder = createBinder(parsed.params);
     this.cache = options.lru ? new ResultCache({ max: options.lruMax ?? 0, ttlMs: options.lruTtlMs ?? 0, clock: options.clock }) : undefined;
     const logging = createLogger({ name, logLevel: options.logLevel, logFile: options.logFile, logger: options.logger });
     this.log = logging.logger;
@@ -110,7 +111,8 @@ export class ServedFunction implements Endpoint {
     this.stat.inFlight++;
     let result: unknown;
     try {
-      const bound = this.binder.bind(args, kwargs);
+      // Made at the first call: which parameters are optional may come from reading the TypeScript source.
+      const bound = (this.binder ??= createBinder(this.signature().params)).bind(args, kwargs);
       result = this.options.schema ? thenOrNow(validateArguments(this.options.schema, bound), (valid) => this.admit(valid, context)) : this.admit(bound, context);
     } catch (error) {
       this.done(started, context, true, error, args, kwargs);
@@ -146,12 +148,20 @@ export class ServedFunction implements Endpoint {
     return this.documentation;
   }
 
+  /** Parameters and return type, with types, `?` and defaults from the TypeScript source when it can be read. */
+  signature(): { params: ParamInfo[]; returns?: string } {
+    this.written ??= withWrittenTypes(this.compiledParams, writtenSignature(this.callSites.map(locateCaller), this.fn.name || undefined, this.name));
+    return this.written;
+  }
+
   info(): FunctionInfo {
+    const { params, returns } = this.signature();
     const info: FunctionInfo = {
       name: this.name,
       doc: this.doc(),
-      params: this.params,
-      signature: formatSignature(this.name, this.params),
+      params,
+      signature: formatSignature(this.name, params),
+      ...(returns === undefined ? {} : { returns }),
       version: this.options.version ?? '0.0.0',
       lib: LIB_ID,
       pid: process.pid,

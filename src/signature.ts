@@ -4,6 +4,7 @@
  */
 import { parse, type Node, type Pattern, type Function as FunctionNode } from 'acorn';
 import type { ParamInfo } from './introspection.js';
+import type { WrittenSignature } from './ts-signature.js';
 
 export interface ParsedFunction {
   params: ParamInfo[];
@@ -27,7 +28,7 @@ export function parseFunction(fn: (...args: never[]) => unknown): ParsedFunction
     };
   }
   return {
-    params: node.fn.params.map((p, i) => paramInfo(p, i)),
+    params: node.fn.params.map((p, i) => paramInfo(p, i, node.source)),
     bodyComment: firstBodyComment(node.source, node.fn),
     isGenerator: node.fn.generator,
     isAsync: node.fn.async,
@@ -74,13 +75,15 @@ function findFunction(node: Node): FunctionNode | undefined {
   return undefined;
 }
 
-function paramInfo(param: Pattern, index: number): ParamInfo {
+function paramInfo(param: Pattern, index: number, source: string): ParamInfo {
   switch (param.type) {
     case 'Identifier':
       return { name: param.name, optional: false, rest: false };
-    case 'AssignmentPattern':
-      if (param.left.type === 'Identifier') return { name: param.left.name, optional: true, rest: false };
-      return { ...destructured(param.left, index), optional: true };
+    case 'AssignmentPattern': {
+      const value = source.slice(param.right.start, param.right.end).replace(/\s+/g, ' ');
+      if (param.left.type === 'Identifier') return { name: param.left.name, optional: true, rest: false, default: value };
+      return { ...destructured(param.left, index), optional: true, default: value };
+    }
     case 'RestElement':
       if (param.argument.type === 'Identifier') return { name: param.argument.name, optional: true, rest: true };
       return { ...destructured(param.argument, index), optional: true, rest: true };
@@ -129,7 +132,30 @@ export function cleanBlockComment(body: string): string | undefined {
   return text || undefined;
 }
 
-/** `add(a, b?, ...rest)`: `?` marks a parameter with a default. */
+/**
+ * The parameters read from the compiled function, completed from its TypeScript source: types, a `?`
+ * (optional, though compiled code shows no trace of it), defaults as written, and the return type.
+ * The source must describe the same parameters (names, rest, in order); if not, it is ignored.
+ */
+export function withWrittenTypes(params: readonly ParamInfo[], written: WrittenSignature | undefined): { params: ParamInfo[]; returns?: string } {
+  if (!written || written.params.length !== params.length) return { params: [...params] };
+  const same = params.every((p, i) => {
+    const w = written.params[i]!;
+    return w.rest === p.rest && (p.positionalOnly ? /^[[{]/.test(w.name) : w.name === p.name);
+  });
+  if (!same) return { params: [...params] };
+  const merged = params.map((p, i): ParamInfo => {
+    const w = written.params[i]!;
+    const info: ParamInfo = { ...p, optional: p.optional || w.question };
+    if (w.type !== undefined) info.type = w.type;
+    const value = w.default ?? p.default;
+    if (value !== undefined) info.default = value;
+    return info;
+  });
+  return written.returns === undefined ? { params: merged } : { params: merged, returns: written.returns };
+}
+
+/** `add(a, b?, ...rest)`: `?` marks a parameter that may be left out. */
 export function formatSignature(name: string, params: readonly ParamInfo[]): string {
   const parts = params.map((p) => (p.rest ? `...${p.name}` : p.optional ? `${p.name}?` : p.name));
   return `${name}(${parts.join(', ')})`;

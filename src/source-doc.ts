@@ -5,9 +5,10 @@
  * compiled `.js`), else the first comment inside the function body.
  */
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanBlockComment, leadingComment } from './signature.js';
+import { findWrittenSignature, type WrittenSignature } from './ts-signature.js';
 
 export interface SourceLocation {
   file: string;
@@ -35,19 +36,76 @@ export function locateCaller(marker: Error | undefined): SourceLocation | undefi
   return undefined;
 }
 
-const fileCache = new Map<string, string[] | null>();
+const fileCache = new Map<string, string | null>();
+
+function readText(file: string): string | null {
+  let text = fileCache.get(file);
+  if (text === undefined) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      text = null;
+    }
+    fileCache.set(file, text);
+  }
+  return text;
+}
 
 function readLines(file: string): string[] | null {
-  let lines = fileCache.get(file);
-  if (lines === undefined) {
-    try {
-      lines = readFileSync(file, 'utf8').split('\n');
-    } catch {
-      lines = null;
-    }
-    fileCache.set(file, lines);
+  return readText(file)?.split('\n') ?? null;
+}
+
+const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
+
+/**
+ * The signature of a function wrapped at `locations`, as written in its TypeScript source: the `.ts`
+ * file itself (through a loader, or Node's type stripping), or, for compiled `.js`, the TypeScript
+ * its source map names or holds. Undefined when no such source can be read.
+ */
+export function writtenSignature(locations: (SourceLocation | undefined)[], fnName: string | undefined, servedName: string): WrittenSignature | undefined {
+  for (const location of locations) {
+    const source = location && typeScriptSource(location);
+    if (!source) continue;
+    const found = findWrittenSignature(source.text, { name: fnName, line: source.line, served: servedName });
+    if (found) return found;
   }
-  return lines;
+  return undefined;
+}
+
+function typeScriptSource(location: SourceLocation): { text: string; line: number | undefined } | undefined {
+  if (TYPESCRIPT_FILE.test(location.file)) {
+    const text = readText(location.file);
+    return text === null ? undefined : { text, line: location.line };
+  }
+  const js = readText(location.file);
+  const url = js && /\/\/# sourceMappingURL=(\S+)\s*$/.exec(js)?.[1];
+  if (!url) return undefined;
+  // Compiled JavaScript: its lines are not the source's, so only the function's name can find it there.
+  const text = sourceFromMap(url, dirname(location.file));
+  return text === undefined ? undefined : { text, line: undefined };
+}
+
+function sourceFromMap(url: string, jsDir: string): string | undefined {
+  let map: { sources?: string[]; sourcesContent?: (string | null)[]; sourceRoot?: string };
+  let mapDir = jsDir;
+  try {
+    const inline = /^data:application\/json(?:;charset=[\w-]+)?;base64,(.*)$/.exec(url);
+    if (inline) map = JSON.parse(Buffer.from(inline[1]!, 'base64').toString('utf8')) as typeof map;
+    else {
+      const path = resolve(jsDir, url);
+      mapDir = dirname(path);
+      map = JSON.parse(readText(path) ?? 'null') as typeof map;
+    }
+  } catch {
+    return undefined;
+  }
+  const index = map?.sources?.findIndex((s) => TYPESCRIPT_FILE.test(s)) ?? -1;
+  if (index < 0) return undefined;
+  const content = map.sourcesContent?.[index];
+  if (typeof content === 'string') return content;
+  const source = map.sources![index]!;
+  const path = source.startsWith('file:') ? fileURLToPath(source) : resolve(mapDir, map.sourceRoot ?? '', source);
+  return readText(path) ?? undefined;
 }
 
 /** The doc for a function wrapped at `locations` (tried in order), found by name as a fallback. */

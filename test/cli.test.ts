@@ -61,7 +61,7 @@ test('lip serve of a .ts and a .js file, driven by the other commands', async (t
     assert.match(add.stdout, /Both must be numbers; strings are not coerced\./);
     assert.match(add.stdout, /Cache\s+off/);
     const greet = await lip(['doc', 'greet'], dir);
-    assert.match(greet.stdout, /punctuation\s+\(optional\)/);
+    assert.match(greet.stdout, /punctuation\s+\(optional, default '!'\)/);
     const square = await lip(['doc', 'square'], dir);
     assert.match(square.stdout, /Cache\s+on, unbounded, no expiry/);
     const json = JSON.parse((await lip(['doc', 'area', '--json'], dir)).stdout);

@@ -53,10 +53,11 @@ test('keyword arguments bind by parameter name, as in Python', async (t) => {
 
   await t.test('describe lists the parameters and the signature', async () => {
     const info = await client.describe('greet');
+    // With the types, and the default, as written in the fixture's TypeScript.
     assert.deepEqual(info.params, [
-      { name: 'name', optional: false, rest: false },
-      { name: 'greeting', optional: true, rest: false },
-      { name: 'marks', optional: true, rest: true },
+      { name: 'name', optional: false, rest: false, type: 'string' },
+      { name: 'greeting', optional: true, rest: false, default: "'Hello'" },
+      { name: 'marks', optional: true, rest: true, type: 'string[]' },
     ]);
     assert.equal(info.signature, 'greet(name, greeting?, ...marks)');
     const point = await client.describe('point');

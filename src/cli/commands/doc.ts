@@ -52,10 +52,15 @@ export function renderDoc(info: FunctionInfo): string {
   lines.push(out.bold('Parameters'));
   if (info.params.length === 0) lines.push('  (none)');
   for (const p of info.params) {
-    const notes = [p.optional && 'optional', p.rest && 'rest: takes the remaining positional arguments', p.positionalOnly && 'positional only'].filter(Boolean);
-    lines.push(`  ${p.rest ? '...' : ''}${p.name}${notes.length > 0 ? out.dim(`  (${notes.join(', ')})`) : ''}`);
+    const notes = [
+      p.optional && !p.rest && (p.default === undefined ? 'optional' : `optional, default ${p.default}`),
+      p.rest && 'rest: takes the remaining positional arguments',
+      p.positionalOnly && 'positional only',
+    ].filter(Boolean);
+    lines.push(`  ${p.rest ? '...' : ''}${p.name}${p.type === undefined ? '' : `: ${p.type}`}${notes.length > 0 ? out.dim(`  (${notes.join(', ')})`) : ''}`);
   }
-  lines.push('', `${out.bold('Returns')}  ${info.streaming ? 'a stream (use lip call --stream to see each value)' : 'one value'}`);
+  const returns = info.returns === undefined ? '' : `${info.returns}, `;
+  lines.push('', `${out.bold('Returns')}  ${returns}${info.streaming ? 'a stream (use lip call --stream to see each value)' : 'one value'}`);
   const cache = info.cache;
   const cacheText = cache.enabled
     ? `on, ${cache.max === 0 ? 'unbounded' : `at most ${cache.max} results`}, ${cache.ttlMs === 0 ? 'no expiry' : `entries expire after ${formatMs(cache.ttlMs)}`}`

@@ -38,7 +38,7 @@ async function serving(app: string, args: string[], lines: number, work: () => P
     await output.waitFor((out) => out.split('\n').filter((l) => l.startsWith('serving ')).length >= lines, 60_000);
     await work();
     // Stopped by work(): it exits on its own, in a bounded time.
-    const ended = await Promise.race([output.closed, new Promise<undefined>((resolve) => setTimeout(resolve, 30_000).unref())]);
+    const ended = await Promise.race([output.closed, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 30_000).unref())]);
     assert.equal(ended?.code, 0, `lip serve did not exit 0 after its functions were stopped: ${output.stderr()}`);
   } finally {
     child.kill('SIGKILL');

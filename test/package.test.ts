@@ -89,13 +89,13 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   writeFileSync(join(app, 'math.ts'), "import { LIPModule } from 'lipmodule';\n\n/** Adds two numbers. */\nexport const add = LIPModule()(function add(a: number, b: number): number {\n  return a + b;\n});\n");
   writeFileSync(
     join(app, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', types: ['node'], skipLibCheck: false }, files: ['example.ts', 'math.ts'] }),
+    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', sourceMap: true, types: ['node'], skipLibCheck: false }, files: ['example.ts', 'math.ts'] }),
   );
   await sh(process.execPath, [TSC, '-p', app], app);
   const example = await sh(process.execPath, [join(app, 'out', 'example.js')], app, { LIP_SOCKET_DIR: sockets });
   assert.equal(example, "5\n[ 'add' ]\nAdds two numbers.\n5\n42\n");
 
-  // npx lip: the installed bin, serving compiled JavaScript and called.
+  // npx lip: the installed bin, serving compiled JavaScript (types shown from the TypeScript its map names) and called.
   assert.match((await sh('npx', ['--no', 'lip', '--version'], app)).trim(), /^\d+\.\d+\.\d+/);
   const call = async (...args: string[]) => (await sh('npx', ['--no', 'lip', ...args, '--socket-dir', sockets], app)).trim();
   await serving(app, ['out/math.js', '--socket-dir', sockets], 1, async () => {

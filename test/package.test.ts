@@ -104,22 +104,23 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
     await call('stop', 'add');
   });
 
-  // A .ts file without tsx: Node's own type stripping where it has it; else a message that says what to install.
+  // A .ts file without tsx: Node's own type stripping where it has it (not for decorators); else a message that says what to install.
+  writeFileSync(
+    join(app, 'shapes.ts'),
+    "import { LIPModule } from 'lipmodule';\n\nclass Shapes {\n  /** Area of a rectangle. */\n  @LIPModule()\n  area(w: number, h: number): number {\n    return w * h;\n  }\n}\n\nexport const shapes = new Shapes();\n",
+  );
   if (nodeStripsTypes) {
     await serving(app, ['math.ts', '--socket-dir', sockets], 1, async () => {
       assert.equal(await call('call', 'add', '20', '22'), '42');
       await call('stop', 'add');
     });
+    await assert.rejects(sh('npx', ['--no', 'lip', 'serve', 'shapes.ts', '--socket-dir', sockets], app), /decorators \(@LIPModule on methods\).* need a loader: npm install --save-dev tsx/);
   } else {
     await assert.rejects(sh('npx', ['--no', 'lip', 'serve', 'math.ts', '--socket-dir', sockets], app), /needs the tsx loader, which is not installed: npm install --save-dev tsx/);
   }
 
   // With tsx installed, any TypeScript: decorators too.
   await npm(['install', '--save-dev', 'tsx'], app);
-  writeFileSync(
-    join(app, 'shapes.ts'),
-    "import { LIPModule } from 'lipmodule';\n\nclass Shapes {\n  /** Area of a rectangle. */\n  @LIPModule()\n  area(w: number, h: number): number {\n    return w * h;\n  }\n}\n\nexport const shapes = new Shapes();\n",
-  );
   await serving(app, ['shapes.ts', 'math.ts', '--socket-dir', sockets], 2, async () => {
     assert.equal(await call('call', 'area', '3', '4'), '12');
     await call('stop', '--all');

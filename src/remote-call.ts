@@ -12,15 +12,15 @@ export type RemoteCall<T> = Promise<T> & AsyncIterable<unknown>;
 export function remoteCall<T>(call: () => Promise<T>, stream: () => AsyncIterable<unknown>): RemoteCall<T> {
   let streaming = false;
   let collected: Promise<T> | undefined;
-  const promise = new Promise<T>((resolve, reject) => {
-    queueMicrotask(() => {
-      if (streaming) return reject(new TypeError('this remote call was iterated as a stream: its items came through the iterator'));
-      collected = call();
-      collected.then(resolve, reject);
-    });
-  });
-  // Iterated as a stream, the promise is moot: its rejection must not surface as unhandled.
-  promise.catch(() => {});
+  // An async function awaiting the call, so that a failure's stack still shows the caller's line: V8
+  // follows a chain of awaiting async functions, and stops at a `.then()` or a promise with two reactions.
+  const promise = (async function boundCall() {
+    await undefined; // one microtask: time for a `for await` to start a stream instead
+    // Iterated as a stream, the promise is moot: it resolves to undefined (the items came through the iterator).
+    if (streaming) return undefined as T;
+    collected = call();
+    return await collected;
+  })();
   return Object.assign(promise, {
     [Symbol.asyncIterator](): AsyncIterator<unknown> {
       if (collected) return itemsOf(collected)[Symbol.asyncIterator]();

@@ -16,7 +16,8 @@ import {
 import { PREAMBLE } from './protocol/frame.js';
 import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from './protocol/messages.js';
 import { SocketChannel } from './transport/socket-channel.js';
-import { connectUnix } from './transport/unix-socket.js';
+import { OWN_TRUST, type SocketTrust } from './transport/socket-trust.js';
+import { connectTrusted } from './transport/trusted-connect.js';
 
 export interface CallSettings {
   /** Milliseconds to wait for the answer; 0 or Infinity waits for ever. */
@@ -84,11 +85,12 @@ export class ClientConnection implements FunctionConnection {
   private readonly maxFrameBytes: number | undefined;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(name: string, path: string, options: { connectTimeoutMs: number; maxFrameBytes?: number | undefined }) {
+  constructor(name: string, path: string, options: { connectTimeoutMs: number; maxFrameBytes?: number | undefined; trust?: SocketTrust }) {
     this.name = name;
     this.path = path;
     this.maxFrameBytes = options.maxFrameBytes;
-    this.connecting = connectUnix(path, options.connectTimeoutMs).then(
+    // The Preamble is written only once the socket file is known to be a trusted user's.
+    this.connecting = connectTrusted(path, { timeoutMs: options.connectTimeoutMs, trust: options.trust ?? OWN_TRUST }).then(
       (socket) => this.attach(socket),
       (error: LIPError) => {
         this.closed = true;

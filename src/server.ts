@@ -79,7 +79,7 @@ export class SocketServer {
   async listen(path: string): Promise<void> {
     this.path = path;
     this.draining = false;
-    this.listening = await listenUnix(path, (socket) => this.accept(socket), { socketMode: this.options.socketMode });
+    this.listening = await listenUnix(path, (socket) => this.accept(socket), { socketMode: this.options.socketMode, logger: this.options.logger });
     const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (idleMs > 0) {
       // One timer for all connections: a timer per connection reset on every message would cost more.

@@ -8,7 +8,8 @@ import { abortError, replyAsStream, type CallSettings, type FunctionConnection, 
 import { LIPAbortError, LIPConnectionError, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../protocol/frame.js';
 import type { ControlVerb } from '../protocol/messages.js';
-import { connectUnix } from '../transport/unix-socket.js';
+import { OWN_TRUST, type SocketTrust } from '../transport/socket-trust.js';
+import { connectTrusted } from '../transport/trusted-connect.js';
 import { CborItemReader } from './cbor-item.js';
 import { decodeOneShot, DOCSTRING_REQUEST, encodeCallRequest, parseReply } from './wire.js';
 
@@ -21,8 +22,8 @@ export type ServerKind = 'native' | 'one-shot';
  * `4c 49 50 01` as an unfinished 12-byte byte string, fails, and closes without
  * replying or running anything.
  */
-export function probeServerKind(path: string, timeoutMs: number): Promise<ServerKind> {
-  return connectUnix(path, timeoutMs).then(
+export function probeServerKind(path: string, timeoutMs: number, trust: SocketTrust = OWN_TRUST): Promise<ServerKind> {
+  return connectTrusted(path, { timeoutMs, trust }).then(
     (socket) =>
       new Promise<ServerKind>((resolve, reject) => {
         const settle = (kind: ServerKind | Error) => {
@@ -55,10 +56,13 @@ export function probeServerKind(path: string, timeoutMs: number): Promise<Server
 export class ServerKinds {
   private readonly known = new Map<string, Promise<ServerKind>>();
 
+  /** `trust`: whose socket files may be probed (the probe writes the preamble). */
+  constructor(private readonly trust: SocketTrust = OWN_TRUST) {}
+
   kindOf(path: string, timeoutMs: number): Promise<ServerKind> {
     let kind = this.known.get(path);
     if (!kind) {
-      const probe = probeServerKind(path, timeoutMs);
+      const probe = probeServerKind(path, timeoutMs, this.trust);
       kind = probe;
       this.known.set(path, probe);
       probe.catch(() => {
@@ -78,6 +82,8 @@ export interface OneShotConnectionOptions {
   connectTimeoutMs: number;
   /** Largest reply accepted, in bytes. @default 16 MiB */
   maxFrameBytes?: number | undefined;
+  /** Whose socket files a request may be written to; checked on every connection. @default ourselves and root */
+  trust?: SocketTrust;
 }
 
 /** Calls a function served by the Python original. Each request is its own connection. */
@@ -88,6 +94,7 @@ export class OneShotConnection implements FunctionConnection {
   readonly hello: undefined = undefined;
   private readonly connectTimeoutMs: number;
   private readonly maxReplyBytes: number;
+  private readonly trust: SocketTrust;
   private readonly sockets = new Set<Socket>();
   private readonly failers = new Set<(error: Error) => void>();
   private idleWaiters: (() => void)[] = [];
@@ -98,6 +105,7 @@ export class OneShotConnection implements FunctionConnection {
     this.path = path;
     this.connectTimeoutMs = options.connectTimeoutMs;
     this.maxReplyBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.trust = options.trust ?? OWN_TRUST;
   }
 
   /** True once closed, or once a connect failed (the client then probes the path again). */
@@ -225,7 +233,8 @@ export class OneShotConnection implements FunctionConnection {
         fail(new LIPProtocolError(`'${fn}': the server closed the connection ${detail} (${this.path})`));
       };
 
-      connectUnix(this.path, this.connectTimeoutMs).then(
+      // A new connection for every request, so the owner is checked for every request.
+      connectTrusted(this.path, { timeoutMs: this.connectTimeoutMs, trust: this.trust }).then(
         (connected) => {
           if (!this.failers.has(fail)) {
             connected.destroy();

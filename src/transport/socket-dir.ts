@@ -73,7 +73,9 @@ export async function ensureSocketDir(dir: string): Promise<void> {
       throw new LIPError(`could not create the socket directory ${dir}: ${at} exists and is not a directory`);
     } catch (error) {
       if (error instanceof LIPError) throw error;
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at) throw mkdirError(dir, at, error);
+      const code = (error as NodeJS.ErrnoException).code;
+      // ENOTDIR: a file further up; the walk finds and names it.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(at) === at) throw mkdirError(dir, at, error);
       missing.unshift(at);
     }
   }

@@ -94,7 +94,8 @@ export async function ensureSocketDir(dir: string): Promise<void> {
 
 function mkdirError(dir: string, at: string, error: unknown): LIPError {
   const { code, message } = error as NodeJS.ErrnoException;
-  const why = REASONS[code ?? ''] ?? message;
+  // "ENOENT: no such file or directory, mkdir '/x'" -> "no such file or directory": the code and path are said once.
+  const why = REASONS[code ?? ''] ?? message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
   const where = at === dir ? '' : ` (creating ${at})`;
   return new LIPError(`could not create the socket directory ${dir}${where}: ${why}${code ? ` (${code})` : ''}`, { cause: error });
 }

@@ -89,7 +89,7 @@ export class ClientConnection implements FunctionConnection {
     this.name = name;
     this.path = path;
     this.maxFrameBytes = options.maxFrameBytes;
-    // The Preamble is written only once the socket file is known to be a trusted user's.
+    // The preamble is written only once the socket file is known to be a trusted user's.
     this.connecting = connectTrusted(path, { timeoutMs: options.connectTimeoutMs, trust: options.trust ?? OWN_TRUST }).then(
       (socket) => this.attach(socket),
       (error: LIPError) => {

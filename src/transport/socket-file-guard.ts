@@ -45,7 +45,8 @@ export function guardSocketFile(options: GuardOptions): void {
       fresh = await rebind();
     } catch (error) {
       const what = stats ? `replaced by another file (uid ${stats.uid})` : 'removed';
-      warn({ err: (error as Error).message }, `the socket file was ${what} while serving, and could not be put back: clients cannot reach this server`);
+      const message = `the socket file was ${what} while serving, and could not be put back: clients cannot reach this server`;
+      warn({ err: (error as Error).message }, message);
       return;
     }
     if (!serving.listening || listening.server !== serving) {
@@ -60,7 +61,8 @@ export function guardSocketFile(options: GuardOptions): void {
     // Connections accepted before stay open; the old socket could not be reached any more anyway.
     serving.close();
     lastProblem = '';
-    logger?.warn({ socket: path, was: stats ? 'replaced by a stale file' : 'removed' }, 'the socket file was removed while serving; a fresh socket was put back');
+    const was = stats ? 'replaced by a stale file' : 'removed';
+    logger?.warn({ socket: path, was }, 'the socket file was removed while serving; a fresh socket was put back');
   };
 
   const timer = setInterval(() => {

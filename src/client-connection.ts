@@ -330,8 +330,15 @@ export class ClientConnection implements FunctionConnection {
       if (id === 0) this.channel?.destroy(error);
       return;
     }
-    const what = kind === Kind.Item ? 'a stream item' : 'the answer';
-    this.cancel(id, new LIPProtocolError(`'${entry.fn}': ${what} could not be decoded: ${error.message}`, { cause: error }));
+    const failure = new LIPProtocolError(`'${entry.fn}': ${kind === Kind.Item ? 'a stream item' : 'the answer'} could not be decoded: ${error.message}`, { cause: error });
+    // A stream's producer is still running on the server: stop it. Any other answer was the last.
+    if (kind === Kind.Item) {
+      this.cancel(id, failure);
+      return;
+    }
+    this.settle(id, entry);
+    entry.stream?.fail(failure);
+    entry.reject(failure);
   }
 
   private take(id: number): Pending | undefined {

@@ -48,7 +48,8 @@ export function errorParts(error: Error): unknown[] {
   let fields: Record<string, unknown> | undefined;
   const code = (error as { code?: unknown }).code;
   if (code !== undefined) (fields ??= Object.create(null) as Record<string, unknown>).code = code;
-  if (error.cause !== undefined) (fields ??= Object.create(null) as Record<string, unknown>).cause = error.cause;
+  // `in`: a cause given as undefined is still a cause.
+  if ('cause' in error) (fields ??= Object.create(null) as Record<string, unknown>).cause = error.cause;
   if (error instanceof AggregateError) (fields ??= Object.create(null) as Record<string, unknown>).errors = error.errors;
   for (const key in error) {
     if (!Object.hasOwn(error, key) || key === 'name' || key === 'message' || key === 'stack' || key === 'code' || key === 'cause') continue;

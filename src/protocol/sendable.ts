@@ -158,10 +158,19 @@ type Segment = string | number | { text: string };
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+// A path longer than this many steps shows its start and its end.
+const PATH_SHOWN = 24;
+
 /** `args[1].user.avatar`: the first step of a native message is named after its field. */
 export function formatPath(root: unknown, segments: readonly Segment[]): string {
   let out = '';
   for (let i = 0; i < segments.length; i++) {
+    if (i === PATH_SHOWN / 2 && segments.length > PATH_SHOWN) {
+      const skipped = segments.length - PATH_SHOWN;
+      out += `…(${skipped} more)…`;
+      i += skipped - 1;
+      continue;
+    }
     const segment = segments[i]!;
     const field = i === 0 && typeof segment === 'number' ? messageFieldName(root, segment) : undefined;
     if (field !== undefined) out = field;
@@ -170,6 +179,17 @@ export function formatPath(root: unknown, segments: readonly Segment[]): string 
     else out += segment.text;
   }
   return out === '' ? 'the value' : out;
+}
+
+/** `Generator`, `Array Iterator`, `Promise`, a class's name. */
+function kindOf(value: object): string {
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  if (tag !== 'Object') return tag;
+  try {
+    return value.constructor?.name || 'object';
+  } catch {
+    return 'object';
+  }
 }
 
 function describeKey(key: unknown): string {
@@ -365,7 +385,7 @@ class Preparer {
 
   private instance(value: object, depth: number): unknown {
     const instance = value as Record<PropertyKey, unknown>;
-    const kind = value.constructor?.name || 'object';
+    const kind = kindOf(value);
     if (typeof instance.then === 'function') this.fail(`a ${kind === 'Promise' ? 'Promise' : 'thenable'} can't be sent (await it first)`);
     if (typeof instance[Symbol.asyncIterator] === 'function') this.fail(`an async iterable (${kind}) can't be sent (collect its values first)`);
     if (isUnsendableObject(value)) this.fail(`a ${kind} can't be sent`);

@@ -255,10 +255,16 @@ function stackFor(maxNesting: number): Float64Array {
   return sharedStack;
 }
 
+// Scratch for writing a float64 big-endian without allocating a DataView each time.
+const scratch = new Float64Array(1);
+const scratchBytes = new Uint8Array(scratch.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Rewrites the 9-byte integer at `at` as the float64 of `value` (also 9 bytes). */
 function asFloat64(b: Uint8Array, at: number, value: number): void {
   b[at] = 0xfb;
-  new DataView(b.buffer, b.byteOffset + at + 1, 8).setFloat64(0, value);
+  scratch[0] = value;
+  for (let i = 0; i < 8; i++) b[at + 1 + i] = scratchBytes[littleEndian ? 7 - i : i]!;
 }
 
 /** A copy of `b` with tag 259 in front of the map headers at `offsets` (in increasing order). */

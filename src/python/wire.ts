@@ -1,7 +1,7 @@
 /**
  * The Python original's messages and values: one CBOR map per request and per
  * reply, no framing. Values are adjusted at this edge so that Python's cbor2
- * reads them as the obvious Python types (docs/PYTHON.md has the table).
+ * reads them as the obvious Python types (docs/PROTOCOL.md has the tables).
  */
 import { Encoder } from 'cbor-x';
 import { LIPArgumentError, LIPProtocolError } from '../errors.js';

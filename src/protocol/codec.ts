@@ -1,12 +1,13 @@
 /**
  * The one CBOR codec both ends use: cbor-x with records off, so the output is
  * plain RFC 8949 any decoder reads (Python's cbor2 included). What each value
- * becomes is docs/PROTOCOL.md's table; sendable.ts and value-tags.ts make it so.
+ * becomes is docs/PROTOCOL.md's table; sendable.ts, prepare.ts and value-tags.ts make it so.
  */
 import { Encoder } from 'cbor-x';
 import { LIPProtocolError } from '../errors.js';
 import { checkCbor, type CborLimits } from './cbor-check.js';
-import { inspect, prepareForWire, SLOW, WIDE_INTEGERS } from './sendable.js';
+import { prepareForWire } from './prepare.js';
+import { inspect, SLOW, WIDE_INTEGERS } from './sendable.js';
 import { registerValueTags, writesErrorFields } from './value-tags.js';
 
 export {

@@ -6,7 +6,7 @@
 import { Encoder } from 'cbor-x';
 import { LIPArgumentError, LIPProtocolError } from '../errors.js';
 import { decodeValue } from '../protocol/codec.js';
-import { prepareForWire } from '../protocol/sendable.js';
+import { prepareForWire } from '../protocol/prepare.js';
 import { writesErrorFields } from '../protocol/value-tags.js';
 
 /** `{"args": [...], "kwargs": {...}}` or `{"type": "docstring"}`, as the original's client sends them. */

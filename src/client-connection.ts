@@ -13,6 +13,7 @@ import {
   LIPTimeoutError,
   type LIPError,
 } from './errors.js';
+import type { Envelope } from './protocol/codec.js';
 import { PREAMBLE } from './protocol/frame.js';
 import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from './protocol/messages.js';
 import { SocketChannel } from './transport/socket-channel.js';
@@ -257,6 +258,7 @@ export class ClientConnection implements FunctionConnection {
     const channel = new SocketChannel(socket, { maxFrameBytes: this.maxFrameBytes });
     this.channel = channel;
     channel.onMessage = (message) => this.receive(message);
+    channel.onUndecodable = (envelope, error) => this.receiveUndecodable(envelope, error);
     channel.onClose = (error) => {
       this.closed = true;
       const why = error ? `: ${error.message}` : '';
@@ -321,6 +323,24 @@ export class ClientConnection implements FunctionConnection {
         return;
       }
     }
+  }
+
+  /** An answer whose values can't be decoded fails only its own call (a stream is cancelled on the server). */
+  private receiveUndecodable({ kind, id }: Envelope, error: Error): void {
+    const entry = this.pending.get(id);
+    if (id === 0 || !entry) {
+      if (id === 0) this.channel?.destroy(error);
+      return;
+    }
+    const failure = new LIPProtocolError(`'${entry.fn}': ${kind === Kind.Item ? 'a stream item' : 'the answer'} could not be decoded: ${error.message}`, { cause: error });
+    // A stream's producer is still running on the server: stop it. Any other answer was the last.
+    if (kind === Kind.Item) {
+      this.cancel(id, failure);
+      return;
+    }
+    this.settle(id, entry);
+    entry.stream?.fail(failure);
+    entry.reject(failure);
   }
 
   private take(id: number): Pending | undefined {

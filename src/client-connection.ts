@@ -13,10 +13,12 @@ import {
   LIPTimeoutError,
   type LIPError,
 } from './errors.js';
+import type { Envelope } from './protocol/codec.js';
 import { PREAMBLE } from './protocol/frame.js';
 import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from './protocol/messages.js';
 import { SocketChannel } from './transport/socket-channel.js';
-import { connectUnix } from './transport/unix-socket.js';
+import { OWN_TRUST, type SocketTrust } from './transport/socket-trust.js';
+import { connectTrusted } from './transport/trusted-connect.js';
 
 export interface CallSettings {
   /** Milliseconds to wait for the answer; 0 or Infinity waits for ever. */
@@ -89,13 +91,23 @@ export class ClientConnection implements FunctionConnection {
   constructor(
     name: string,
     path: string,
-    options: { connectTimeoutMs: number; maxFrameBytes?: number | undefined; probed?: { socket: Socket; head: Buffer } | undefined },
+    options: {
+      connectTimeoutMs: number;
+      maxFrameBytes?: number | undefined;
+      trust?: SocketTrust;
+      /** The connection the kind probe opened (its socket file's owner already checked), to go on with. */
+      probed?: { socket: Socket; head: Buffer } | undefined;
+    },
   ) {
     this.name = name;
     this.path = path;
     this.maxFrameBytes = options.maxFrameBytes;
     const probed = options.probed;
-    this.connecting = (probed ? Promise.resolve(probed.socket) : connectUnix(path, options.connectTimeoutMs)).then(
+    // The preamble is written only once the socket file is known to be a trusted user's.
+    const connected = probed
+      ? Promise.resolve(probed.socket)
+      : connectTrusted(path, { timeoutMs: options.connectTimeoutMs, trust: options.trust ?? OWN_TRUST });
+    this.connecting = connected.then(
       (socket) => this.attach(socket, probed?.head),
       (error: LIPError) => {
         this.closed = true;
@@ -264,6 +276,7 @@ export class ClientConnection implements FunctionConnection {
     const channel = new SocketChannel(socket, { maxFrameBytes: this.maxFrameBytes });
     this.channel = channel;
     channel.onMessage = (message) => this.receive(message);
+    channel.onUndecodable = (envelope, error) => this.receiveUndecodable(envelope, error);
     channel.onClose = (error) => {
       this.closed = true;
       const why = error ? `: ${error.message}` : '';
@@ -330,6 +343,24 @@ export class ClientConnection implements FunctionConnection {
         return;
       }
     }
+  }
+
+  /** An answer whose values can't be decoded fails only its own call (a stream is cancelled on the server). */
+  private receiveUndecodable({ kind, id }: Envelope, error: Error): void {
+    const entry = this.pending.get(id);
+    if (id === 0 || !entry) {
+      if (id === 0) this.channel?.destroy(error);
+      return;
+    }
+    const failure = new LIPProtocolError(`'${entry.fn}': ${kind === Kind.Item ? 'a stream item' : 'the answer'} could not be decoded: ${error.message}`, { cause: error });
+    // A stream's producer is still running on the server: stop it. Any other answer was the last.
+    if (kind === Kind.Item) {
+      this.cancel(id, failure);
+      return;
+    }
+    this.settle(id, entry);
+    entry.stream?.fail(failure);
+    entry.reject(failure);
   }
 
   private take(id: number): Pending | undefined {

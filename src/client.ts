@@ -9,11 +9,13 @@ import { ClientConnection, type CallSettings, type FunctionConnection } from './
 import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
 import { remoteCall } from './remote-call.js';
 import { didYouMean } from './suggest.js';
-import { ErrorCode, LIPAbortError, LIPConnectionError, LIPNotFoundError } from './errors.js';
+import { LIPAbortError, LIPConnectionError, LIPNotFoundError } from './errors.js';
 import type { FunctionInfo, FunctionStats } from './introspection.js';
 import { NatsDirectory } from './nats/directory.js';
 import { NatsRoute } from './nats/route.js';
 import { OneShotConnection, ServerKinds } from './python/one-shot-connection.js';
+import { checkSocketDir } from './transport/socket-dir.js';
+import { SocketTrust } from './transport/socket-trust.js';
 import type { SocketState } from './transport/unix-socket.js';
 
 export interface LIPClientOptions {
@@ -28,8 +30,9 @@ export interface LIPClientOptions {
   /** Stream items the server may send ahead of the consumer. @default 16 */
   streamWindow?: number;
   /**
-   * Users (uids) besides yourself whose socket files you will connect to. A socket file owned by
-   * anyone else (a squatter in a shared /tmp) is refused with ERR_LIP_UNTRUSTED_SOCKET. @default []
+   * Users (uids) besides yourself and root whose socket files (and socket directory) you will
+   * connect to. A socket file owned by anyone else (a squatter in a shared /tmp) is refused with
+   * ERR_LIP_UNTRUSTED_SOCKET, checked on every connection before anything is sent. @default []
    */
   trustUids?: readonly number[];
   /** Also find and call functions served over NATS at this URL (or URLs). */
@@ -72,12 +75,12 @@ export class LIPClient {
   private known = new Map<string, string>();
   private scanned: Promise<void> | undefined;
   private readonly connections = new Map<string, FunctionConnection>();
-  private readonly kinds = new ServerKinds();
+  private readonly kinds: ServerKinds;
   private readonly nats: NatsDirectory | undefined;
   private readonly prefer: 'local' | 'nats';
   private readonly defaults: CallSettings;
   private closed = false;
-  private readonly trustUids: ReadonlySet<number>;
+  private readonly trust: SocketTrust;
 
   constructor(options: LIPClientOptions = {}) {
     validateClientOptions(options);
@@ -86,7 +89,8 @@ export class LIPClient {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.maxFrameBytes = options.maxFrameBytes;
     this.streamWindow = options.streamWindow ?? 16;
-    this.trustUids = new Set(options.trustUids ?? []);
+    this.trust = new SocketTrust(options.trustUids);
+    this.kinds = new ServerKinds(this.trust);
     this.nats = options.nats ? new NatsDirectory(options.nats) : undefined;
     this.prefer = options.prefer ?? 'local';
     this.defaults = Object.freeze({ timeoutMs: this.timeoutMs, signal: undefined });
@@ -112,7 +116,10 @@ export class LIPClient {
       entries.map(async (entry): Promise<SocketStatus> => {
         const open = this.connections.get(entry.name);
         if (open && !open.isClosed && open.hello) return { ...entry, state: 'live' };
-        if (!(await this.ownerTrusted(entry.path))) return { ...entry, state: 'untrusted' };
+        // Another user's file is reported from its owner alone: not even probed.
+        const owner = await lstat(entry.path).then((stats) => stats.uid, () => undefined);
+        if (owner === undefined) return { ...entry, state: 'missing' };
+        if (!this.trust.trusts(owner)) return { ...entry, state: 'untrusted' };
         return { ...entry, state: await this.probe(entry.path) };
       }),
     );
@@ -269,11 +276,19 @@ export class LIPClient {
   }
 
   private ensureScanned(): Promise<void> {
-    this.scanned ??= this.scan();
+    if (!this.scanned) {
+      const scan = this.scan();
+      this.scanned = scan;
+      // A failed scan (an unsafe directory, say) is tried again next time, not remembered.
+      scan.catch(() => {
+        if (this.scanned === scan) this.scanned = undefined;
+      });
+    }
     return this.scanned;
   }
 
   private async scan(): Promise<void> {
+    await checkSocketDir(this.socketDir, this.trust, 'connect');
     const entries = await scanSocketDir(this.socketDir);
     const known = new Map(entries.map((e) => [e.name, e.path]));
     for (const [name, connection] of this.connections) {
@@ -298,7 +313,8 @@ export class LIPClient {
       if (this.nats && error instanceof LIPNotFoundError && (await this.servedOverNats(name))) return this.natsRoute(name);
       throw error;
     }
-    await this.checkOwner(name, path);
+    // Checked for every new connection (the owner of the socket file is checked as it connects).
+    await checkSocketDir(this.socketDir, this.trust, 'connect');
     // Gone before any Hello: whatever serves there now may be the other kind.
     if (open && !open.hello) this.kinds.forget(path);
     const { kind, connection: probed } = await this.kinds.open(path, this.connectTimeoutMs);
@@ -307,7 +323,7 @@ export class LIPClient {
       probed?.socket.destroy();
       return opened;
     }
-    const settings = { connectTimeoutMs: this.connectTimeoutMs, maxFrameBytes: this.maxFrameBytes };
+    const settings = { connectTimeoutMs: this.connectTimeoutMs, maxFrameBytes: this.maxFrameBytes, trust: this.trust };
     const connection = kind === 'one-shot' ? new OneShotConnection(name, path, settings) : new ClientConnection(name, path, { ...settings, probed });
     this.connections.set(name, connection);
     return connection;
@@ -324,30 +340,6 @@ export class LIPClient {
     const route = new NatsRoute(name, this.nats!);
     this.connections.set(name, route);
     return route;
-  }
-
-  /** Refuses a socket file another user owns (a squatter in a shared /tmp) unless that uid is trusted. */
-  private async checkOwner(name: string, path: string): Promise<void> {
-    const owner = await this.untrustedOwner(path);
-    if (owner === undefined) return;
-    throw new LIPConnectionError(
-      `'${name}': refusing to connect to ${path}: the socket file belongs to uid ${owner}, not to you (uid ${process.getuid?.()}); ` +
-        `if that user is trusted, list it in the trustUids option`,
-      { code: ErrorCode.Untrusted },
-    );
-  }
-
-  private async ownerTrusted(path: string): Promise<boolean> {
-    return (await this.untrustedOwner(path)) === undefined;
-  }
-
-  /** The uid owning the socket file, when it is neither us nor in trustUids. */
-  private async untrustedOwner(path: string): Promise<number | undefined> {
-    const uid = process.getuid?.();
-    if (uid === undefined) return undefined;
-    const stats = await lstat(path).catch(() => undefined);
-    if (!stats || stats.uid === uid || this.trustUids.has(stats.uid)) return undefined;
-    return stats.uid;
   }
 
   private async locate(name: string): Promise<string> {

@@ -79,7 +79,7 @@ export class SocketServer {
   async listen(path: string): Promise<void> {
     this.path = path;
     this.draining = false;
-    this.listening = await listenUnix(path, (socket) => this.accept(socket), { socketMode: this.options.socketMode });
+    this.listening = await listenUnix(path, (socket) => this.accept(socket), { socketMode: this.options.socketMode, logger: this.options.logger });
     const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (idleMs > 0) {
       // One timer for all connections: a timer per connection reset on every message would cost more.
@@ -273,6 +273,12 @@ class ServerConnection {
       if (!this.paused && this.socket.writableLength > WRITE_BACKLOG_BYTES) this.pauseReading();
     };
     channel.onProtocolError = (error) => this.sendError(0, toRemoteErrorInfo(error, false, true));
+    // A frame whose values can't be decoded fails only the request it names; the connection stays.
+    channel.onUndecodable = ({ kind, id }, error) => {
+      this.touched = true;
+      const what = kind === Kind.Call ? "the call's arguments" : `a message of kind ${kind}`;
+      this.sendError(id > 0 ? id : 0, protocolInfo(`${what} could not be decoded: ${error.message}`));
+    };
     channel.send([Kind.Hello, { v: PROTOCOL_VERSION, pid: process.pid, name: this.server.endpoint.name, lib: LIB_ID }]);
     const rest = bytes.subarray(PREAMBLE.length);
     if (rest.length > 0) channel.feed(rest);

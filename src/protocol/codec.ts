@@ -1,174 +1,142 @@
 /**
- * The one CBOR codec both ends use. Plain RFC 8949 output (no cbor-x records,
- * no typed-array tags) so any decoder, Python's cbor2 included, can read it.
+ * The one CBOR codec both ends use: cbor-x with records off, so the output is
+ * plain RFC 8949 any decoder reads (Python's cbor2 included). What each value
+ * becomes is docs/PROTOCOL.md's table; sendable.ts, prepare.ts and value-tags.ts make it so.
  */
 import { Encoder } from 'cbor-x';
 import { LIPProtocolError } from '../errors.js';
+import { checkCbor, type CborLimits } from './cbor-check.js';
+import { prepareForWire } from './prepare.js';
+import { inspect, SLOW, WIDE_INTEGERS } from './sendable.js';
+import { registerValueTags, writesErrorFields } from './value-tags.js';
+
+export {
+  checkCbor,
+  DEFAULT_CBOR_LIMITS,
+  MAX_BIGNUM_BYTES,
+  MAX_BIGNUM_BYTES_PER_FRAME,
+  MAX_CBOR_NESTING,
+  MAX_DECODED_BYTES,
+  readEnvelope,
+  type CborLimits,
+  type Envelope,
+} from './cbor-check.js';
+
+registerValueTags();
 
 // One reused instance: cbor-x keeps its scratch buffer between calls, which is
 // measurably faster than a fresh encoder per message.
 const codec = new Encoder({
   useRecords: false,
+  // Buffers and Uint8Arrays are bare byte strings; other typed arrays keep their RFC 8746 tags.
   tagUint8Array: false,
   mapsAsObjects: true,
-  // Dates travel as tag 1 (epoch seconds, float), which cbor2 reads as datetime.
+  // Dates travel as tag 1 (epoch seconds), which cbor2 reads as datetime.
 });
+writesErrorFields(codec);
 
-/** Encodes a value to CBOR. Throws a LIPProtocolError for values CBOR cannot carry. */
+/**
+ * Encodes a value (a native message) to CBOR. Throws a LIPProtocolError naming
+ * the path of what can't be sent (`args[1].user.avatar: a function can't be sent`).
+ */
 export function encodeValue(value: unknown): Buffer {
+  let flags: number;
   try {
-    return codec.encode(value);
+    flags = inspect(value, 0);
+  } catch {
+    flags = SLOW;
+  }
+  if (flags & SLOW) return encodePrepared(prepareForWire(value));
+  let bytes: Buffer;
+  try {
+    bytes = codec.encode(value);
+  } catch (cause) {
+    throw explainFailure(value, cause);
+  }
+  if (flags & WIDE_INTEGERS) integralFloatsAsIntegers(bytes);
+  return bytes;
+}
+
+function encodePrepared(prepared: unknown): Buffer {
+  try {
+    return codec.encode(prepared);
   } catch (cause) {
     throw new LIPProtocolError(`value cannot be encoded as CBOR: ${(cause as Error).message}`, { cause });
   }
 }
 
-/** Decodes exactly one CBOR item. Throws a LIPProtocolError on malformed or refused input. */
-export function decodeValue(bytes: Uint8Array): unknown {
-  // cbor-x trusts its input; the peer's bytes are checked first (see checkCbor).
-  checkCbor(bytes);
+/** cbor-x failed on something inspect let through: the slow path names where, if it can. */
+function explainFailure(value: unknown, cause: unknown): LIPProtocolError {
   try {
-    return codec.decode(bytes);
-  } catch (cause) {
-    throw new LIPProtocolError(`malformed CBOR: ${(cause as Error).message}`, { cause });
+    prepareForWire(value);
+  } catch (error) {
+    if (error instanceof LIPProtocolError) return error;
   }
+  return new LIPProtocolError(`value cannot be encoded as CBOR: ${(cause as Error).message}`, { cause });
 }
 
-/** Deepest nesting of arrays, maps and tags accepted: cbor-x decodes recursively. */
-export const MAX_CBOR_NESTING = 512;
-/** Largest bignum (tags 2/3) accepted: cbor-x converts them in quadratic time. */
-export const MAX_BIGNUM_BYTES = 8192;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+// Scratch for reading a big-endian float64: faster than Buffer's readDoubleBE on this path.
+const scratch = new Float64Array(1);
+const scratchBytes = new Uint8Array(scratch.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * Tags cbor-x gives meaning beyond plain data: shared references (cycles),
- * record structures and packed tables kept in decoder state across messages,
- * bundled strings. Refused. Tag 27 (Error/RegExp) is checked on its own.
+ * cbor-x writes integral numbers beyond 32 bits as float64; they go out as the
+ * 64-bit integers they are (same 9 bytes, rewritten in place), so Python reads
+ * an int and any receiver a number. A flat pass over our own output's headers.
  */
-function refusedTag(tag: number): boolean {
-  return (
-    tag === 6 || tag === 14 || tag === 15 || tag === 28 || tag === 29 || tag === 51 || tag === 105 ||
-    (tag >= 216 && tag <= 255) || (tag >= 27647 && tag <= 32767) || tag >= 0xdff9
-  );
-}
-
-function refuse(what: string): never {
-  throw new LIPProtocolError(`malformed or refused CBOR: ${what}`);
-}
-
-/**
- * One iterative pass over the item headers (byte and text strings are skipped,
- * not read): the bytes hold exactly one well-formed item, nested at most
- * MAX_CBOR_NESTING deep, with no refused tag and no bignum over MAX_BIGNUM_BYTES.
- * Runs before cbor-x so a hostile frame can't overflow its stack, burn CPU or
- * leave state behind for the next message. Throws a LIPProtocolError.
- */
-export function checkCbor(b: Uint8Array): void {
+function integralFloatsAsIntegers(b: Uint8Array): void {
   const end = b.length;
   let pos = 0;
-  // Items still expected in the open container (Infinity: indefinite length, ends at a break).
-  let remaining = 1;
-  const stack: number[] = [];
-  // What the next item must be: 0 anything, 1 a bignum's byte string, 2 the [name, ...] array of tag 27, 3 its name.
-  let expect = 0;
-  for (;;) {
-    if (remaining === 0) {
-      if (stack.length === 0) break;
-      remaining = stack.pop()!;
-      continue;
-    }
-    if (pos >= end) refuse('truncated');
-    const initial = b[pos++]!;
-    if (initial === 0xff) {
-      if (remaining !== Infinity || expect !== 0) refuse('unexpected break');
-      remaining = stack.pop()!;
+  while (pos < end) {
+    const initial = b[pos]!;
+    if (initial === 0xfb) {
+      for (let i = 0; i < 8; i++) scratchBytes[littleEndian ? 7 - i : i] = b[pos + 1 + i]!;
+      const value = scratch[0]!;
+      if ((value > 0xffffffff || value < -0x100000000) && value <= MAX_SAFE && value >= -MAX_SAFE && Number.isInteger(value)) {
+        const magnitude = value < 0 ? -1 - value : value;
+        const high = Math.floor(magnitude / 0x100000000);
+        const low = magnitude - high * 0x100000000;
+        b[pos] = value < 0 ? 0x3b : 0x1b;
+        b[pos + 1] = high >>> 24;
+        b[pos + 2] = (high >>> 16) & 0xff;
+        b[pos + 3] = (high >>> 8) & 0xff;
+        b[pos + 4] = high & 0xff;
+        b[pos + 5] = low >>> 24;
+        b[pos + 6] = (low >>> 16) & 0xff;
+        b[pos + 7] = (low >>> 8) & 0xff;
+        b[pos + 8] = low & 0xff;
+      }
+      pos += 9;
       continue;
     }
     const major = initial >> 5;
     const info = initial & 31;
-    let arg: number;
-    if (info < 24) arg = info;
-    else if (info === 24) {
-      if (pos + 1 > end) refuse('truncated');
-      arg = b[pos]!;
-      pos += 1;
-    } else if (info === 25) {
-      if (pos + 2 > end) refuse('truncated');
-      arg = (b[pos]! << 8) | b[pos + 1]!;
-      pos += 2;
-    } else if (info === 26) {
-      if (pos + 4 > end) refuse('truncated');
-      arg = ((b[pos]! << 24) >>> 0) + ((b[pos + 1]! << 16) | (b[pos + 2]! << 8) | b[pos + 3]!);
-      pos += 4;
-    } else if (info === 27) {
-      if (pos + 8 > end) refuse('truncated');
-      const high = ((b[pos]! << 24) >>> 0) + ((b[pos + 1]! << 16) | (b[pos + 2]! << 8) | b[pos + 3]!);
-      const low = ((b[pos + 4]! << 24) >>> 0) + ((b[pos + 5]! << 16) | (b[pos + 6]! << 8) | b[pos + 7]!);
-      arg = high * 0x100000000 + low;
-      pos += 8;
-    } else if (info === 31 && major >= 2 && major <= 5) arg = -1;
-    else refuse(`reserved initial byte 0x${initial.toString(16)}`);
-    remaining--;
-    if (expect !== 0) {
-      if (expect === 1 && (major !== 2 || arg < 0 || arg > MAX_BIGNUM_BYTES)) refuse(`a bignum must be a byte string of at most ${MAX_BIGNUM_BYTES} bytes`);
-      if (expect === 2 && (major !== 4 || arg < 2 || arg > 3)) refuse('tag 27 must wrap [name, ...args]');
-      if (expect === 3 && !(major === 3 && isObjectName(b, pos, arg))) refuse('tag 27 names only Error or RegExp');
-      expect = expect === 2 ? 3 : 0;
+    let arg = info;
+    let next = pos + 1;
+    if (info >= 24 && info <= 27) {
+      const size = 1 << (info - 24);
+      arg = 0;
+      for (let i = 0; i < size; i++) arg = arg * 256 + b[next + i]!;
+      next += size;
     }
-    switch (major) {
-      case 2:
-      case 3:
-        if (arg >= 0) {
-          if (arg > end - pos) refuse('truncated');
-          pos += arg;
-        } else {
-          // Indefinite string: definite chunks of the same major type, then a break.
-          for (;;) {
-            if (pos >= end) refuse('truncated');
-            const chunk = b[pos++]!;
-            if (chunk === 0xff) break;
-            if (chunk >> 5 !== major || (chunk & 31) > 27) refuse('bad chunk in an indefinite string');
-            pos--;
-            const length = readLength(b, pos, end);
-            pos = length.next + length.value;
-            if (pos > end) refuse('truncated');
-          }
-        }
-        break;
-      case 4:
-      case 5:
-        if (stack.length >= MAX_CBOR_NESTING) refuse(`nested deeper than ${MAX_CBOR_NESTING}`);
-        stack.push(remaining);
-        remaining = arg < 0 ? Infinity : major === 5 ? arg * 2 : arg;
-        // Every item takes at least a byte: a count past the end is a lie, found before any work.
-        if (remaining !== Infinity && remaining > end - pos) refuse('truncated');
-        break;
-      case 6:
-        if (refusedTag(arg)) refuse(`tag ${arg} is not accepted`);
-        if (stack.length >= MAX_CBOR_NESTING) refuse(`nested deeper than ${MAX_CBOR_NESTING}`);
-        stack.push(remaining);
-        remaining = 1;
-        if (arg === 2 || arg === 3) expect = 1;
-        else if (arg === 27) expect = 2;
-        break;
-      // 0, 1, 7: the argument was the whole item.
-    }
+    // Only a definite string has a body to skip; everything else is a header alone.
+    if ((major === 2 || major === 3) && info !== 31) next += arg;
+    pos = next;
   }
-  if (pos !== end) refuse(`${end - pos} bytes after the item`);
 }
 
-function readLength(b: Uint8Array, pos: number, end: number): { value: number; next: number } {
-  const info = b[pos]! & 31;
-  const size = info < 24 ? 0 : 1 << (info - 24);
-  if (pos + 1 + size > end) refuse('truncated');
-  let value = info < 24 ? info : 0;
-  for (let i = 0; i < size; i++) value = value * 256 + b[pos + 1 + i]!;
-  return { value, next: pos + 1 + size };
-}
-
-function isObjectName(b: Uint8Array, pos: number, length: number): boolean {
-  // `pos` is just past the header; the name's bytes follow.
-  if (pos + length > b.length) return false;
-  if (length === 5) return b[pos] === 0x45 && Buffer.from(b.buffer, b.byteOffset + pos, 5).toString('latin1') === 'Error';
-  if (length === 6) return b[pos] === 0x52 && Buffer.from(b.buffer, b.byteOffset + pos, 6).toString('latin1') === 'RegExp';
-  return false;
+/**
+ * Decodes exactly one CBOR item. Throws a LIPProtocolError on malformed or
+ * refused input. May rewrite integer headers in `bytes` in place (see checkCbor).
+ */
+export function decodeValue(bytes: Uint8Array, limits?: Readonly<CborLimits>): unknown {
+  // cbor-x trusts its input; the peer's bytes are checked first.
+  const checked = checkCbor(bytes, limits);
+  try {
+    return codec.decode(checked);
+  } catch (cause) {
+    throw new LIPProtocolError(`malformed CBOR: ${(cause as Error).message}`, { cause });
+  }
 }

@@ -75,6 +75,25 @@ export type Message = ClientMessage | ServerMessage;
 
 const MAX_ID = 0xffffffff;
 
+// What each element of a message is called, for errors that point into one (`args[1].user`).
+const FIELD_NAMES: Readonly<Record<number, readonly string[]>> = {
+  [Kind.Hello]: ['kind', 'hello'],
+  [Kind.Call]: ['kind', 'id', 'fn', 'args', 'kwargs', 'options'],
+  [Kind.Result]: ['kind', 'id', 'result'],
+  [Kind.Error]: ['kind', 'id', 'error'],
+  [Kind.Cancel]: ['kind', 'id'],
+  [Kind.Item]: ['kind', 'id', 'item'],
+  [Kind.End]: ['kind', 'id'],
+  [Kind.Credit]: ['kind', 'id', 'credit'],
+  [Kind.Control]: ['kind', 'id', 'verb', 'arg'],
+};
+
+/** The name of element `index` of `message` if it is a native message (`args` for a Call's element 3). */
+export function messageFieldName(message: unknown, index: number): string | undefined {
+  if (!Array.isArray(message) || typeof message[0] !== 'number') return undefined;
+  return FIELD_NAMES[message[0]]?.[index];
+}
+
 function isId(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= MAX_ID;
 }

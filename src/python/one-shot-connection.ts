@@ -8,7 +8,8 @@ import { abortError, replyAsStream, type CallSettings, type FunctionConnection, 
 import { LIPAbortError, LIPConnectionError, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, PROBE_PREAMBLE } from '../protocol/frame.js';
 import type { ControlVerb } from '../protocol/messages.js';
-import { connectUnix } from '../transport/unix-socket.js';
+import { OWN_TRUST, type SocketTrust } from '../transport/socket-trust.js';
+import { connectTrusted } from '../transport/trusted-connect.js';
 import { CborItemReader } from './cbor-item.js';
 import { decodeOneShot, DOCSTRING_REQUEST, encodeCallRequest, parseReply } from './wire.js';
 
@@ -35,8 +36,8 @@ export interface ProbeResult {
  * a native connection is handed over instead of closed: under `lip serve --instances`, where each new
  * connection goes to the next worker, a client then takes exactly one turn.
  */
-export function probeServer(path: string, timeoutMs: number, options: { keep?: boolean } = {}): Promise<ProbeResult> {
-  return connectUnix(path, timeoutMs).then(
+export function probeServer(path: string, timeoutMs: number, options: { keep?: boolean; trust?: SocketTrust } = {}): Promise<ProbeResult> {
+  return connectTrusted(path, { timeoutMs, trust: options.trust ?? OWN_TRUST }).then(
     (socket) =>
       new Promise<ProbeResult>((resolve, reject) => {
         const timer = setTimeout(
@@ -93,23 +94,26 @@ function startsHello(head: Buffer): boolean {
 }
 
 /** Whether a native server or the Python original answers at `path`. */
-export function probeServerKind(path: string, timeoutMs: number): Promise<ServerKind> {
-  return probeServer(path, timeoutMs).then((result) => result.kind);
+export function probeServerKind(path: string, timeoutMs: number, trust: SocketTrust = OWN_TRUST): Promise<ServerKind> {
+  return probeServer(path, timeoutMs, { trust }).then((result) => result.kind);
 }
 
 /** Remembers the kind of server at each socket path; concurrent callers share one probe. */
 export class ServerKinds {
   private readonly known = new Map<string, Promise<ServerKind>>();
 
+  /** `trust`: whose socket files may be probed (the probe writes to them). */
+  constructor(private readonly trust: SocketTrust = OWN_TRUST) {}
+
   kindOf(path: string, timeoutMs: number): Promise<ServerKind> {
-    return this.known.get(path) ?? this.remember(path, probeServerKind(path, timeoutMs));
+    return this.known.get(path) ?? this.remember(path, probeServerKind(path, timeoutMs, this.trust));
   }
 
   /** The kind, and, when this call had to probe a native server, the probe's connection to use. */
   open(path: string, timeoutMs: number): Promise<ProbeResult> {
     const known = this.known.get(path);
     if (known) return known.then((kind) => ({ kind }));
-    const probe = probeServer(path, timeoutMs, { keep: true });
+    const probe = probeServer(path, timeoutMs, { keep: true, trust: this.trust });
     this.remember(path, probe.then((result) => result.kind));
     return probe;
   }
@@ -132,6 +136,8 @@ export interface OneShotConnectionOptions {
   connectTimeoutMs: number;
   /** Largest reply accepted, in bytes. @default 16 MiB */
   maxFrameBytes?: number | undefined;
+  /** Whose socket files a request may be written to; checked on every connection. @default ourselves and root */
+  trust?: SocketTrust;
 }
 
 /** Calls a function served by the Python original. Each request is its own connection. */
@@ -142,6 +148,7 @@ export class OneShotConnection implements FunctionConnection {
   readonly hello: undefined = undefined;
   private readonly connectTimeoutMs: number;
   private readonly maxReplyBytes: number;
+  private readonly trust: SocketTrust;
   private readonly sockets = new Set<Socket>();
   private readonly failers = new Set<(error: Error) => void>();
   private idleWaiters: (() => void)[] = [];
@@ -152,6 +159,7 @@ export class OneShotConnection implements FunctionConnection {
     this.path = path;
     this.connectTimeoutMs = options.connectTimeoutMs;
     this.maxReplyBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.trust = options.trust ?? OWN_TRUST;
   }
 
   /** True once closed, or once a connect failed (the client then probes the path again). */
@@ -279,7 +287,8 @@ export class OneShotConnection implements FunctionConnection {
         fail(new LIPProtocolError(`'${fn}': the server closed the connection ${detail} (${this.path})`));
       };
 
-      connectUnix(this.path, this.connectTimeoutMs).then(
+      // A new connection for every request, so the owner is checked for every request.
+      connectTrusted(this.path, { timeoutMs: this.connectTimeoutMs, trust: this.trust }).then(
         (connected) => {
           if (!this.failers.has(fail)) {
             connected.destroy();

@@ -1,11 +1,13 @@
 /**
  * The Python original's messages and values: one CBOR map per request and per
  * reply, no framing. Values are adjusted at this edge so that Python's cbor2
- * reads them as the obvious Python types (docs/PYTHON.md has the table).
+ * reads them as the obvious Python types (docs/PROTOCOL.md has the tables).
  */
 import { Encoder } from 'cbor-x';
 import { LIPArgumentError, LIPProtocolError } from '../errors.js';
 import { decodeValue } from '../protocol/codec.js';
+import { prepareForWire } from '../protocol/prepare.js';
+import { writesErrorFields } from '../protocol/value-tags.js';
 
 /** `{"args": [...], "kwargs": {...}}` or `{"type": "docstring"}`, as the original's client sends them. */
 export type OneShotRequest = { kind: 'call'; args: unknown[]; kwargs: Record<string, unknown> | null } | { kind: 'docstring' };
@@ -24,23 +26,25 @@ const encoderOptions = {
   variableMapSize: true,
 };
 const encoder = new Encoder(encoderOptions);
+writesErrorFields(encoder);
 
-const TWO_POW_32 = 0x1_0000_0000;
-const MAX_DEPTH = 1000;
-
-/** Encodes a request or reply map for a Python peer. Throws LIPProtocolError if a value can't be carried. */
+/**
+ * Encodes a request or reply map for a Python peer, adjusted for cbor2 (see
+ * prepareForWire's `python`). Throws a LIPProtocolError naming the path of a
+ * value that can't be carried (`args[0].when: an invalid Date can't be sent to Python`).
+ */
 export function encodeOneShot(message: Record<string, unknown>): Buffer {
+  const prepared = prepareForWire(message, { python: true });
   try {
-    return encoder.encode(toPython(message, 0));
+    return encoder.encode(prepared);
   } catch (cause) {
-    if (cause instanceof LIPProtocolError) throw cause;
     throw new LIPProtocolError(`value cannot be encoded as CBOR: ${(cause as Error).message}`, { cause });
   }
 }
 
-/** Decodes one request or reply map from a Python peer, with Python ints that fit a JS number as numbers. */
+/** Decodes one request or reply map from a Python peer: the same values as native frames decode to. */
 export function decodeOneShot(bytes: Uint8Array): unknown {
-  return fromPython(decodeValue(bytes), 0);
+  return decodeValue(bytes);
 }
 
 export function encodeCallRequest(args: readonly unknown[], kwargs: Record<string, unknown> | null): Buffer {
@@ -89,63 +93,6 @@ export function pythonErrorMessage(error: unknown): string {
   const rest = /^'([^']*)' is a rest parameter/.exec(message);
   if (rest) return `got an unexpected keyword argument '${rest[1]}'`;
   return message;
-}
-
-/**
- * Adjusts a value for cbor2: undefined → None, integers beyond 32 bits → CBOR
- * integers (not float64), Map → dict, typed arrays other than bytes → lists.
- * Sets stay sets (tag 258), Dates datetimes (tag 1), Buffers bytes.
- */
-function toPython(value: unknown, depth: number): unknown {
-  switch (typeof value) {
-    case 'undefined':
-      return null;
-    case 'number':
-      // cbor-x writes integers over 32 bits as float64; Python would see 1e12 as a float.
-      return Number.isSafeInteger(value) && (value >= TWO_POW_32 || value < -TWO_POW_32) ? BigInt(value) : value;
-    case 'object':
-      break;
-    default:
-      return value;
-  }
-  if (value === null || value instanceof Date || Buffer.isBuffer(value) || value instanceof Uint8Array) return value;
-  if (depth > MAX_DEPTH) throw new LIPProtocolError(`value is nested deeper than ${MAX_DEPTH} levels (a cycle?)`);
-  const next = depth + 1;
-  if (Array.isArray(value)) return value.map((item) => toPython(item, next));
-  if (value instanceof Map) {
-    const map = new Map<unknown, unknown>();
-    for (const [key, item] of value) map.set(toPython(key, next), toPython(item, next));
-    return map;
-  }
-  if (value instanceof Set) return new Set([...value].map((item) => toPython(item, next)));
-  if (ArrayBuffer.isView(value)) return value instanceof DataView ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : Array.from(value as unknown as ArrayLike<unknown>, (item) => toPython(item, next));
-  if (value instanceof ArrayBuffer) return Buffer.from(value);
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = toPython((value as Record<string, unknown>)[key], next);
-  return out;
-}
-
-/** The other way: Python ints that fit a JS number arrive as numbers, larger ones as bigint. */
-function fromPython(value: unknown, depth: number): unknown {
-  if (typeof value === 'bigint') return value >= Number.MIN_SAFE_INTEGER && value <= Number.MAX_SAFE_INTEGER ? Number(value) : value;
-  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value) || value instanceof Uint8Array || value instanceof Date) return value;
-  if (depth > MAX_DEPTH) return value;
-  const next = depth + 1;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = fromPython(value[i], next);
-    return value;
-  }
-  if (value instanceof Set) return new Set([...value].map((item) => fromPython(item, next)));
-  if (value instanceof Map) {
-    const map = new Map<unknown, unknown>();
-    for (const [key, item] of value) map.set(fromPython(key, next), fromPython(item, next));
-    return map;
-  }
-  if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) record[key] = fromPython(record[key], next);
-  }
-  return value;
 }
 
 function isPlainMap(value: unknown): value is Record<string, unknown> {

@@ -3,7 +3,7 @@
  * writes batched per tick when more than one frame is waiting.
  */
 import type { Socket } from 'node:net';
-import { decodeValue, encodeValue } from '../protocol/codec.js';
+import { decodeValue, encodeValue, readEnvelope, type Envelope } from '../protocol/codec.js';
 import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
 import type { Channel } from './channel.js';
 
@@ -155,8 +155,16 @@ export class SocketChannel implements Channel {
         try {
           message = decodeValue(body);
         } catch (error) {
-          this.fail(error as Error);
-          return;
+          // The frame was whole, so the stream is still in step: if its head says
+          // which call it belongs to, only that call fails.
+          const envelope = readEnvelope(body);
+          if (envelope === undefined) {
+            this.fail(error as Error);
+            return;
+          }
+          this.onUndecodable(envelope, error as Error);
+          if (!this.reading) return;
+          continue;
         }
         this.onMessage(message);
         if (!this.reading) return;
@@ -175,6 +183,9 @@ export class SocketChannel implements Channel {
     // A peer that never reads must not keep us waiting.
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
+
+  /** A whole frame whose values could not be decoded, but whose kind and id could: by default the connection ends. */
+  onUndecodable: (envelope: Envelope, error: Error) => void = (_envelope, error) => this.fail(error);
 
   /** Lets the owner answer a protocol error before the connection closes. */
   onProtocolError: (error: Error) => void = () => {};

@@ -3,10 +3,15 @@
  * live server's path or leaving a window where the socket is world-writable.
  */
 import cluster from 'node:cluster';
-import { lstat, mkdir, unlink, chmod } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { chmod, link, lstat, rename, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ErrorCode, LIPConnectionError, LIPError, LIPNotFoundError } from '../errors.js';
+import { checkSocketDir, ensureSocketDir } from './socket-dir.js';
+import { guardSocketFile, type SocketFileLogger } from './socket-file-guard.js';
+import { OWN_TRUST } from './socket-trust.js';
 
 export type SocketState = 'live' | 'stale' | 'missing';
 
@@ -73,20 +78,21 @@ export async function probeSocket(path: string, timeoutMs = 1000): Promise<Socke
 export interface ListenOptions {
   /** File mode of the socket; 0o600 unless widened on purpose. */
   socketMode?: number;
+  /** Where warnings about the socket file (removed or replaced while serving) go. */
+  logger?: SocketFileLogger;
 }
 
+/** What is listening and which file is ours. The socket file guard updates both when it puts a removed file back. */
 export interface Listening {
   server: Server;
   /** Inode of the socket file we created, so we remove only our own file on exit. */
   ino: number;
 }
 
-// Directories that many users share: never chmod them.
-const SHARED_DIRS = new Set(['/tmp', '/var/tmp', '/dev/shm', '/run/user']);
-
 /**
  * Listens on `path`. A live server there is an error (never taken over); a
- * stale socket file left by a crash is removed; any other file is refused.
+ * stale socket file left by a crash is removed; any other file is refused. The
+ * socket directory is created 0700 if missing and must pass checkSocketDir.
  */
 export async function listenUnix(
   path: string,
@@ -94,18 +100,104 @@ export async function listenUnix(
   options: ListenOptions = {},
 ): Promise<Listening> {
   const dir = dirname(path);
-  if (!SHARED_DIRS.has(dir)) await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureSocketDir(dir);
+  await checkSocketDir(dir, OWN_TRUST, 'serve');
+  const bind = () => (cluster.isWorker ? bindInPlace(path, onConnection, options) : claimPath(path, onConnection, options));
+  const listening = await bind();
+  // A cluster worker's path belongs to the primary.
+  if (!cluster.isWorker) guardSocketFile({ path, listening, rebind: bind, logger: options.logger });
+  return listening;
+}
+
+/**
+ * Binds a fresh socket under a random name beside `path`, then link(2)s it to
+ * `path`. A link never replaces a file, so of servers starting at once for one
+ * name exactly one gets the path (a bind then unlink of a stale file let two
+ * think they had it). The file appears at `path` with its final mode.
+ */
+async function claimPath(path: string, onConnection: (socket: Socket) => void, options: ListenOptions): Promise<Listening> {
+  const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
+  let temp: string | undefined;
+  try {
+    const bound = await bindBeside(server, path);
+    temp = bound.temp;
+    if (!bound.umaskApplied || (options.socketMode !== undefined && options.socketMode !== 0o600)) await chmod(temp, options.socketMode ?? 0o600);
+    const { ino } = await lstat(temp);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await link(temp, path);
+        return { server, ino };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') {
+          if (!LINK_UNSUPPORTED.has(code ?? '')) throw new LIPError(`could not listen on ${path}: ${(error as Error).message}`, { cause: error });
+          // A file system without hard links: bind at the path itself.
+          closeQuietly(server);
+          return await bindInPlace(path, onConnection, options);
+        }
+        if (attempt >= MAX_CLAIM_ATTEMPTS) {
+          throw new LIPError(`${path} is already served (a socket file keeps appearing there)`, { code: ErrorCode.AlreadyServed, cause: error });
+        }
+        // Throws if someone serves there; else the stale file is gone and we try again.
+        await clearStaleSocket(path);
+      }
+    }
+  } catch (error) {
+    // Closing unlinks the temporary name too: the loser of a race holds nothing.
+    closeQuietly(server);
+    throw error;
+  } finally {
+    if (temp !== undefined) await unlink(temp).catch(() => {});
+  }
+}
+
+const MAX_CLAIM_ATTEMPTS = 8;
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK']);
+
+function closeQuietly(server: Server): void {
+  if (server.listening) server.close();
+}
+
+/** Binds `server` privately at a fresh random name in the directory of `path`. */
+async function bindBeside(server: Server, path: string): Promise<{ temp: string; umaskApplied: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const temp = nameBeside(path);
+    try {
+      return { temp, umaskApplied: await bindPrivately(server, temp) };
+    } catch (error) {
+      // Someone has that name: pick another (bounded, names are random).
+      if (attempt >= 8 || ((error as LIPError).cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw error;
+    }
+  }
+}
+
+/**
+ * A random name in the directory of `path`, never longer than its file name
+ * (`lipcm-x.sock`, 12 bytes, is the shortest), so it fits sun_path too.
+ */
+function nameBeside(path: string): string {
+  return join(dirname(path), `.lip${randomBytes(6).toString('base64url')}`);
+}
+
+/** Binds at `path` itself after clearing a stale file: a cluster worker (the primary binds) or a file system without links. */
+async function bindInPlace(path: string, onConnection: (socket: Socket) => void, options: ListenOptions): Promise<Listening> {
   await clearStaleSocket(path);
   const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
   const umaskApplied = await bindPrivately(server, path);
-  // In a cluster worker the primary does the bind(2), under its own umask: chmod to be sure.
-  if (!umaskApplied || cluster.isWorker || (options.socketMode !== undefined && options.socketMode !== 0o600)) {
-    await chmod(path, options.socketMode ?? 0o600);
+  try {
+    // In a cluster worker the primary does the bind(2), under its own umask: chmod to be sure.
+    if (!umaskApplied || cluster.isWorker || (options.socketMode !== undefined && options.socketMode !== 0o600)) {
+      await chmod(path, options.socketMode ?? 0o600);
+    }
+    const { ino } = await lstat(path);
+    return { server, ino };
+  } catch (error) {
+    closeQuietly(server);
+    throw new LIPError(`could not listen on ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const { ino } = await lstat(path);
-  return { server, ino };
 }
 
+/** Makes way at `path`: nothing there, or a stale socket file (removed). A live server or another file is an error. */
 async function clearStaleSocket(path: string): Promise<void> {
   let stats;
   try {
@@ -122,16 +214,56 @@ async function clearStaleSocket(path: string): Promise<void> {
   const state = await probeSocket(path);
   // In a cluster the primary listens once and hands connections to every worker, so a worker
   // finds its siblings live at the path and joins them; a foreign server still fails the bind.
-  if (state === 'live' && !cluster.isWorker) {
-    throw new LIPError(`${path} is already served by a live server; stop it first (lip stop)`, {
-      code: ErrorCode.AlreadyServed,
-    });
+  if (state === 'live' && !cluster.isWorker) throw alreadyServed(path, stats.uid);
+  if (state === 'stale') await removeStale(path, stats);
+}
+
+function alreadyServed(path: string, owner: number): LIPError {
+  const me = process.getuid?.();
+  let advice = 'stop it first (lip stop)';
+  if (me !== undefined && owner !== me) {
+    // `lip stop` refuses another user's socket file (it would be a squatter's), so this one is not ours to stop.
+    advice = `its socket file belongs to uid ${owner}, not to you (uid ${me}), so it cannot be stopped by you: serve under another name or socketDir`;
   }
-  if (state === 'stale') {
-    await unlink(path).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+  return new LIPError(`${path} is already served by a live server; ${advice}`, { code: ErrorCode.AlreadyServed });
+}
+
+/**
+ * Removes the stale socket file `stale` from `path`, and only it. Another server
+ * may have put its own socket there since we probed, so the file is first moved
+ * aside (rename is atomic) and checked: if it is not the stale one, it goes back.
+ */
+async function removeStale(path: string, stale: Stats): Promise<void> {
+  const aside = nameBeside(path);
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code === 'EPERM' || code === 'EACCES') {
+      throw new LIPError(
+        `${path} is left over by a server of uid ${stale.uid} that is gone, and you cannot remove it (${code}): ` +
+          `ask that user or root to remove it, or serve under another name or socketDir`,
+        { code: ErrorCode.AlreadyServed, cause: error },
+      );
+    }
+    throw error;
   }
+  try {
+    const moved = await lstat(aside);
+    if (!sameFile(moved, stale)) {
+      // A server bound the path between our probe and the rename: its socket goes back.
+      await link(aside, path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+    }
+  } finally {
+    await unlink(aside).catch(() => {});
+  }
+}
+
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.birthtimeMs === b.birthtimeMs;
 }
 
 /** Binds with a umask that leaves the owner alone with the socket: no window where others can connect. */

@@ -40,7 +40,7 @@ export function registerServe(program: Command): void {
   const command = program
     .command('serve')
     .description('serve every LIPModule function (and @LIPModule method of exported instances) the files export')
-    .argument('<file...>', 'module files: .js, .mjs, or .ts (loaded through tsx)')
+    .argument('<file...>', 'module files: .js, .mjs, .cjs, or .ts (through tsx if installed, else Node >= 22.18 type stripping)')
     .option('--only <names>', 'serve only these functions (comma-separated, repeatable)', collectNames)
     .option('--log-level <level>', 'debug, info, warning, error, critical or silent (default: each function\'s logLevel option, else info)', parseLogLevel)
     .option('--log-format <format>', 'pretty (readable lines) or json (pino JSON lines) on stderr (default: pretty on a terminal, else json)', parseLogFormat)

@@ -9,6 +9,7 @@ import { LazyCallContext } from '../context.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import type { SocketServer } from '../server.js';
 import { CborItemReader } from './cbor-item.js';
+import { toRemoteErrorInfo } from '../errors.js';
 import { decodeOneShot, encodeOneShot, parseRequest, pythonErrorMessage, type OneShotRequest } from './wire.js';
 
 export interface OneShotOptions {
@@ -62,7 +63,7 @@ class OneShotExchange {
     try {
       item = this.reader.push(chunk);
     } catch (error) {
-      this.fail(pythonErrorMessage(error));
+      this.fail(errorText(error));
       return;
     }
     if (item) this.received(item);
@@ -94,7 +95,7 @@ class OneShotExchange {
     try {
       request = parseRequest(decodeOneShot(item));
     } catch (error) {
-      this.reply({ error: pythonErrorMessage(error) });
+      this.reply({ error: errorText(error) });
       return;
     }
     if (request.kind === 'docstring') {
@@ -102,7 +103,7 @@ class OneShotExchange {
       try {
         doc = this.server.endpoint.doc();
       } catch (error) {
-        this.reply({ error: pythonErrorMessage(error) });
+        this.reply({ error: errorText(error) });
         return;
       }
       this.reply({ result: doc });
@@ -125,7 +126,7 @@ class OneShotExchange {
     runCall(endpoint, args, kwargs, context, (failed, valueOrError) => {
       context.dispose();
       server.callFinished();
-      if (failed) this.reply({ error: pythonErrorMessage(valueOrError) });
+      if (failed) this.reply({ error: errorText(valueOrError) });
       else this.reply({ result: valueOrError });
     });
   }
@@ -154,4 +155,15 @@ class OneShotExchange {
     socket.end(bytes);
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   }
+}
+
+/** The text of an {"error": ...} reply: Python's wording where we mimic it; never throws, always a string. */
+function errorText(error: unknown): string {
+  try {
+    const text = pythonErrorMessage(error);
+    if (typeof text === 'string') return text;
+  } catch {
+    // A getter of the thrown value threw: fall back to the reading that can't.
+  }
+  return toRemoteErrorInfo(error, false).message;
 }

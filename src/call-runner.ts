@@ -3,9 +3,31 @@
  * it: inside its context (so `LIPModule.context()` works, also in generators),
  * with a streaming result collected under the call's cancellation.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { callStorage, type LazyCallContext } from './context.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
-import { LIPProtocolError } from './errors.js';
+import { ErrorCode, LIPProtocolError, ownFault } from './errors.js';
+
+/**
+ * A generator that never awaits anything real runs entirely in microtasks, and
+ * microtasks starve every socket of the process (and hide the close of its own).
+ * Loops over one give the event loop a turn at least this often.
+ */
+export const YIELD_EVERY_MS = 5;
+
+/** Lets a loop over a generator give the event loop a turn now and then (see YIELD_EVERY_MS). */
+export class EventLoopTurns {
+  private last = performance.now();
+
+  /** Resolves at once most of the time; after YIELD_EVERY_MS of work, after a turn of the event loop. */
+  maybeYield(): Promise<void> | undefined {
+    const now = performance.now();
+    if (now - this.last < YIELD_EVERY_MS) return undefined;
+    return nextTurn().then(() => {
+      this.last = performance.now();
+    });
+  }
+}
 
 /**
  * Told once how the call ended: `failed` with what was thrown (even `undefined`), or the value;
@@ -22,7 +44,14 @@ export function invokeEndpoint(endpoint: Endpoint, args: unknown[], kwargs: Reco
  * Runs a call to its end. A streaming function's values are collected into one
  * list (for transports and requests that have a single reply).
  */
-export function runCall(endpoint: Endpoint, args: unknown[], kwargs: Record<string, unknown> | null, context: LazyCallContext, outcome: CallOutcome): void {
+export function runCall(
+  endpoint: Endpoint,
+  args: unknown[],
+  kwargs: Record<string, unknown> | null,
+  context: LazyCallContext,
+  outcome: CallOutcome,
+  maxCollectedBytes = Infinity,
+): void {
   let result: unknown;
   try {
     result = callStorage.run(context, invokeEndpoint, endpoint, args, kwargs, context);
@@ -30,17 +59,17 @@ export function runCall(endpoint: Endpoint, args: unknown[], kwargs: Record<stri
     outcome(true, error, false);
     return;
   }
-  if (isPromiseLike(result)) result.then((value) => settleValue(value, context, outcome), (error: unknown) => outcome(true, error, false));
-  else settleValue(result, context, outcome);
+  if (isPromiseLike(result)) result.then((value) => settleValue(value, context, outcome, maxCollectedBytes), (error: unknown) => outcome(true, error, false));
+  else settleValue(result, context, outcome, maxCollectedBytes);
 }
 
 /** Passes a plain value on, or collects a stream first. */
-export function settleValue(value: unknown, context: LazyCallContext, outcome: CallOutcome): void {
+export function settleValue(value: unknown, context: LazyCallContext, outcome: CallOutcome, maxCollectedBytes = Infinity): void {
   if (!isAsyncIterable(value)) {
     outcome(false, value, false);
     return;
   }
-  collectInContext(value, context).then(
+  collectInContext(value, context, maxCollectedBytes).then(
     (items) => outcome(false, items, true),
     (error: unknown) => outcome(true, error, false),
   );
@@ -49,12 +78,15 @@ export function settleValue(value: unknown, context: LazyCallContext, outcome: C
 /**
  * Every value of a stream, each step run inside the call's context. Stops (and
  * lets the generator's `finally` run) as soon as the call is cancelled: a
- * caller that went away must not leave an endless generator running.
+ * caller that went away must not leave an endless generator running. Values
+ * past about `maxBytes` fail the call rather than grow one reply without bound.
  */
-export async function collectInContext(iterable: AsyncIterable<unknown>, context: LazyCallContext): Promise<unknown[]> {
+export async function collectInContext(iterable: AsyncIterable<unknown>, context: LazyCallContext, maxBytes = Infinity): Promise<unknown[]> {
   const iterator = iterable[Symbol.asyncIterator]();
   const items: unknown[] = [];
   const aborted = whenAborted(context.signal); // also arms the deadline timer
+  const turns = new EventLoopTurns();
+  let bytes = 0;
   for (;;) {
     // If next() throws, the generator is already closed: nothing to return().
     const step = context.aborted ? undefined : await Promise.race([callStorage.run(context, nextStep, iterator), aborted]);
@@ -64,7 +96,27 @@ export async function collectInContext(iterable: AsyncIterable<unknown>, context
     }
     if (step.done) return items;
     items.push(step.value);
+    bytes += roughSize(step.value);
+    if (bytes > maxBytes) {
+      stopIterator(iterator);
+      throw ownFault(
+        new LIPProtocolError(`the stream's values exceed ${maxBytes} bytes, too many for one reply: read them as a stream (LIPClient.stream)`, {
+          code: ErrorCode.FrameTooLarge,
+        }),
+      );
+    }
+    const turn = turns.maybeYield();
+    if (turn) await turn;
   }
+}
+
+/** A cheap lower bound of a value's encoded size: binaries and strings by length, containers by entries (not walked). */
+export function roughSize(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (value === null || typeof value !== 'object') return 9;
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (Array.isArray(value)) return 1 + value.length;
+  return 1;
 }
 
 /** Resolves (with undefined) when the signal fires: raced against a generator's next step. */

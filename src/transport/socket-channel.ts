@@ -14,7 +14,20 @@ const COPY_LIMIT = 16 * 1024;
 
 export interface SocketChannelOptions {
   maxFrameBytes?: number;
+  /** The connection's part of its server's memory budget (server side; a client reads without one). */
+  share?: FrameBudget;
 }
+
+/** What the channel tells its memory budget: frames reserved from their header on, replies not yet taken. */
+export interface FrameBudget {
+  /** Reserves a frame if it may be read now; else false, and `granted` is called once it is reserved. */
+  reserveFrame(bytes: number, granted: () => void): boolean;
+  release(bytes: number): void;
+  setBacklog(bytes: number): void;
+  close(): void;
+}
+
+const DONE: IteratorResult<Buffer> = { value: undefined, done: true };
 
 export class SocketChannel implements Channel {
   onMessage: (message: unknown) => void = () => {};
@@ -22,6 +35,12 @@ export class SocketChannel implements Channel {
 
   private readonly socket: Socket;
   private readonly decoder: FrameDecoder;
+  private readonly share: FrameBudget | undefined;
+  // Reserved for the frame being received (header read, body incomplete), then for the frame being handled.
+  private receivingBytes = 0;
+  private frameBytes = 0;
+  // Waiting for the budget to make room for the next frame: the socket is paused.
+  private blocked = false;
   // null: nothing written this tick; an array: frames waiting for the end-of-tick flush.
   private batch: Uint8Array[] | null = null;
   // The last flush carried more than one frame: several calls are in flight.
@@ -37,9 +56,11 @@ export class SocketChannel implements Channel {
 
   constructor(socket: Socket, options: SocketChannelOptions = {}) {
     this.socket = socket;
-    this.decoder = new FrameDecoder(options.maxFrameBytes);
+    this.share = options.share;
+    this.decoder = new FrameDecoder(options.maxFrameBytes, this.share ? this.admitFrame : undefined);
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.feed(chunk));
+    if (this.share) socket.on('drain', this.sampleBacklog);
     socket.on('error', (error) => {
       this.failure ??= error;
     });
@@ -52,7 +73,12 @@ export class SocketChannel implements Channel {
 
   send(message: unknown): void {
     if (this.closed) return;
-    const body = encodeValue(message);
+    this.sendEncoded(encodeValue(message));
+  }
+
+  /** Sends a body already encoded (by a caller that wanted its size first). */
+  sendEncoded(body: Uint8Array): void {
+    if (this.closed) return;
     if (this.batch !== null) {
       this.batch.push(body);
       // A long burst goes out in slices, so the peer starts on the first frames while we produce the rest.
@@ -124,31 +150,81 @@ export class SocketChannel implements Channel {
     // Small frames are copied into one buffer: one write request instead of one per frame.
     if (frames.length > from) this.socket.write(joinFrames(frames, from, frames.length, bytes));
     this.socket.uncork();
+    this.sampleBacklog();
   }
 
   private writeFrame(body: Uint8Array): void {
     if (body.length <= COPY_LIMIT) {
       this.socket.write(joinFrame(body));
-      return;
+    } else {
+      this.socket.cork();
+      this.socket.write(frameHeader(body.length));
+      this.socket.write(body);
+      this.socket.uncork();
     }
-    this.socket.cork();
-    this.socket.write(frameHeader(body.length));
-    this.socket.write(body);
-    this.socket.uncork();
+    this.sampleBacklog();
+  }
+
+  /** Bytes written and not yet taken by the peer count against the budget (read after writes and on drain). */
+  private readonly sampleBacklog = (): void => {
+    if (this.share && !this.closed) this.share.setBacklog(this.socket.writableLength);
+  };
+
+  /** The frame being handled now: its call keeps the reservation until it ends (see `release`). Returns its size. */
+  claimFrame(): number {
+    const bytes = this.frameBytes;
+    this.frameBytes = 0;
+    return bytes;
+  }
+
+  /** Gives back what a claimed frame reserved. */
+  release(bytes: number): void {
+    this.share?.release(bytes);
   }
 
   /** Takes bytes read from the socket (also bytes read before this channel existed). */
   feed(chunk: Buffer): void {
     if (!this.reading) return;
-    let bodies: Buffer[];
+    this.decoder.write(chunk);
+    this.takeFrames();
+  }
+
+  /**
+   * What `for (const body of bodies)` walks: frames taken one at a time, so a loop that
+   * stops (the budget has no room, a failure) leaves the rest unread. It has no
+   * `return`, so an early exit keeps its place.
+   */
+  private readonly frames: IterableIterator<Buffer> = {
+    [Symbol.iterator]() {
+      return this;
+    },
+    next: () => this.nextFrame(),
+  };
+
+  private nextFrame(): IteratorResult<Buffer> {
+    // The frame handled last gives back its reservation, unless its call claimed it.
+    if (this.frameBytes > 0) this.release(this.claimFrame());
+    if (!this.reading || this.blocked) return DONE;
+    let body: Buffer | undefined;
     try {
-      bodies = this.decoder.push(chunk);
+      body = this.decoder.next();
     } catch (error) {
       this.fail(error as Error);
-      return;
+      return DONE;
     }
+    if (body === undefined) {
+      if (this.decoder.blocked) this.block();
+      return DONE;
+    }
+    this.frameBytes = this.receivingBytes;
+    this.receivingBytes = 0;
+    return { value: body, done: false };
+  }
+
+  private takeFrames(): void {
+    const bodies = this.frames;
     // Several frames in one chunk: their answers are gathered into one write.
-    this.answering = bodies.length > 1;
+    this.answering = this.decoder.severalReady();
     try {
       for (const body of bodies) {
         let message: unknown;
@@ -179,11 +255,45 @@ export class SocketChannel implements Channel {
   /** Lets the owner answer a protocol error before the connection closes. */
   onProtocolError: (error: Error) => void = () => {};
 
+  /** Asked by the decoder at each header: may this connection hold a frame of `bytes` now? */
+  private readonly admitFrame = (bytes: number): boolean => {
+    if (!this.share!.reserveFrame(bytes, this.granted)) return false;
+    this.receivingBytes = bytes;
+    return true;
+  };
+
+  /** No room for the next frame: stop reading until the budget grants it. */
+  private block(): void {
+    this.blocked = true;
+    this.socket.pause();
+  }
+
+  private readonly granted = (): void => {
+    this.receivingBytes = this.decoder.blockedBytes;
+    // Not from inside the budget's bookkeeping: the frames read next may end calls and free more.
+    setImmediate(this.unblock);
+  };
+
+  private readonly unblock = (): void => {
+    this.decoder.admitted();
+    this.blocked = false;
+    if (!this.reading) return;
+    this.socket.resume();
+    this.takeFrames();
+  };
+
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
     this.reading = false;
     this.batch = null;
+    this.decoder.clear();
+    if (this.share) {
+      this.share.release(this.receivingBytes + this.frameBytes);
+      this.receivingBytes = 0;
+      this.frameBytes = 0;
+      this.share.close();
+    }
     this.onClose(this.failure);
   }
 }

@@ -84,12 +84,12 @@ export function settleValue(value: unknown, context: LazyCallContext, outcome: C
 export async function collectInContext(iterable: AsyncIterable<unknown>, context: LazyCallContext, maxBytes = Infinity): Promise<unknown[]> {
   const iterator = iterable[Symbol.asyncIterator]();
   const items: unknown[] = [];
-  const aborted = whenAborted(context.signal); // also arms the deadline timer
+  const aborted = new AbortRace(context.signal); // also arms the deadline timer
   const turns = new EventLoopTurns();
   let bytes = 0;
   for (;;) {
     // If next() throws, the generator is already closed: nothing to return().
-    const step = context.aborted ? undefined : await Promise.race([callStorage.run(context, nextStep, iterator), aborted]);
+    const step = context.aborted ? undefined : await aborted.race(callStorage.run(context, nextStep, iterator));
     if (step === undefined) {
       stopIterator(iterator);
       throw context.signal.reason;
@@ -119,10 +119,34 @@ export function roughSize(value: unknown): number {
   return 1;
 }
 
-/** Resolves (with undefined) when the signal fires: raced against a generator's next step. */
-export function whenAborted(signal: AbortSignal): Promise<undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+/**
+ * Races one promise at a time against a call's signal: a generator's next step, a
+ * wait for room. Not Promise.race with one long-lived "aborted" promise: that leaves
+ * a reaction on it per race, and a stream of millions of items would keep them all.
+ */
+export class AbortRace {
+  private readonly signal: AbortSignal;
+  private wake: ((value: undefined) => void) | undefined;
+
+  constructor(signal: AbortSignal) {
+    this.signal = signal;
+    if (!signal.aborted) {
+      signal.addEventListener('abort', () => {
+        const wake = this.wake;
+        this.wake = undefined;
+        wake?.(undefined);
+      }, { once: true });
+    }
+  }
+
+  /** What `promise` gives, or undefined as soon as the signal fires. One race at a time. */
+  race<T>(promise: PromiseLike<T>): Promise<T | undefined> {
+    if (this.signal.aborted) return Promise.resolve(undefined);
+    return new Promise<T | undefined>((resolve, reject) => {
+      this.wake = resolve;
+      promise.then(resolve, reject);
+    });
+  }
 }
 
 /**

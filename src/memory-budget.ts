@@ -8,6 +8,8 @@
 
 /** Bytes any connection may hold whatever the server holds: small calls pass while big ones wait. */
 export const FLOOR_BYTES = 1024 * 1024;
+/** What a call in flight costs besides its frame (context, promise, timers: measured ~2.5 KB): the least a frame counts for. */
+export const MIN_FRAME_COST = 16 * 1024;
 
 export interface BudgetLimits {
   /** Most bytes one connection may hold. */
@@ -92,6 +94,11 @@ export class ConnectionShare {
 
   constructor(budget: MemoryBudget) {
     this.budget = budget;
+  }
+
+  /** What a frame of `bodyBytes` counts for while it is received and while its call runs. */
+  costOf(bodyBytes: number): number {
+    return Math.max(bodyBytes, MIN_FRAME_COST);
   }
 
   /** Everything this connection holds. */

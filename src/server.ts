@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { callStorage, LazyCallContext } from './context.js';
-import { answerControl, collectInContext, EventLoopTurns, invokeEndpoint, nextStep, roughSize, stopIterator, whenAborted } from './call-runner.js';
+import { AbortRace, answerControl, collectInContext, EventLoopTurns, invokeEndpoint, nextStep, roughSize, stopIterator } from './call-runner.js';
 import { detachSmallBinaries, DETACH_ABOVE } from './detach-binaries.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
 import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
@@ -52,6 +52,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 10_000;
 export const DEFAULT_MAX_SERVER_BYTES = 256 * 1024 * 1024;
+/** At least what a Result frame adds around its value (header, kind, id). */
+const REPLY_HEADER_BYTES = 8;
 /** How long a connection we closed may take to go away before it is cut. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -399,7 +401,7 @@ class ServerConnection {
     }
     if (!this.finish(id, call)) return;
     // Not even encoded when it can't fit (a cheap lower bound of its size says so).
-    if (!this.share!.mayWrite(roughSize(value))) {
+    if (!this.share!.mayWrite(roughSize(value) + REPLY_HEADER_BYTES)) {
       this.refuseReply(id, 'a reply');
       return;
     }
@@ -462,7 +464,7 @@ class ServerConnection {
       } else {
         iterator = value[Symbol.asyncIterator]();
         // A generator stuck between two yields must not keep a cancelled call open.
-        const aborted = whenAborted(call.context.signal);
+        const aborted = new AbortRace(call.context.signal);
         const turns = new EventLoopTurns();
         for (;;) {
           while (call.credit <= 0 && !call.context.aborted) {
@@ -470,11 +472,11 @@ class ServerConnection {
             call.wakeStream = undefined;
           }
           // Credit is the client's word, not room: the next item waits until the socket has taken the last ones.
-          while (!share.mayStream() && !call.context.aborted && !channel.isClosed) await Promise.race([share.whenRoom(), aborted]);
+          while ((channel.congested || !share.mayStream()) && !call.context.aborted && !channel.isClosed) await aborted.race(share.whenRoom());
           if (call.context.aborted || channel.isClosed) break;
           let step: IteratorResult<unknown> | undefined;
           try {
-            step = await Promise.race([callStorage.run(call.context, nextStep, iterator), aborted]);
+            step = await aborted.race(callStorage.run(call.context, nextStep, iterator));
           } catch (error) {
             iterator = undefined; // it threw: the generator is already closed
             functionFailed = true;

@@ -41,11 +41,14 @@ export function joinFrames(bodies: readonly Uint8Array[], from: number, to: numb
   return out;
 }
 
-// A piece of a partial frame shorter than this is copied (into `tail`) rather than kept by
-// reference: a frame trickled a byte per read must not cost an object and an allocation per byte.
-const COPY_BELOW = 16 * 1024;
-// Room of the buffer small pieces are gathered in (less when the frame needs less).
-const TAIL_BYTES = 64 * 1024;
+// A partial body up to this size gets its whole room at once; a larger one starts with this much.
+const FIRST_ROOM = 64 * 1024;
+
+// Resizable ArrayBuffers (ES2024) are in Node 20, not in the TypeScript lib this project targets.
+interface ResizableArrayBuffer extends ArrayBuffer {
+  resize(byteLength: number): void;
+}
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => ResizableArrayBuffer;
 
 /**
  * Push parser: `write(chunk)` as bytes arrive, then `next()` for each whole frame
@@ -68,11 +71,12 @@ export class FrameDecoder {
   // Body length of the frame being assembled, or -1 while its header is incomplete.
   private expected = -1;
   private waiting = false;
-  // The partial body: large pieces by reference, small ones gathered in `tail`.
-  private parts: Buffer[] = [];
+  // The partial body, copied in as it arrives. A large one goes to a resizable ArrayBuffer
+  // (address space for the announced size, memory only for the pages used) that doubles as
+  // bytes arrive, in place: it costs at most twice what has arrived, with no copy per growth.
+  private body: Uint8Array | undefined;
+  private room: ResizableArrayBuffer | undefined;
   private received = 0;
-  private tail: Buffer | undefined;
-  private tailUsed = 0;
 
   constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES, admit?: (bodyBytes: number) => boolean) {
     this.maxFrameBytes = maxFrameBytes;
@@ -192,37 +196,30 @@ export class FrameDecoder {
     }
   }
 
-  /** Holds a piece of the partial body at about its own size. */
+  /** Copies a piece of the partial body in, growing its room as needed. */
   private keep(piece: Buffer): void {
-    this.received += piece.length;
-    if (piece.length < COPY_BELOW) {
-      if (this.tail && this.tail.length - this.tailUsed < piece.length) this.flushTail();
-      this.tail ??= Buffer.allocUnsafe(Math.min(TAIL_BYTES, this.expected - this.received + piece.length));
-      this.tail.set(piece, this.tailUsed);
-      this.tailUsed += piece.length;
-      return;
+    const needed = this.received + piece.length;
+    if (!this.body) {
+      if (this.expected <= FIRST_ROOM) this.body = Buffer.allocUnsafe(this.expected);
+      else {
+        this.room = new ResizableArrayBuffer(Math.max(needed, FIRST_ROOM), { maxByteLength: this.expected });
+        this.body = new Uint8Array(this.room); // tracks the room's length as it grows
+      }
+    } else if (this.room && this.room.byteLength < needed) {
+      this.room.resize(Math.min(this.expected, Math.max(needed, 2 * this.room.byteLength)));
     }
-    this.flushTail();
-    // A slice keeps its whole chunk alive: copy it when that chunk is mostly something else.
-    this.parts.push(piece.buffer.byteLength > 2 * piece.length ? Buffer.from(piece) : piece);
-  }
-
-  private flushTail(): void {
-    const tail = this.tail;
-    if (!tail) return;
-    // A mostly empty tail is copied to its used size, so gathered bytes cost at most twice their size.
-    this.parts.push(this.tailUsed < tail.length / 2 ? Buffer.from(tail.subarray(0, this.tailUsed)) : tail.subarray(0, this.tailUsed));
-    this.tail = undefined;
-    this.tailUsed = 0;
+    this.body.set(piece, this.received);
+    this.received = needed;
   }
 
   private completeBody(): Buffer {
     let body: Buffer;
-    if (this.parts.length === 0 && this.tail && this.tailUsed === this.expected) body = this.tail.subarray(0, this.tailUsed);
+    if (!this.room) body = (this.body as Buffer | undefined) ?? Buffer.alloc(0);
     else {
-      this.flushTail();
-      // One allocation of the exact size, one copy of each part.
-      body = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.expected);
+      // Out of the resizable room into an ordinary buffer, which the garbage collector
+      // counts (it doesn't count resizable ones), and the room's memory goes back at once.
+      body = Buffer.allocUnsafe(this.expected);
+      body.set(this.body!);
     }
     this.dropBody();
     this.expected = -1;
@@ -230,10 +227,10 @@ export class FrameDecoder {
   }
 
   private dropBody(): void {
-    this.parts = [];
+    this.room?.resize(0);
+    this.room = undefined;
+    this.body = undefined;
     this.received = 0;
-    this.tail = undefined;
-    this.tailUsed = 0;
   }
 
   private checkLength(length: number): void {

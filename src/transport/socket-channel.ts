@@ -7,10 +7,16 @@ import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
 import type { Channel } from './channel.js';
 
-// Frames gathered in one tick before they are written without waiting for the tick's end.
+// Frames (or bytes) gathered in one tick before they are written without waiting for the tick's end.
 const BURST_SLICE = 16;
+const BURST_BYTES = 256 * 1024;
 // Bodies above this are written beside their header (writev) instead of copied behind it.
 const COPY_LIMIT = 16 * 1024;
+// Frames of one read are handled in one go for at most about this long; the rest wait a turn
+// of the event loop, so a chunk of thousands of calls doesn't keep every other socket waiting.
+const TURN_MS = 5;
+// How often (in frames) the clock is read to know.
+const TURN_CHECK_EVERY = 32;
 
 export interface SocketChannelOptions {
   maxFrameBytes?: number;
@@ -20,7 +26,9 @@ export interface SocketChannelOptions {
 
 /** What the channel tells its memory budget: frames reserved from their header on, replies not yet taken. */
 export interface FrameBudget {
-  /** Reserves a frame if it may be read now; else false, and `granted` is called once it is reserved. */
+  /** What a frame of `bodyBytes` counts for. */
+  costOf(bodyBytes: number): number;
+  /** Reserves `bytes` for a frame if it may be read now; else false, and `granted` is called once it is reserved. */
   reserveFrame(bytes: number, granted: () => void): boolean;
   release(bytes: number): void;
   setBacklog(bytes: number): void;
@@ -36,13 +44,18 @@ export class SocketChannel implements Channel {
   private readonly socket: Socket;
   private readonly decoder: FrameDecoder;
   private readonly share: FrameBudget | undefined;
-  // Reserved for the frame being received (header read, body incomplete), then for the frame being handled.
+  // Reserved (at the frame's cost) for the frame being received, then for the frame being handled.
   private receivingBytes = 0;
   private frameBytes = 0;
   // Waiting for the budget to make room for the next frame: the socket is paused.
   private blocked = false;
+  // This turn's share of frames is used up: the rest are taken on the next turn (socket paused).
+  private deferred = false;
+  private turnStarted = 0;
+  private turnFrames = 0;
   // null: nothing written this tick; an array: frames waiting for the end-of-tick flush.
   private batch: Uint8Array[] | null = null;
+  private batchBytes = 0;
   // The last flush carried more than one frame: several calls are in flight.
   private busy = false;
   // Part of this tick's frames already went out (see BURST_SLICE).
@@ -81,8 +94,9 @@ export class SocketChannel implements Channel {
     if (this.closed) return;
     if (this.batch !== null) {
       this.batch.push(body);
+      this.batchBytes += body.length;
       // A long burst goes out in slices, so the peer starts on the first frames while we produce the rest.
-      if (this.batch.length >= BURST_SLICE) this.writeBatch();
+      if (this.batch.length >= BURST_SLICE || this.batchBytes >= BURST_BYTES) this.writeBatch();
       return;
     }
     // A nextTick queued from a microtask runs once the microtask queue is empty,
@@ -111,9 +125,15 @@ export class SocketChannel implements Channel {
     this.socket.destroy();
   }
 
+  /** The socket holds more than it wants (Node's highWaterMark): a producer should wait for room. */
+  get congested(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
   private readonly flush = (): void => {
     const frames = this.batch;
     this.batch = null;
+    this.batchBytes = 0;
     this.busy = this.sliced || (frames !== null && frames.length > 1);
     this.sliced = false;
     if (frames) this.writeFrames(frames);
@@ -123,6 +143,7 @@ export class SocketChannel implements Channel {
   private writeBatch(): void {
     const frames = this.batch!;
     this.batch = [];
+    this.batchBytes = 0;
     this.sliced = true;
     this.writeFrames(frames);
   }
@@ -204,7 +225,13 @@ export class SocketChannel implements Channel {
   private nextFrame(): IteratorResult<Buffer> {
     // The frame handled last gives back its reservation, unless its call claimed it.
     if (this.frameBytes > 0) this.release(this.claimFrame());
-    if (!this.reading || this.blocked) return DONE;
+    if (!this.reading || this.blocked || this.deferred) return DONE;
+    if (++this.turnFrames % TURN_CHECK_EVERY === 0 && performance.now() - this.turnStarted > TURN_MS) {
+      this.deferred = true;
+      this.socket.pause();
+      setImmediate(this.nextTurn);
+      return DONE;
+    }
     let body: Buffer | undefined;
     try {
       body = this.decoder.next();
@@ -221,7 +248,21 @@ export class SocketChannel implements Channel {
     return { value: body, done: false };
   }
 
+  private readonly nextTurn = (): void => {
+    this.deferred = false;
+    this.resumeReading();
+  };
+
+  /** Reads on, unless the budget or the turn still holds the socket. */
+  private resumeReading(): void {
+    if (!this.reading || this.blocked || this.deferred) return;
+    this.socket.resume();
+    this.takeFrames();
+  }
+
   private takeFrames(): void {
+    this.turnStarted = performance.now();
+    this.turnFrames = 0;
     const bodies = this.frames;
     // Several frames in one chunk: their answers are gathered into one write.
     this.answering = this.decoder.severalReady();
@@ -256,9 +297,10 @@ export class SocketChannel implements Channel {
   onProtocolError: (error: Error) => void = () => {};
 
   /** Asked by the decoder at each header: may this connection hold a frame of `bytes` now? */
-  private readonly admitFrame = (bytes: number): boolean => {
-    if (!this.share!.reserveFrame(bytes, this.granted)) return false;
-    this.receivingBytes = bytes;
+  private readonly admitFrame = (bodyBytes: number): boolean => {
+    const cost = this.share!.costOf(bodyBytes);
+    if (!this.share!.reserveFrame(cost, this.granted)) return false;
+    this.receivingBytes = cost;
     return true;
   };
 
@@ -269,7 +311,7 @@ export class SocketChannel implements Channel {
   }
 
   private readonly granted = (): void => {
-    this.receivingBytes = this.decoder.blockedBytes;
+    this.receivingBytes = this.share!.costOf(this.decoder.blockedBytes);
     // Not from inside the budget's bookkeeping: the frames read next may end calls and free more.
     setImmediate(this.unblock);
   };
@@ -277,9 +319,7 @@ export class SocketChannel implements Channel {
   private readonly unblock = (): void => {
     this.decoder.admitted();
     this.blocked = false;
-    if (!this.reading) return;
-    this.socket.resume();
-    this.takeFrames();
+    this.resumeReading();
   };
 
   private finish(): void {

@@ -41,14 +41,10 @@ export function joinFrames(bodies: readonly Uint8Array[], from: number, to: numb
   return out;
 }
 
-// A partial body up to this size gets its whole room at once; a larger one starts with this much.
+// A partial body up to this size gets its whole room at once (the budget counts the frame at its
+// announced size anyway); a larger one starts with FIRST_ROOM, doubling as bytes arrive.
+const WHOLE_ROOM = 2 * 1024 * 1024;
 const FIRST_ROOM = 64 * 1024;
-
-// Resizable ArrayBuffers (ES2024) are in Node 20, not in the TypeScript lib this project targets.
-interface ResizableArrayBuffer extends ArrayBuffer {
-  resize(byteLength: number): void;
-}
-const ResizableArrayBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => ResizableArrayBuffer;
 
 /**
  * Push parser: `write(chunk)` as bytes arrive, then `next()` for each whole frame
@@ -71,11 +67,10 @@ export class FrameDecoder {
   // Body length of the frame being assembled, or -1 while its header is incomplete.
   private expected = -1;
   private waiting = false;
-  // The partial body, copied in as it arrives. A large one goes to a resizable ArrayBuffer
-  // (address space for the announced size, memory only for the pages used) that doubles as
-  // bytes arrive, in place: it costs at most twice what has arrived, with no copy per growth.
-  private body: Uint8Array | undefined;
-  private room: ResizableArrayBuffer | undefined;
+  // The partial body, copied in as it arrives: a large one costs at most twice what has arrived
+  // (each read's buffer is free at once; not kept by reference, which made a byte trickled per
+  // read cost an object and an allocation per byte). Once whole, the room is exactly the body.
+  private body: Buffer | undefined;
   private received = 0;
 
   constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES, admit?: (bodyBytes: number) => boolean) {
@@ -199,36 +194,24 @@ export class FrameDecoder {
   /** Copies a piece of the partial body in, growing its room as needed. */
   private keep(piece: Buffer): void {
     const needed = this.received + piece.length;
-    if (!this.body) {
-      if (this.expected <= FIRST_ROOM) this.body = Buffer.allocUnsafe(this.expected);
-      else {
-        this.room = new ResizableArrayBuffer(Math.max(needed, FIRST_ROOM), { maxByteLength: this.expected });
-        this.body = new Uint8Array(this.room); // tracks the room's length as it grows
-      }
-    } else if (this.room && this.room.byteLength < needed) {
-      this.room.resize(Math.min(this.expected, Math.max(needed, 2 * this.room.byteLength)));
+    if (!this.body || this.body.length < needed) {
+      const room = this.expected <= WHOLE_ROOM ? this.expected : Math.min(this.expected, Math.max(needed, FIRST_ROOM, 2 * (this.body?.length ?? 0)));
+      const grown = Buffer.allocUnsafe(room);
+      if (this.body) grown.set(this.body.subarray(0, this.received));
+      this.body = grown;
     }
     this.body.set(piece, this.received);
     this.received = needed;
   }
 
   private completeBody(): Buffer {
-    let body: Buffer;
-    if (!this.room) body = (this.body as Buffer | undefined) ?? Buffer.alloc(0);
-    else {
-      // Out of the resizable room into an ordinary buffer, which the garbage collector
-      // counts (it doesn't count resizable ones), and the room's memory goes back at once.
-      body = Buffer.allocUnsafe(this.expected);
-      body.set(this.body!);
-    }
+    const body = this.body ?? Buffer.alloc(0);
     this.dropBody();
     this.expected = -1;
     return body;
   }
 
   private dropBody(): void {
-    this.room?.resize(0);
-    this.room = undefined;
     this.body = undefined;
     this.received = 0;
   }

@@ -36,6 +36,7 @@ export interface FrameBudget {
 }
 
 const DONE: IteratorResult<Buffer> = { value: undefined, done: true };
+const NO_BODY = Buffer.alloc(0);
 
 export class SocketChannel implements Channel {
   onMessage: (message: unknown) => void = () => {};
@@ -222,8 +223,11 @@ export class SocketChannel implements Channel {
     next: () => this.nextFrame(),
   };
 
+  private readonly step: IteratorYieldResult<Buffer> = { value: NO_BODY, done: false };
+
   private nextFrame(): IteratorResult<Buffer> {
-    // The frame handled last gives back its reservation, unless its call claimed it.
+    // The frame handled last is not kept by the reused result, and gives back its reservation unless its call claimed it.
+    this.step.value = NO_BODY;
     if (this.frameBytes > 0) this.release(this.claimFrame());
     if (!this.reading || this.blocked || this.deferred) return DONE;
     if (++this.turnFrames % TURN_CHECK_EVERY === 0 && performance.now() - this.turnStarted > TURN_MS) {
@@ -245,7 +249,9 @@ export class SocketChannel implements Channel {
     }
     this.frameBytes = this.receivingBytes;
     this.receivingBytes = 0;
-    return { value: body, done: false };
+    // One result object reused: the loop reads `value` before asking for the next.
+    this.step.value = body;
+    return this.step;
   }
 
   private readonly nextTurn = (): void => {

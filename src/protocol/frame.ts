@@ -5,6 +5,7 @@
  * bare CBOR map, so one socket can also answer the Python original.
  */
 import { ErrorCode, LIPProtocolError } from '../errors.js';
+import { releaseRoom, takeRoom, type Room } from './frame-room.js';
 
 export const PROTOCOL_VERSION = 1;
 /** "LIP" then the protocol version. 0x4c is a CBOR byte string, never a map. */
@@ -41,8 +42,9 @@ export function joinFrames(bodies: readonly Uint8Array[], from: number, to: numb
   return out;
 }
 
-// A partial body up to this size gets its whole room at once (the budget counts the frame at its
-// announced size anyway); a larger one starts with FIRST_ROOM, doubling as bytes arrive.
+// A partial body up to this size gets an ordinary buffer of its whole size at once (the budget
+// counts the frame at its announced size anyway); a larger one goes to a room (frame-room.ts)
+// that starts at FIRST_ROOM and doubles, in place, as bytes arrive.
 const WHOLE_ROOM = 2 * 1024 * 1024;
 const FIRST_ROOM = 64 * 1024;
 
@@ -67,10 +69,10 @@ export class FrameDecoder {
   // Body length of the frame being assembled, or -1 while its header is incomplete.
   private expected = -1;
   private waiting = false;
-  // The partial body, copied in as it arrives: a large one costs at most twice what has arrived
-  // (each read's buffer is free at once; not kept by reference, which made a byte trickled per
-  // read cost an object and an allocation per byte). Once whole, the room is exactly the body.
-  private body: Buffer | undefined;
+  // The partial body, copied in as it arrives (each read's buffer is free at once; keeping reads by
+  // reference made a byte trickled per read cost an object and an allocation per byte).
+  private body: Uint8Array | undefined;
+  private room: Room | undefined;
   private received = 0;
 
   constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES, admit?: (bodyBytes: number) => boolean) {
@@ -194,24 +196,36 @@ export class FrameDecoder {
   /** Copies a piece of the partial body in, growing its room as needed. */
   private keep(piece: Buffer): void {
     const needed = this.received + piece.length;
-    if (!this.body || this.body.length < needed) {
-      const room = this.expected <= WHOLE_ROOM ? this.expected : Math.min(this.expected, Math.max(needed, FIRST_ROOM, 2 * (this.body?.length ?? 0)));
-      const grown = Buffer.allocUnsafe(room);
-      if (this.body) grown.set(this.body.subarray(0, this.received));
-      this.body = grown;
+    if (!this.body) {
+      if (this.expected <= WHOLE_ROOM) this.body = Buffer.allocUnsafe(this.expected);
+      else {
+        this.room = takeRoom(Math.min(this.expected, Math.max(needed, FIRST_ROOM)), this.maxFrameBytes);
+        this.body = new Uint8Array(this.room); // follows the room's length as it grows
+      }
+    } else if (this.room && this.room.byteLength < needed) {
+      this.room.resize(Math.min(this.expected, Math.max(needed, 2 * this.room.byteLength)));
     }
     this.body.set(piece, this.received);
     this.received = needed;
   }
 
   private completeBody(): Buffer {
-    const body = this.body ?? Buffer.alloc(0);
+    let body: Buffer;
+    if (!this.room) body = (this.body as Buffer | undefined) ?? Buffer.alloc(0);
+    else {
+      // Out of the room into an ordinary buffer: the garbage collector counts those (not rooms),
+      // and a decoded binary may keep its frame for as long as the function likes.
+      body = Buffer.allocUnsafe(this.expected);
+      body.set(new Uint8Array(this.room, 0, this.expected));
+    }
     this.dropBody();
     this.expected = -1;
     return body;
   }
 
   private dropBody(): void {
+    if (this.room) releaseRoom(this.room);
+    this.room = undefined;
     this.body = undefined;
     this.received = 0;
   }

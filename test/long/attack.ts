@@ -10,6 +10,7 @@
  *   npm run attack                       every attack, 50 connections each
  *   npm run attack -- 10 trickle held    10 connections, two attacks
  */
+import { spawn } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import type { TestContext } from 'node:test';
 import { LIPClient } from '../../src/index.js';
 import { encodeValue } from '../../src/protocol/codec.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../../src/protocol/frame.js';
-import { startFixture } from '../helpers.js';
+import { FIXTURES, startFixture, watchOutput } from '../helpers.js';
 import { cbor, frame, head } from '../fixtures/rel-wire.js';
 
 const MiB = 1024 * 1024;
@@ -38,6 +39,14 @@ type Attack = {
 
 function call(id: number, fn: string, args: unknown[], options: Record<string, unknown> | null = null): Buffer {
   return frame(encodeValue([1, id, fn, args, null, options]));
+}
+
+/** The same bytes for every attacking connection, built once (building 50 copies would tax this process, not the server). */
+const built = new Map<string, Buffer>();
+function once(key: string, build: () => Buffer): Buffer {
+  let bytes = built.get(key);
+  if (!bytes) built.set(key, (bytes = build()));
+  return bytes;
 }
 
 function open(path: string): Promise<Socket> {
@@ -86,7 +95,7 @@ const attacks: Attack[] = [
     what: '3000 calls for 1 MiB replies in one write, never read',
     async start(path) {
       const socket = await deaf(path('bigreply'));
-      socket.write(Buffer.concat(Array.from({ length: 3000 }, (_, i) => call(i + 1, 'bigreply', [MiB]))));
+      socket.write(once('unread', () => Buffer.concat(Array.from({ length: 3000 }, (_, i) => call(i + 1, 'bigreply', [MiB])))));
       return () => socket.destroy();
     },
   },
@@ -96,7 +105,7 @@ const attacks: Attack[] = [
     what: '3000 calls for 1 MiB replies that come 100 ms later, never read',
     async start(path) {
       const socket = await deaf(path('lateReply'));
-      socket.write(Buffer.concat(Array.from({ length: 3000 }, (_, i) => call(i + 1, 'lateReply', [100, MiB]))));
+      socket.write(once('late', () => Buffer.concat(Array.from({ length: 3000 }, (_, i) => call(i + 1, 'lateReply', [100, MiB])))));
       return () => socket.destroy();
     },
   },
@@ -129,8 +138,7 @@ const attacks: Attack[] = [
     what: 'six 16 MiB frames to a function that keeps its arguments (5 s)',
     async start(path) {
       const socket = await deaf(path('hold'));
-      const payload = Buffer.alloc(DEFAULT_MAX_FRAME_BYTES - 64, 7);
-      for (let id = 1; id <= 6; id++) socket.write(call(id, 'hold', [5000, payload]));
+      for (let id = 1; id <= 6; id++) socket.write(once(`held ${id}`, () => call(id, 'hold', [5000, Buffer.alloc(DEFAULT_MAX_FRAME_BYTES - 64, 7)])));
       return () => socket.destroy();
     },
   },
@@ -142,8 +150,7 @@ const attacks: Attack[] = [
       const socket = await deaf(path('hold'));
       const count = DEFAULT_MAX_FRAME_BYTES - 64;
       // [1, 1, 'hold', [5000, [{}, {}, ...]], null, null]
-      const body = Buffer.concat([head(4, 6), head(0, 1), head(0, 1), cbor.text('hold'), head(4, 2), head(0, 5000), head(4, count), Buffer.alloc(count, 0xa0), cbor.null, cbor.null]);
-      socket.write(frame(body));
+      socket.write(once('maps', () => frame(Buffer.concat([head(4, 6), head(0, 1), head(0, 1), cbor.text('hold'), head(4, 2), head(0, 5000), head(4, count), Buffer.alloc(count, 0xa0), cbor.null, cbor.null]))));
       return () => socket.destroy();
     },
   },
@@ -155,7 +162,7 @@ const attacks: Attack[] = [
       const socket = await deaf(path('hold'));
       const bignum = cbor.tag(2, cbor.bytes(Buffer.alloc(8192, 0xff)));
       const items = Array.from({ length: 2040 }, () => bignum);
-      socket.write(frame(Buffer.concat([cbor.array([head(0, 1), head(0, 1), cbor.text('hold'), cbor.array([head(0, 5000), cbor.array(items)]), cbor.null, cbor.null])])));
+      socket.write(once('bignums', () => frame(cbor.array([head(0, 1), head(0, 1), cbor.text('hold'), cbor.array([head(0, 5000), cbor.array(items)]), cbor.null, cbor.null]))));
       return () => socket.destroy();
     },
   },
@@ -172,42 +179,39 @@ type Row = { attack: string; item: number; before: number; peak: number; after: 
 
 async function runAttack(attack: Attack, dir: string, pid: number, alive: () => boolean): Promise<Row> {
   const path = (fn: string) => join(dir, `lipcm-${fn}.sock`);
-  const good = new LIPClient({ socketDir: dir, timeoutMs: 2000 });
+  const probe = new LIPClient({ socketDir: dir });
   const row: Row = { attack: attack.name, item: attack.item, before: 0, peak: 0, after: 0, answered: 0, failed: 0, alive: true, errors: [] };
+  // The good client runs in its own process: the attackers' traffic here must not slow it down.
+  const caller = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'good-caller.ts')], {
+    env: { ...process.env, LIP_SOCKET_DIR: dir },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const output = watchOutput(caller, 'good caller');
   try {
-    await good.callFunction('memory');
+    await output.waitFor('READY');
+    await probe.callFunction('memory');
     row.before = rssOf(pid);
     row.peak = row.before;
     const sampler = setInterval(() => {
       if (alive()) row.peak = Math.max(row.peak, rssOf(pid));
     }, 25);
-    let calling = true;
-    const caller = (async () => {
-      for (let i = 0; calling; i++) {
-        try {
-          if ((await good.callFunction('add', [i, 1], undefined, { timeoutMs: 2000 })) === i + 1) row.answered++;
-          else row.failed++;
-        } catch (error) {
-          row.failed++;
-          if (row.errors.length < 3) row.errors.push(String(error).split('\n')[0]!);
-        }
-        await sleep(20);
-      }
-    })();
     const stops = await Promise.all(Array.from({ length: connections }, () => attack.start(path).catch(() => () => {})));
     await sleep(ATTACK_MS);
     for (const stop of stops) stop();
     await sleep(SETTLE_MS);
-    calling = false;
-    await caller;
+    caller.stdin!.end();
+    await output.waitFor((out) => out.includes('{'), 10_000);
+    const figures = JSON.parse(output.stdout().split('\n').find((line) => line.startsWith('{'))!) as { answered: number; failed: number; errors: string[] };
+    Object.assign(row, figures);
     clearInterval(sampler);
     row.alive = alive();
     if (row.alive) {
-      await good.callFunction('memory').catch(() => {});
+      await probe.callFunction('memory').catch(() => {});
       row.after = rssOf(pid);
     }
   } finally {
-    good.destroy();
+    probe.destroy();
+    if (caller.exitCode === null) caller.kill();
   }
   return row;
 }

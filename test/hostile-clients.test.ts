@@ -12,7 +12,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { ErrorCode, LIPBusyError, LIPClient, isLIPRemoteError } from '../src/index.js';
+import { ErrorCode, LIPBusyError, LIPClient, LIPModule, LIPProtocolError, isLIPRemoteError } from '../src/index.js';
 import { decodeValue } from '../src/protocol/codec.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../src/protocol/frame.js';
 import { ROOT, socketDir, startFixture, until, type ServerProcess } from './helpers.js';
@@ -259,7 +259,8 @@ test('item 8: calls in flight that keep their arguments are bounded per connecti
   const before = h.rss();
   const peer = await h.connect('hold');
   const payload = Buffer.alloc(8 * MiB, 3);
-  for (let id = 1; id <= 12; id++) peer.write(call(id, 'hold', [2000, payload]));
+  // Each call keeps its 8 MiB for 8 s: long enough to see how many run at once.
+  for (let id = 1; id <= 12; id++) peer.write(call(id, 'hold', [8000, payload]));
   await until(async () => (await h.state()).holding > 0);
   const holding = await settled(async () => (await h.state()).holding, 1000);
   // What it holds: after a collection, so the garbage of receiving doesn't count.
@@ -270,9 +271,9 @@ test('item 8: calls in flight that keep their arguments are bounded per connecti
   assert.ok(grew < PER_CONNECTION_RSS, `rss grew by ${(grew / MiB).toFixed(1)} MiB`);
   await h.alive();
   // The connection is only slowed down: its calls end, others are read.
-  await until(async () => (await h.state()).held > holding);
+  await until(async () => (await h.state()).held > holding, 30_000);
   peer.destroy();
-  await until(async () => (await h.state()).holding === 0);
+  await until(async () => (await h.state()).holding === 0, 30_000);
 });
 
 test('item 8: calls in flight are bounded for the whole server; a good client is still served', async (t) => {
@@ -324,4 +325,30 @@ test('item 12: a Python client refused for maxConnections reads the refusal as a
   const client = new LIPClient({ socketDir: h.dir });
   t.after(() => client.destroy());
   await assert.rejects(client.callFunction('add', [1, 2]), (e: unknown) => e instanceof LIPBusyError);
+});
+
+test('item 5: a plain call on a big stream stops collecting at the connection budget, with a typed error', async (t) => {
+  const h = await startHostile(t);
+  await h.alive();
+  const before = h.rss();
+  await assert.rejects(h.good.callFunction('bigen', [200, MiB]), (error: unknown) => {
+    assert.ok(error instanceof LIPProtocolError, String(error));
+    assert.equal(error.code, ErrorCode.FrameTooLarge);
+    assert.match(error.message, /read them as a stream/);
+    return true;
+  });
+  const { produced, streamsStopped } = await h.state();
+  t.diagnostic(`collected ${produced} items of 1 MiB before refusing; rss grew ${((h.rss() - before) / MiB).toFixed(1)} MiB`);
+  assert.ok(produced * MiB <= 2 * DEFAULT_MAX_FRAME_BYTES + MiB, `${produced} items collected`);
+  assert.equal(streamsStopped, 1, 'the generator was stopped');
+  await h.alive();
+});
+
+test('the memory budget options are checked up front', () => {
+  const wrap = (options: object) => () => LIPModule(options as never)(function f() {});
+  assert.throws(wrap({ maxConnectionBytes: 0 }), /'maxConnectionBytes' must be a whole number > 0/);
+  assert.throws(wrap({ maxServerBytes: 1.5 }), /'maxServerBytes'/);
+  assert.throws(wrap({ maxConnectionBytes: 1024 }), /'maxConnectionBytes' must be at least 'maxFrameBytes'/);
+  assert.throws(wrap({ maxFrameBytes: 1024, maxConnectionBytes: 4096, maxServerBytes: 2048 }), /'maxServerBytes' must be at least 'maxConnectionBytes'/);
+  wrap({ maxFrameBytes: 1024, maxConnectionBytes: 4096, maxServerBytes: 8192 })();
 });

@@ -230,7 +230,7 @@ export class SocketChannel implements Channel {
     this.step.value = NO_BODY;
     if (this.frameBytes > 0) this.release(this.claimFrame());
     if (!this.reading || this.blocked || this.deferred) return DONE;
-    if (++this.turnFrames % TURN_CHECK_EVERY === 0 && performance.now() - this.turnStarted > TURN_MS) {
+    if (++this.turnFrames % TURN_CHECK_EVERY === 0 && this.turnUsedUp()) {
       this.deferred = true;
       this.socket.pause();
       setImmediate(this.nextTurn);
@@ -266,8 +266,15 @@ export class SocketChannel implements Channel {
     this.takeFrames();
   }
 
+  /** Whether this turn's frames took TURN_MS; the clock starts at the first check (a read of few frames never reads it). */
+  private turnUsedUp(): boolean {
+    const now = performance.now();
+    if (this.turnStarted === 0) this.turnStarted = now;
+    return now - this.turnStarted > TURN_MS;
+  }
+
   private takeFrames(): void {
-    this.turnStarted = performance.now();
+    this.turnStarted = 0;
     this.turnFrames = 0;
     const bodies = this.frames;
     // Several frames in one chunk: their answers are gathered into one write.

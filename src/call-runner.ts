@@ -3,31 +3,10 @@
  * it: inside its context (so `LIPModule.context()` works, also in generators),
  * with a streaming result collected under the call's cancellation.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { callStorage, type LazyCallContext } from './context.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
-import { ErrorCode, LIPProtocolError, ownFault } from './errors.js';
-
-/**
- * A generator that never awaits anything real runs entirely in microtasks, and
- * microtasks starve every socket of the process (and hide the close of its own).
- * Loops over one give the event loop a turn at least this often.
- */
-export const YIELD_EVERY_MS = 5;
-
-/** Lets a loop over a generator give the event loop a turn now and then (see YIELD_EVERY_MS). */
-export class EventLoopTurns {
-  private last = performance.now();
-
-  /** Resolves at once most of the time; after YIELD_EVERY_MS of work, after a turn of the event loop. */
-  maybeYield(): Promise<void> | undefined {
-    const now = performance.now();
-    if (now - this.last < YIELD_EVERY_MS) return undefined;
-    return nextTurn().then(() => {
-      this.last = performance.now();
-    });
-  }
-}
+import { ErrorCode, LIPBusyError, LIPProtocolError, ownFault } from './errors.js';
+import { maybeNextTurn } from './event-loop-turn.js';
 
 /**
  * Told once how the call ended: `failed` with what was thrown (even `undefined`), or the value;
@@ -50,7 +29,7 @@ export function runCall(
   kwargs: Record<string, unknown> | null,
   context: LazyCallContext,
   outcome: CallOutcome,
-  maxCollectedBytes = Infinity,
+  collecting: CollectLimits = {},
 ): void {
   let result: unknown;
   try {
@@ -59,34 +38,52 @@ export function runCall(
     outcome(true, error, false);
     return;
   }
-  if (isPromiseLike(result)) result.then((value) => settleValue(value, context, outcome, maxCollectedBytes), (error: unknown) => outcome(true, error, false));
-  else settleValue(result, context, outcome, maxCollectedBytes);
+  if (isPromiseLike(result)) result.then((value) => settleValue(value, context, outcome, collecting), (error: unknown) => outcome(true, error, false));
+  else settleValue(result, context, outcome, collecting);
 }
 
 /** Passes a plain value on, or collects a stream first. */
-export function settleValue(value: unknown, context: LazyCallContext, outcome: CallOutcome, maxCollectedBytes = Infinity): void {
+export function settleValue(value: unknown, context: LazyCallContext, outcome: CallOutcome, collecting: CollectLimits = {}): void {
   if (!isAsyncIterable(value)) {
     outcome(false, value, false);
     return;
   }
-  collectInContext(value, context, maxCollectedBytes).then(
+  collectInContext(value, context, collecting).then(
     (items) => outcome(false, items, true),
     (error: unknown) => outcome(true, error, false),
   );
 }
 
+/** What collecting a stream's values into one reply may cost. */
+export interface CollectLimits {
+  /** About how many bytes the values may take. @default unlimited */
+  maxBytes?: number;
+  /**
+   * Asked before the collected values grow by `bytes` (in steps of COLLECT_STEP_BYTES):
+   * the memory budget's say. False stops the collection with ERR_LIP_BUSY.
+   */
+  charge?: (bytes: number) => boolean;
+}
+
+/** Collected values are charged to the budget in steps this big. */
+const COLLECT_STEP_BYTES = 64 * 1024;
+/** What a collected value costs in the list besides its own bytes. */
+const COLLECTED_ITEM_BYTES = 16;
+
 /**
  * Every value of a stream, each step run inside the call's context. Stops (and
  * lets the generator's `finally` run) as soon as the call is cancelled: a
  * caller that went away must not leave an endless generator running. Values
- * past about `maxBytes` fail the call rather than grow one reply without bound.
+ * past about `maxBytes`, or that the budget can't hold, fail the call rather
+ * than grow one reply without bound.
  */
-export async function collectInContext(iterable: AsyncIterable<unknown>, context: LazyCallContext, maxBytes = Infinity): Promise<unknown[]> {
+export async function collectInContext(iterable: AsyncIterable<unknown>, context: LazyCallContext, limits: CollectLimits = {}): Promise<unknown[]> {
   const iterator = iterable[Symbol.asyncIterator]();
   const items: unknown[] = [];
   const aborted = new AbortRace(context.signal); // also arms the deadline timer
-  const turns = new EventLoopTurns();
+  const maxBytes = limits.maxBytes ?? Infinity;
   let bytes = 0;
+  let charged = 0;
   for (;;) {
     // If next() throws, the generator is already closed: nothing to return().
     const step = context.aborted ? undefined : await aborted.race(callStorage.run(context, nextStep, iterator));
@@ -96,7 +93,7 @@ export async function collectInContext(iterable: AsyncIterable<unknown>, context
     }
     if (step.done) return items;
     items.push(step.value);
-    bytes += roughSize(step.value);
+    bytes += roughSize(step.value) + COLLECTED_ITEM_BYTES;
     if (bytes > maxBytes) {
       stopIterator(iterator);
       throw ownFault(
@@ -105,7 +102,16 @@ export async function collectInContext(iterable: AsyncIterable<unknown>, context
         }),
       );
     }
-    const turn = turns.maybeYield();
+    if (limits.charge && bytes - charged >= COLLECT_STEP_BYTES) {
+      if (!limits.charge(bytes - charged)) {
+        stopIterator(iterator);
+        throw ownFault(new LIPBusyError(`the server's memory budget can't hold more of the stream's values (${bytes} bytes so far): read them as a stream (LIPClient.stream), or try again later`));
+      }
+      charged = bytes;
+    }
+    // A generator that never awaits anything real runs in microtasks only, which starve every
+    // socket of the process (and hide the close of its own): give the event loop its turn.
+    const turn = maybeNextTurn();
     if (turn) await turn;
   }
 }

@@ -9,7 +9,7 @@
 /** Bytes any connection may hold whatever the server holds: small calls pass while big ones wait. */
 export const FLOOR_BYTES = 1024 * 1024;
 /** What a call in flight costs besides its frame (context, promise, timers: measured ~2.5 KB): the least a frame counts for. */
-export const MIN_FRAME_COST = 16 * 1024;
+export const MIN_FRAME_COST = 64 * 1024;
 
 export interface BudgetLimits {
   /** Most bytes one connection may hold. */
@@ -119,6 +119,17 @@ export class ConnectionShare {
     this.onGranted = granted;
     this.budget.wait(this);
     return false;
+  }
+
+  /**
+   * Adds `bytes` to what the connection holds for a running call (a stream's values being
+   * collected), if they fit now; the call gives them back with `release` when it ends.
+   */
+  tryHold(bytes: number): boolean {
+    const own = this.held;
+    if (own + bytes > this.budget.limits.connectionBytes || !this.withinServer(bytes)) return false;
+    this.add(bytes);
+    return true;
   }
 
   /** Gives back `bytes` of frames (a call ended, or a frame was handled). */

@@ -6,9 +6,10 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { callStorage, LazyCallContext } from './context.js';
-import { AbortRace, answerControl, collectInContext, EventLoopTurns, invokeEndpoint, nextStep, roughSize, stopIterator } from './call-runner.js';
+import { AbortRace, answerControl, collectInContext, invokeEndpoint, nextStep, roughSize, stopIterator, type CollectLimits } from './call-runner.js';
 import { detachSmallBinaries, DETACH_ABOVE } from './detach-binaries.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
+import { maybeNextTurn } from './event-loop-turn.js';
 import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
 import { MemoryBudget, type ConnectionShare } from './memory-budget.js';
 import { encodeValue } from './protocol/codec.js';
@@ -361,7 +362,7 @@ class ServerConnection {
     const deadline = typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : undefined;
     // The request's frame stays reserved while the call runs: its arguments live that long.
     const bytes = this.channel!.claimFrame();
-    if (bytes > DETACH_ABOVE) {
+    if (this.channel!.frameLength > DETACH_ABOVE) {
       detachSmallBinaries(args);
       detachSmallBinaries(kwargs);
     }
@@ -393,7 +394,7 @@ class ServerConnection {
   private succeed(id: number, call: RunningCall, value: unknown): void {
     if (isAsyncIterable(value)) {
       // A plain call on a streaming function gets every value, collected (and stopped if cancelled).
-      collectInContext(value, call.context, this.server.budget.limits.connectionBytes).then(
+      collectInContext(value, call.context, this.collectLimits(call)).then(
         (items) => this.succeed(id, call, items),
         (error: unknown) => this.fail(id, call, error),
       );
@@ -432,6 +433,19 @@ class ServerConnection {
     this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false));
   }
 
+  /** A stream collected for one reply: as much as the connection's budget, charged to the call as it grows. */
+  private collectLimits(call: RunningCall): CollectLimits {
+    const share = this.share!;
+    return {
+      maxBytes: this.server.budget.limits.connectionBytes,
+      charge: (bytes) => {
+        if (!share.tryHold(bytes)) return false;
+        call.bytes += bytes;
+        return true;
+      },
+    };
+  }
+
   /** Forgets a finished call; returns whether its caller still wants the answer. */
   private finish(id: number, call: RunningCall): boolean {
     this.forget(id, call);
@@ -465,7 +479,6 @@ class ServerConnection {
         iterator = value[Symbol.asyncIterator]();
         // A generator stuck between two yields must not keep a cancelled call open.
         const aborted = new AbortRace(call.context.signal);
-        const turns = new EventLoopTurns();
         for (;;) {
           while (call.credit <= 0 && !call.context.aborted) {
             await new Promise<void>((resolve) => (call.wakeStream = resolve));
@@ -489,7 +502,8 @@ class ServerConnection {
           }
           call.credit--;
           channel.send([Kind.Item, id, step.value]);
-          const turn = turns.maybeYield();
+          // A generator with no await of its own would otherwise keep every other socket waiting.
+          const turn = maybeNextTurn();
           if (turn) await turn;
         }
       }

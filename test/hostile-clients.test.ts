@@ -352,3 +352,19 @@ test('the memory budget options are checked up front', () => {
   assert.throws(wrap({ maxFrameBytes: 1024, maxConnectionBytes: 4096, maxServerBytes: 2048 }), /'maxServerBytes' must be at least 'maxConnectionBytes'/);
   wrap({ maxFrameBytes: 1024, maxConnectionBytes: 4096, maxServerBytes: 8192 })();
 });
+
+test('item 5: thousands of plain calls to an endless generator share the event loop: others are answered, SIGTERM still stops the server', async (t) => {
+  const h = await startHostile(t);
+  await h.alive();
+  const calls = Buffer.concat(Array.from({ length: 300 }, (_, i) => call(i + 1, 'fastgen', [])));
+  for (let c = 0; c < 20; c++) {
+    const peer = await h.connect('fastgen');
+    peer.socket.pause();
+    peer.write(calls);
+  }
+  await until(async () => (await h.state()).produced > 100_000);
+  for (let i = 0; i < 10; i++) assert.equal(await h.good.callFunction('add', [i, 1], undefined, { timeoutMs: 2000 }), i + 1);
+  h.server.child.kill('SIGTERM');
+  const exited = await Promise.race([h.server.exited, sleep(15_000).then(() => 'still running')]);
+  assert.equal(exited, 0, 'the server exits on SIGTERM, with status 0');
+});

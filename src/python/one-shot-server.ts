@@ -170,7 +170,14 @@ class OneShotExchange {
         if (failed) this.reply({ error: errorText(valueOrError) });
         else this.reply({ result: valueOrError });
       },
-      server.budget.limits.connectionBytes,
+      {
+        maxBytes: server.budget.limits.connectionBytes,
+        charge: (bytes) => {
+          if (!this.share.tryHold(bytes)) return false;
+          this.reserved += bytes;
+          return true;
+        },
+      },
     );
   }
 

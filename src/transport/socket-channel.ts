@@ -3,6 +3,7 @@
  * writes batched per tick when more than one frame is waiting.
  */
 import type { Socket } from 'node:net';
+import { onNextTurn, sliceUsedUp } from '../event-loop-turn.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
 import type { Channel } from './channel.js';
@@ -12,10 +13,9 @@ const BURST_SLICE = 16;
 const BURST_BYTES = 256 * 1024;
 // Bodies above this are written beside their header (writev) instead of copied behind it.
 const COPY_LIMIT = 16 * 1024;
-// Frames of one read are handled in one go for at most about this long; the rest wait a turn
-// of the event loop, so a chunk of thousands of calls doesn't keep every other socket waiting.
-const TURN_MS = 5;
-// How often (in frames) the clock is read to know.
+// Frames of one read are handled in one go while the event loop's slice lasts (event-loop-turn.ts);
+// the rest wait a turn, so a chunk of thousands of calls doesn't keep every other socket waiting.
+// The clock is read every this many frames.
 const TURN_CHECK_EVERY = 32;
 
 export interface SocketChannelOptions {
@@ -48,11 +48,12 @@ export class SocketChannel implements Channel {
   // Reserved (at the frame's cost) for the frame being received, then for the frame being handled.
   private receivingBytes = 0;
   private frameBytes = 0;
+  /** Body length of the frame being handled (its reservation may count it for more). */
+  frameLength = 0;
   // Waiting for the budget to make room for the next frame: the socket is paused.
   private blocked = false;
-  // This turn's share of frames is used up: the rest are taken on the next turn (socket paused).
+  // This turn's slice is used up: the rest are taken on the next turn (socket paused).
   private deferred = false;
-  private turnStarted = 0;
   private turnFrames = 0;
   // null: nothing written this tick; an array: frames waiting for the end-of-tick flush.
   private batch: Uint8Array[] | null = null;
@@ -230,10 +231,10 @@ export class SocketChannel implements Channel {
     this.step.value = NO_BODY;
     if (this.frameBytes > 0) this.release(this.claimFrame());
     if (!this.reading || this.blocked || this.deferred) return DONE;
-    if (++this.turnFrames % TURN_CHECK_EVERY === 0 && this.turnUsedUp()) {
+    if (++this.turnFrames % TURN_CHECK_EVERY === 0 && sliceUsedUp()) {
       this.deferred = true;
       this.socket.pause();
-      setImmediate(this.nextTurn);
+      onNextTurn(this.nextTurn);
       return DONE;
     }
     let body: Buffer | undefined;
@@ -249,6 +250,7 @@ export class SocketChannel implements Channel {
     }
     this.frameBytes = this.receivingBytes;
     this.receivingBytes = 0;
+    this.frameLength = body.length;
     // One result object reused: the loop reads `value` before asking for the next.
     this.step.value = body;
     return this.step;
@@ -266,15 +268,7 @@ export class SocketChannel implements Channel {
     this.takeFrames();
   }
 
-  /** Whether this turn's frames took TURN_MS; the clock starts at the first check (a read of few frames never reads it). */
-  private turnUsedUp(): boolean {
-    const now = performance.now();
-    if (this.turnStarted === 0) this.turnStarted = now;
-    return now - this.turnStarted > TURN_MS;
-  }
-
   private takeFrames(): void {
-    this.turnStarted = 0;
     this.turnFrames = 0;
     const bodies = this.frames;
     // Several frames in one chunk: their answers are gathered into one write.

@@ -175,12 +175,24 @@ function rssOf(pid: number): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Row = { attack: string; item: number; before: number; peak: number; after: number; answered: number; failed: number; alive: boolean; errors: string[] };
+type Row = {
+  attack: string;
+  item: number;
+  before: number;
+  peak: number;
+  after: number;
+  answered: number;
+  failed: number;
+  alive: boolean;
+  errors: string[];
+  /** The longest the server's event loop was held up during the attack, in ms. */
+  loopDelayMs: number;
+};
 
 async function runAttack(attack: Attack, dir: string, pid: number, alive: () => boolean): Promise<Row> {
   const path = (fn: string) => join(dir, `lipcm-${fn}.sock`);
   const probe = new LIPClient({ socketDir: dir });
-  const row: Row = { attack: attack.name, item: attack.item, before: 0, peak: 0, after: 0, answered: 0, failed: 0, alive: true, errors: [] };
+  const row: Row = { attack: attack.name, item: attack.item, before: 0, peak: 0, after: 0, answered: 0, failed: 0, alive: true, errors: [], loopDelayMs: 0 };
   // The good client runs in its own process: the attackers' traffic here must not slow it down.
   const caller = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'good-caller.ts')], {
     env: { ...process.env, LIP_SOCKET_DIR: dir },
@@ -190,6 +202,7 @@ async function runAttack(attack: Attack, dir: string, pid: number, alive: () => 
   try {
     await output.waitFor('READY');
     await probe.callFunction('memory');
+    await probe.callFunction('loopDelayMax');
     row.before = rssOf(pid);
     row.peak = row.before;
     const sampler = setInterval(() => {
@@ -206,6 +219,7 @@ async function runAttack(attack: Attack, dir: string, pid: number, alive: () => 
     clearInterval(sampler);
     row.alive = alive();
     if (row.alive) {
+      row.loopDelayMs = await probe.callFunction<number>('loopDelayMax').catch(() => -1);
       await probe.callFunction('memory').catch(() => {});
       row.after = rssOf(pid);
     }
@@ -238,18 +252,18 @@ try {
     if (!ok) failed = true;
     console.log(
       `${ok ? 'ok  ' : 'FAIL'} ${attack.name.padEnd(15)} item ${attack.item}  rss ${mib(row.before)} / ${mib(row.peak)} / ${row.alive ? mib(row.after) : 'died'} MiB` +
-        `  good ${row.answered} answered / ${row.failed} failed${row.errors.length ? `  (${row.errors.join('; ')})` : ''}`,
+        `  good ${row.answered} answered / ${row.failed} failed  loop held up ≤ ${row.loopDelayMs.toFixed(0)} ms${row.errors.length ? `  (${row.errors.join('; ')})` : ''}`,
     );
     if (!row.alive) console.log(`     server stderr: ${server.errors().split('\n').filter(Boolean).slice(-3).join(' | ')}`);
     server.child.kill('SIGKILL');
     await server.exited;
   }
-  console.log('\n| attack | item | what | RSS before / peak / after (MiB) | growth (MiB) | good calls answered / failed | server |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('\n| attack | item | what | RSS before / peak / after (MiB) | growth (MiB) | good calls answered / failed | longest event-loop delay (ms) | server |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const attack = attacks.find((a) => a.name === row.attack)!;
     console.log(
-      `| ${row.attack} | ${row.item} | ${attack.what} | ${mib(row.before)} / ${mib(row.peak)} / ${row.alive ? mib(row.after) : '-'} | ${mib(row.peak - row.before)} | ${row.answered} / ${row.failed} | ${row.alive ? 'alive' : 'died'} |`,
+      `| ${row.attack} | ${row.item} | ${attack.what} | ${mib(row.before)} / ${mib(row.peak)} / ${row.alive ? mib(row.after) : '-'} | ${mib(row.peak - row.before)} | ${row.answered} / ${row.failed} | ${row.alive ? row.loopDelayMs.toFixed(0) : '-'} | ${row.alive ? 'alive' : 'died'} |`,
     );
   }
 } catch (error) {

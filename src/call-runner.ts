@@ -6,7 +6,7 @@
 import { callStorage, type LazyCallContext } from './context.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
 import { ErrorCode, LIPBusyError, LIPProtocolError, ownFault } from './errors.js';
-import { maybeNextTurn } from './event-loop-turn.js';
+import { nextTurn, sliceUsedUp } from './event-loop-turn.js';
 
 /**
  * Told once how the call ended: `failed` with what was thrown (even `undefined`), or the value;
@@ -85,6 +85,10 @@ export async function collectInContext(iterable: AsyncIterable<unknown>, context
   let bytes = 0;
   let charged = 0;
   for (;;) {
+    // A generator that never awaits anything real runs in microtasks only, which starve every
+    // socket of the process (and hide the close of its own): give the event loop its turn.
+    // Asked again after each wait: everyone waiting shares the next turn's slice.
+    while (sliceUsedUp()) await nextTurn();
     // If next() throws, the generator is already closed: nothing to return().
     const step = context.aborted ? undefined : await aborted.race(callStorage.run(context, nextStep, iterator));
     if (step === undefined) {
@@ -109,10 +113,6 @@ export async function collectInContext(iterable: AsyncIterable<unknown>, context
       }
       charged = bytes;
     }
-    // A generator that never awaits anything real runs in microtasks only, which starve every
-    // socket of the process (and hide the close of its own): give the event loop its turn.
-    const turn = maybeNextTurn();
-    if (turn) await turn;
   }
 }
 

@@ -1,9 +1,14 @@
 /**
  * One slice of work per turn of the event loop, shared by every loop that runs
- * on a peer's behalf (the frames of one read, a generator's steps). A loop that
- * finds the slice used up waits for the next turn, after sockets have been
- * polled. All such loops share the slice, so a thousand of them still hold the
- * event loop for about one slice per turn, not a thousand slices.
+ * on a peer's behalf (the frames of one read, a generator's steps, big replies).
+ * A loop that finds the slice used up waits for the next turn, after sockets
+ * have been polled. All such loops share the slice, so a thousand of them still
+ * hold the event loop for about one slice per turn, not a thousand slices.
+ *
+ * Waiters are woken in two lanes: reading frames first (cheap: a call's own work
+ * is the function's), then the rest. Waiting work is asked again when woken and
+ * goes to the back if the slice is used up, so a client's small call is never
+ * queued behind thousands of other clients' big replies.
  */
 
 /** Work allowed per turn of the event loop before looping code waits for the next. */
@@ -12,7 +17,12 @@ export const SLICE_MS = 5;
 let sliceStarted = 0;
 // A slice runs in this turn; cleared by a setImmediate, i.e. once the turn's I/O callbacks are done.
 let inTurn = false;
-let waiters: (() => void)[] = [];
+/** Which waiters are woken first on the next turn. */
+export type Lane = 'read' | 'work';
+
+let readers: (() => void)[] = [];
+let workers: (() => void)[] = [];
+let wakeScheduled = false;
 
 /** Whether this turn's slice is used up. The first ask in a turn starts the slice. */
 export function sliceUsedUp(): boolean {
@@ -24,20 +34,19 @@ export function sliceUsedUp(): boolean {
   return now - sliceStarted >= SLICE_MS;
 }
 
-/** Calls `callback` on the next turn, with a fresh slice. One setImmediate for everyone waiting. */
-export function onNextTurn(callback: () => void): void {
-  waiters.push(callback);
-  if (waiters.length === 1) setImmediate(wakeWaiters);
+/** Calls `callback` on the next turn, with a fresh slice (readers first). One setImmediate for everyone waiting. */
+export function onNextTurn(callback: () => void, lane: Lane = 'work'): void {
+  if (lane === 'read') readers.push(callback);
+  else workers.push(callback);
+  if (!wakeScheduled) {
+    wakeScheduled = true;
+    setImmediate(wakeWaiters);
+  }
 }
 
 /** Resolves on the next turn (see onNextTurn). */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => onNextTurn(resolve));
-}
-
-/** Gives the event loop a turn if the slice is used up; otherwise nothing to wait for. */
-export function maybeNextTurn(): Promise<void> | undefined {
-  return sliceUsedUp() ? nextTurn() : undefined;
 }
 
 function startSlice(now: number): void {
@@ -53,10 +62,14 @@ function endTurn(): void {
 }
 
 function wakeWaiters(): void {
+  wakeScheduled = false;
   // The waiters share a fresh slice: those it doesn't cover wait for the turn after.
   inTurn = false;
   startSlice(performance.now());
-  const woken = waiters;
-  waiters = [];
-  for (const wake of woken) wake();
+  const reading = readers;
+  const working = workers;
+  readers = [];
+  workers = [];
+  for (const wake of reading) wake();
+  for (const wake of working) wake();
 }

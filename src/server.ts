@@ -9,7 +9,7 @@ import { callStorage, LazyCallContext } from './context.js';
 import { AbortRace, answerControl, collectInContext, invokeEndpoint, nextStep, roughSize, stopIterator, type CollectLimits } from './call-runner.js';
 import { detachSmallBinaries, DETACH_ABOVE } from './detach-binaries.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
-import { maybeNextTurn } from './event-loop-turn.js';
+import { nextTurn, onNextTurn, sliceUsedUp } from './event-loop-turn.js';
 import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
 import { MemoryBudget, type ConnectionShare } from './memory-budget.js';
 import { encodeValue } from './protocol/codec.js';
@@ -53,6 +53,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 10_000;
 export const DEFAULT_MAX_SERVER_BYTES = 256 * 1024 * 1024;
+/** Replies bigger than this (by a cheap lower bound) wait for the next turn when the event loop's slice is used up. */
+const DEFER_REPLIES_ABOVE = 64 * 1024;
 /** At least what a Result frame adds around its value (header, kind, id). */
 const REPLY_HEADER_BYTES = 8;
 /** How long a connection we closed may take to go away before it is cut. */
@@ -392,6 +394,17 @@ class ServerConnection {
   }
 
   private succeed(id: number, call: RunningCall, value: unknown): void {
+    // Many calls ending at once (timers due together) would encode all their big replies in one go:
+    // past the turn's slice, a big reply waits for the next turn (and asks again then). Small ones
+    // cost next to nothing and are never held back behind big ones.
+    if (roughSize(value) > DEFER_REPLIES_ABOVE && sliceUsedUp()) {
+      onNextTurn(() => this.succeed(id, call, value));
+      return;
+    }
+    this.succeedNow(id, call, value);
+  }
+
+  private succeedNow(id: number, call: RunningCall, value: unknown): void {
     if (isAsyncIterable(value)) {
       // A plain call on a streaming function gets every value, collected (and stopped if cancelled).
       collectInContext(value, call.context, this.collectLimits(call)).then(
@@ -480,13 +493,7 @@ class ServerConnection {
         // A generator stuck between two yields must not keep a cancelled call open.
         const aborted = new AbortRace(call.context.signal);
         for (;;) {
-          while (call.credit <= 0 && !call.context.aborted) {
-            await new Promise<void>((resolve) => (call.wakeStream = resolve));
-            call.wakeStream = undefined;
-          }
-          // Credit is the client's word, not room: the next item waits until the socket has taken the last ones.
-          while ((channel.congested || !share.mayStream()) && !call.context.aborted && !channel.isClosed) await aborted.race(share.whenRoom());
-          if (call.context.aborted || channel.isClosed) break;
+          if (!(await this.readyToProduce(call, share, aborted))) break;
           let step: IteratorResult<unknown> | undefined;
           try {
             step = await aborted.race(callStorage.run(call.context, nextStep, iterator));
@@ -500,11 +507,11 @@ class ServerConnection {
             iterator = undefined;
             break;
           }
+          // Streams woken together all found the slice fresh before any produced: ask again before encoding.
+          while (sliceUsedUp() && !call.context.aborted) await nextTurn();
+          if (call.context.aborted || channel.isClosed) break;
           call.credit--;
           channel.send([Kind.Item, id, step.value]);
-          // A generator with no await of its own would otherwise keep every other socket waiting.
-          const turn = maybeNextTurn();
-          if (turn) await turn;
         }
       }
       if (!call.context.aborted) channel.send([Kind.End, id]);
@@ -515,6 +522,25 @@ class ServerConnection {
       // Stops the generator early (its `finally` runs) when the caller went away.
       if (iterator) stopIterator(iterator);
       this.forget(id, call);
+    }
+  }
+
+  /**
+   * Waits until the stream may produce its next item: the client granted credit, the socket took
+   * the items already sent (credit is the client's word, not room) and the event loop's slice has
+   * time left (a generator with no await of its own, or many streams woken at once, would keep
+   * every other socket waiting). Each is asked again after any wait. False if the call ended.
+   */
+  private async readyToProduce(call: RunningCall, share: ConnectionShare, aborted: AbortRace): Promise<boolean> {
+    const channel = this.channel!;
+    for (;;) {
+      if (call.context.aborted || channel.isClosed) return false;
+      if (call.credit <= 0) {
+        await new Promise<void>((resolve) => (call.wakeStream = resolve));
+        call.wakeStream = undefined;
+      } else if (channel.congested || !share.mayStream()) await aborted.race(share.whenRoom());
+      else if (sliceUsedUp()) await nextTurn();
+      else return true;
     }
   }
 

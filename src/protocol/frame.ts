@@ -115,6 +115,14 @@ export class FrameDecoder {
     this.waiting = false;
   }
 
+  /** Body length of the next frame if its header has arrived (without taking anything), else -1. */
+  nextLength(): number {
+    if (this.expected >= 0) return this.expected;
+    if (this.headerBytes > 0 || this.input.length === 0) return -1;
+    const chunk = this.input[0]!;
+    return chunk.length - this.offset >= HEADER_BYTES ? chunk.readUInt32BE(this.offset) : -1;
+  }
+
   /** Whether at least two whole frames are waiting in the written bytes (without taking them). */
   severalReady(): boolean {
     if (this.waiting || this.input.length !== 1 || this.expected >= 0 || this.headerBytes > 0) return false;

@@ -13,10 +13,6 @@ const BURST_SLICE = 16;
 const BURST_BYTES = 256 * 1024;
 // Bodies above this are written beside their header (writev) instead of copied behind it.
 const COPY_LIMIT = 16 * 1024;
-// Frames of one read are handled in one go while the event loop's slice lasts (event-loop-turn.ts);
-// the rest wait a turn, so a chunk of thousands of calls doesn't keep every other socket waiting.
-// The clock is read every this many frames.
-const TURN_CHECK_EVERY = 32;
 
 export interface SocketChannelOptions {
   maxFrameBytes?: number;
@@ -36,6 +32,8 @@ export interface FrameBudget {
 }
 
 const DONE: IteratorResult<Buffer> = { value: undefined, done: true };
+// A frame this small is taken on a turn even when the slice is used up (see oneFrameDue).
+const FREE_FRAME_BYTES = 64 * 1024;
 const NO_BODY = Buffer.alloc(0);
 
 export class SocketChannel implements Channel {
@@ -52,9 +50,13 @@ export class SocketChannel implements Channel {
   frameLength = 0;
   // Waiting for the budget to make room for the next frame: the socket is paused.
   private blocked = false;
-  // This turn's slice is used up: the rest are taken on the next turn (socket paused).
+  // The event loop's slice for this turn is used up (event-loop-turn.ts): the frames left are
+  // taken on the next turn (socket paused), so a read of thousands of calls, or many
+  // connections finishing big frames at once, don't keep every other socket waiting.
   private deferred = false;
-  private turnFrames = 0;
+  // Woken on a new turn after waiting: one small frame is taken before the slice is asked about,
+  // so every waiting connection moves on each turn, however many others wait with it.
+  private oneFrameDue = false;
   // null: nothing written this tick; an array: frames waiting for the end-of-tick flush.
   private batch: Uint8Array[] | null = null;
   private batchBytes = 0;
@@ -231,10 +233,12 @@ export class SocketChannel implements Channel {
     this.step.value = NO_BODY;
     if (this.frameBytes > 0) this.release(this.claimFrame());
     if (!this.reading || this.blocked || this.deferred) return DONE;
-    if (++this.turnFrames % TURN_CHECK_EVERY === 0 && sliceUsedUp()) {
+    const free = this.oneFrameDue && this.decoder.nextLength() <= FREE_FRAME_BYTES;
+    this.oneFrameDue = false;
+    if (!free && sliceUsedUp()) {
       this.deferred = true;
       this.socket.pause();
-      onNextTurn(this.nextTurn);
+      onNextTurn(this.nextTurn, 'read');
       return DONE;
     }
     let body: Buffer | undefined;
@@ -258,6 +262,7 @@ export class SocketChannel implements Channel {
 
   private readonly nextTurn = (): void => {
     this.deferred = false;
+    this.oneFrameDue = true;
     this.resumeReading();
   };
 
@@ -269,7 +274,6 @@ export class SocketChannel implements Channel {
   }
 
   private takeFrames(): void {
-    this.turnFrames = 0;
     const bodies = this.frames;
     // Several frames in one chunk: their answers are gathered into one write.
     this.answering = this.decoder.severalReady();

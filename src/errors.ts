@@ -155,29 +155,69 @@ export function libraryError(name: string, code: ErrorCode, message: string): Re
 
 /**
  * Turns anything thrown into the wire shape, keeping what it can. `own`: the
- * library raised it (also implied for errors marked with ownFault).
+ * library raised it (also implied for errors marked with ownFault). Never
+ * throws: a thrown value is hostile input (getters and proxy traps that throw,
+ * a `message` that is an object), and answering it must not take the server down.
  */
 export function toRemoteErrorInfo(thrown: unknown, includeStack = true, own = false): RemoteErrorInfo {
-  if (thrown instanceof Error) {
-    const info: RemoteErrorInfo = { name: thrown.name || 'Error', message: thrown.message };
-    if (own || ownFaults.has(thrown)) info.lip = true;
-    const code = (thrown as { code?: unknown }).code;
+  try {
+    return readThrown(thrown, includeStack, own);
+  } catch {
+    return { name: 'NonError', message: 'a value was thrown that cannot be read' };
+  }
+}
+
+function readThrown(thrown: unknown, includeStack: boolean, own: boolean): RemoteErrorInfo {
+  // instanceof runs a proxy's getPrototypeOf trap, so it is read safely too.
+  if (attempt(() => thrown instanceof Error) === true) {
+    const error = thrown as Error;
+    const message = attempt(() => error.message);
+    const info: RemoteErrorInfo = {
+      name: asText(attempt(() => error.name)) || 'Error',
+      message: asText(message) ?? (message === undefined ? '' : showThrown(message)),
+    };
+    if (own || ownFaults.has(error)) info.lip = true;
+    const code = attempt(() => (error as { code?: unknown }).code);
     if (typeof code === 'string' || typeof code === 'number') info.code = String(code);
-    if (includeStack && typeof thrown.stack === 'string') info.stack = thrown.stack;
-    if (thrown instanceof LIPArgumentError && thrown.issues) info.data = { issues: thrown.issues };
+    if (includeStack) {
+      const stack = attempt(() => error.stack);
+      if (typeof stack === 'string') info.stack = stack;
+    }
+    if (error instanceof LIPArgumentError && error.issues) info.data = { issues: error.issues };
     return info;
   }
   // A thrown string or object still deserves a readable message.
-  let message: string;
-  if (typeof thrown === 'string') message = thrown;
-  else {
-    try {
-      message = JSON.stringify(thrown) ?? String(thrown);
-    } catch {
-      message = String(thrown);
-    }
+  return { name: 'NonError', message: `non-Error thrown: ${showThrown(thrown)}` };
+}
+
+/** The value of `read()`, or undefined if it throws. */
+function attempt<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
   }
-  return { name: 'NonError', message: `non-Error thrown: ${message}` };
+}
+
+/** Strings as they are, numbers, booleans and bigints spelled out; anything else (objects, symbols) is no text. */
+function asText(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    default:
+      return undefined;
+  }
+}
+
+function showThrown(thrown: unknown): string {
+  if (typeof thrown === 'string') return thrown;
+  const json = attempt(() => JSON.stringify(thrown));
+  if (typeof json === 'string') return json;
+  return attempt(() => String(thrown)) ?? attempt(() => Object.prototype.toString.call(thrown)) ?? 'a value that cannot be shown';
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The options of `LIPModule(options)`, checked once, up front. */
 import type { Logger } from 'pino';
 import { assertValidName } from './discovery.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './protocol/frame.js';
 import { toPinoLevel, type LogLevel } from './logging.js';
 import { isStandardSchema, type StandardSchemaV1 } from './schema.js';
 
@@ -49,6 +50,20 @@ export interface LIPModuleOptions {
   maxConnections?: number;
   /** Most calls running at once for one connection; more are answered ERR_LIP_BUSY. @default 10000 */
   maxInFlightPerConnection?: number;
+  /**
+   * Most bytes one connection may make the server hold: request frames being received or whose
+   * calls still run (counted at their announced size), and, separately, replies it has not read.
+   * Past it the server stops reading that connection's requests until calls end or replies are read;
+   * a reply that would pass it is answered ERR_LIP_BUSY instead. At least `maxFrameBytes`.
+   * @default 2 × maxFrameBytes (32 MiB)
+   */
+  maxConnectionBytes?: number;
+  /**
+   * Most bytes all connections of this function's server may make it hold together (as above).
+   * Past it, connections holding more than their slice (at most 1 MiB) stop being read, so small
+   * calls still pass. At least `maxConnectionBytes`. @default 256 MiB
+   */
+  maxServerBytes?: number;
   /** Mode of the socket file. Widen it only on purpose. @default 0o600 */
   socketMode?: number;
   /** Send stack traces of thrown errors to callers. @default true */
@@ -57,7 +72,7 @@ export interface LIPModuleOptions {
 
 const BOOLEAN_KEYS = ['lru', 'logArgs', 'sendStacks'] as const;
 const COUNT_KEYS = ['lruMax', 'lruTtlMs', 'exitTimeoutMs', 'maxQueue', 'idleTimeoutMs'] as const;
-const POSITIVE_KEYS = ['concurrency', 'maxFrameBytes', 'maxConnections', 'maxInFlightPerConnection'] as const;
+const POSITIVE_KEYS = ['concurrency', 'maxFrameBytes', 'maxConnections', 'maxInFlightPerConnection', 'maxConnectionBytes', 'maxServerBytes'] as const;
 const STRING_KEYS = ['doc', 'version', 'socketDir'] as const;
 const KNOWN = new Set<string>([
   'name', 'logLevel', 'logFile', 'logger', 'clock', 'schema', 'socketMode',
@@ -86,6 +101,13 @@ export function validateModuleOptions(options: unknown): asserts options is LIPM
   for (const key of POSITIVE_KEYS) {
     const v = o[key];
     if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw bad(key, 'a whole number > 0');
+  }
+  const frameBytes = (o.maxFrameBytes as number | undefined) ?? DEFAULT_MAX_FRAME_BYTES;
+  if (o.maxConnectionBytes !== undefined && (o.maxConnectionBytes as number) < frameBytes) {
+    throw new TypeError(`LIPModule option 'maxConnectionBytes' must be at least 'maxFrameBytes' (${frameBytes}), got ${String(o.maxConnectionBytes)}`);
+  }
+  if (o.maxServerBytes !== undefined && (o.maxServerBytes as number) < ((o.maxConnectionBytes as number | undefined) ?? 2 * frameBytes)) {
+    throw new TypeError(`LIPModule option 'maxServerBytes' must be at least 'maxConnectionBytes', got ${String(o.maxServerBytes)}`);
   }
   if (o.logFile !== undefined && typeof o.logFile !== 'boolean' && typeof o.logFile !== 'string') throw bad('logFile', 'true or a path');
   if (o.clock !== undefined && typeof o.clock !== 'function') throw bad('clock', 'a function returning milliseconds');

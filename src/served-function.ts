@@ -220,6 +220,8 @@ export class ServedFunction implements Endpoint {
       idleTimeoutMs: this.options.idleTimeoutMs,
       maxConnections: this.options.maxConnections,
       maxInFlightPerConnection: this.options.maxInFlightPerConnection,
+      maxConnectionBytes: this.options.maxConnectionBytes,
+      maxServerBytes: this.options.maxServerBytes,
       sendStacks: this.options.sendStacks,
       logger: this.log,
       onStopRequest: () => {

@@ -6,12 +6,16 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { callStorage, LazyCallContext } from './context.js';
-import { answerControl, collectInContext, invokeEndpoint, nextStep, stopIterator, whenAborted } from './call-runner.js';
+import { AbortRace, answerControl, collectInContext, invokeEndpoint, nextStep, roughSize, stopIterator, type CollectLimits } from './call-runner.js';
+import { detachSmallBinaries, DETACH_ABOVE } from './detach-binaries.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
+import { nextTurn, onNextTurn, sliceUsedUp } from './event-loop-turn.js';
 import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
+import { MemoryBudget, type ConnectionShare } from './memory-budget.js';
 import { encodeValue } from './protocol/codec.js';
 import { DEFAULT_MAX_FRAME_BYTES, joinFrame, PREAMBLE, PROBE_PREAMBLE, PROTOCOL_VERSION } from './protocol/frame.js';
 import { Kind, parseClientMessage, type CallMessage, type CallOptions, type ClientMessage } from './protocol/messages.js';
+import { encodeOneShot } from './python/wire.js';
 import { SocketChannel } from './transport/socket-channel.js';
 import { listenUnix, removeOwnSocket, type Listening } from './transport/unix-socket.js';
 import { LIB_ID } from './version.js';
@@ -34,16 +38,25 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Most calls running at once for one connection; more are answered ERR_LIP_BUSY. @default 10000 */
   maxInFlightPerConnection?: number;
+  /** Most bytes of requests one connection may have the server hold (frames being received or whose calls run), and of its replies not yet read. @default 2 × maxFrameBytes */
+  maxConnectionBytes?: number;
+  /** Most bytes all connections together may have the server hold. @default 256 MiB (at least 2 × maxConnectionBytes) */
+  maxServerBytes?: number;
   /** Handles a connection that opened with a bare CBOR map (the Python original's one-shot request). */
   onOneShot?: (socket: Socket, firstBytes: Buffer) => void;
 }
 
 const DEFAULT_STREAM_CREDIT = 16;
+/** Most stream items a client may have outstanding; credit beyond it is ignored. */
+export const MAX_STREAM_CREDIT = 65_536;
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 10_000;
-/** Replies queued for a client that doesn't read: past this, its requests stop being read until it catches up. */
-const WRITE_BACKLOG_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_SERVER_BYTES = 256 * 1024 * 1024;
+/** Replies bigger than this (by a cheap lower bound) wait for the next turn when the event loop's slice is used up. */
+const DEFER_REPLIES_ABOVE = 64 * 1024;
+/** At least what a Result frame adds around its value (header, kind, id). */
+const REPLY_HEADER_BYTES = 8;
 /** How long a connection we closed may take to go away before it is cut. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -58,10 +71,13 @@ export class SocketServer {
   private idleWaiters: (() => void)[] = [];
   private sweeper: NodeJS.Timeout | undefined;
   draining = false;
+  /** What clients may make this server hold, per connection and in all. */
+  readonly budget: MemoryBudget;
 
   constructor(endpoint: Endpoint, options: ServerOptions = {}) {
     this.endpoint = endpoint;
     this.options = options;
+    this.budget = new MemoryBudget(budgetLimits(options));
   }
 
   get socketPath(): string {
@@ -91,6 +107,11 @@ export class SocketServer {
   private sweepIdle(idleMs: number): void {
     const now = Date.now();
     for (const connection of this.connections) connection.checkIdle(now, idleMs);
+  }
+
+  /** A call that can't be taken now: too many bytes held. */
+  busyInfo(what: string): RemoteErrorInfo {
+    return libraryError('LIPBusyError', ErrorCode.Busy, `'${this.endpoint.name}' ${what}; try again later`);
   }
 
   /**
@@ -157,18 +178,35 @@ export class SocketServer {
     socket.once('close', () => this.connections.delete(connection));
   }
 
-  /** Over `maxConnections`: say why in an Error frame (id 0), then close. Nothing is read. */
+  /**
+   * Over `maxConnections`: say why, then close. The first byte tells which protocol
+   * the peer reads: a native client gets an Error frame (id 0), the Python
+   * original's one-shot client an {"error": ...} map. Nothing else is read.
+   */
   private refuse(socket: Socket, max: number): void {
     socket.on('error', () => {});
     this.options.logger?.warn({ max }, 'connection refused: maxConnections reached');
     const info = libraryError('LIPBusyError', ErrorCode.Busy, `'${this.endpoint.name}' holds its maximum of ${max} connections; try again later`);
-    socket.end(joinFrame(encodeValue([Kind.Error, 0, info])));
-    setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    const answer = (chunk?: Buffer): void => {
+      clearTimeout(silent);
+      socket.off('data', answer);
+      const first = chunk?.[0];
+      const oneShot = first !== undefined && isOneShotStart(first) && this.options.onOneShot !== undefined;
+      socket.end(oneShot ? encodeOneShot({ error: info.message }) : joinFrame(encodeValue([Kind.Error, 0, info])));
+      socket.resume(); // the rest of the request is read and dropped, so the answer isn't lost to a reset
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    };
+    // A peer that sends nothing at first is answered as a native client.
+    const silent = setTimeout(answer, CLOSE_GRACE_MS);
+    silent.unref();
+    socket.on('data', answer);
   }
 }
 
 interface RunningCall {
   context: LazyCallContext;
+  /** Bytes of the request's frame, held against the budget until the call ends. */
+  bytes: number;
   /** For streams: items the client will still take, and a waiter for more. */
   credit: number;
   wakeStream: (() => void) | undefined;
@@ -180,6 +218,7 @@ class ServerConnection {
   private readonly socket: Socket;
   private readonly id: number;
   private channel: SocketChannel | undefined;
+  private share: ConnectionShare | undefined;
   private readonly calls = new Map<number, RunningCall>();
   private sniffed: Buffer | undefined;
   // Calls started here and not finished (a cancelled call still counts until it returns).
@@ -187,7 +226,6 @@ class ServerConnection {
   // For the idle sweep: a whole message arrived or a call ended since the last sweep.
   private touched = false;
   private lastActive = Date.now();
-  private paused = false;
   // Given to the one-shot handler, which keeps its own read timeout and may run a long call.
   private handedOff = false;
 
@@ -235,7 +273,7 @@ class ServerConnection {
       this.sniffed = undefined;
       return this.startNative(Buffer.concat([PREAMBLE, bytes.subarray(PROBE_PREAMBLE.length)]));
     }
-    if (first >= 0xa0 && first <= 0xbf && this.server.options.onOneShot) {
+    if (isOneShotStart(first) && this.server.options.onOneShot) {
       this.socket.off('data', this.sniff);
       this.handedOff = true;
       this.server.options.onOneShot(this.socket, bytes);
@@ -259,8 +297,10 @@ class ServerConnection {
 
   private startNative(bytes: Buffer): void {
     const version = bytes[3];
-    const channel = new SocketChannel(this.socket, { maxFrameBytes: this.server.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
+    const share = this.server.budget.open();
+    const channel = new SocketChannel(this.socket, { maxFrameBytes: this.server.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, share });
     this.channel = channel;
+    this.share = share;
     channel.onClose = () => this.dropAll();
     if (version !== PROTOCOL_VERSION) {
       this.sendError(0, libraryError('LIPProtocolError', ErrorCode.Protocol, `unsupported protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`));
@@ -270,7 +310,6 @@ class ServerConnection {
     channel.onMessage = (message) => {
       this.touched = true;
       this.handle(message);
-      if (!this.paused && this.socket.writableLength > WRITE_BACKLOG_BYTES) this.pauseReading();
     };
     channel.onProtocolError = (error) => this.sendError(0, toRemoteErrorInfo(error, false, true));
     // A frame whose values can't be decoded fails only the request it names; the connection stays.
@@ -304,7 +343,7 @@ class ServerConnection {
       case Kind.Credit: {
         const call = this.calls.get(message[1]);
         if (call) {
-          call.credit += message[2];
+          call.credit = Math.min(call.credit + message[2], MAX_STREAM_CREDIT);
           call.wakeStream?.();
         }
         return;
@@ -313,16 +352,6 @@ class ServerConnection {
         this.control(message[1], message[2]);
         return;
     }
-  }
-
-  /** The client isn't reading its replies: stop reading its requests until they drain. */
-  private pauseReading(): void {
-    this.paused = true;
-    this.socket.pause();
-    this.socket.once('drain', () => {
-      this.paused = false;
-      this.socket.resume();
-    });
   }
 
   private startCall(message: CallMessage): void {
@@ -347,7 +376,13 @@ class ServerConnection {
     }
     const timeoutMs = options?.timeoutMs;
     const deadline = typeof timeoutMs === 'number' && timeoutMs > 0 && Number.isFinite(timeoutMs) ? Date.now() + timeoutMs : undefined;
-    const call: RunningCall = { context: new LazyCallContext(this.id, id, deadline), credit: 0, wakeStream: undefined };
+    // The request's frame stays reserved while the call runs: its arguments live that long.
+    const bytes = this.channel!.claimFrame();
+    if (this.channel!.frameLength > DETACH_ABOVE) {
+      detachSmallBinaries(args);
+      detachSmallBinaries(kwargs);
+    }
+    const call: RunningCall = { context: new LazyCallContext(this.id, id, deadline), bytes, credit: 0, wakeStream: undefined };
     this.calls.set(id, call);
     this.running++;
     this.server.callStarted();
@@ -373,20 +408,50 @@ class ServerConnection {
   }
 
   private succeed(id: number, call: RunningCall, value: unknown): void {
+    // Many calls ending at once (timers due together) would encode all their big replies in one go:
+    // past the turn's slice, a big reply waits for the next turn (and asks again then). Small ones
+    // cost next to nothing and are never held back behind big ones.
+    if (roughSize(value) > DEFER_REPLIES_ABOVE && sliceUsedUp()) {
+      onNextTurn(() => this.succeed(id, call, value));
+      return;
+    }
+    this.succeedNow(id, call, value);
+  }
+
+  private succeedNow(id: number, call: RunningCall, value: unknown): void {
     if (isAsyncIterable(value)) {
       // A plain call on a streaming function gets every value, collected (and stopped if cancelled).
-      collectInContext(value, call.context).then(
+      collectInContext(value, call.context, this.collectLimits(call)).then(
         (items) => this.succeed(id, call, items),
         (error: unknown) => this.fail(id, call, error),
       );
       return;
     }
     if (!this.finish(id, call)) return;
+    // Not even encoded when it can't fit (a cheap lower bound of its size says so).
+    if (!this.share!.mayWrite(roughSize(value) + REPLY_HEADER_BYTES)) {
+      this.refuseReply(id, 'a reply');
+      return;
+    }
+    let body: Buffer;
     try {
-      this.channel!.send([Kind.Result, id, value]);
+      body = encodeValue([Kind.Result, id, value]);
     } catch (encodeError) {
       this.sendError(id, toRemoteErrorInfo(new LIPProtocolError(`the result of '${this.server.endpoint.name}' could not be sent: ${(encodeError as Error).message}`), false, true));
+      return;
     }
+    if (!this.share!.mayWrite(body.length)) {
+      this.refuseReply(id, `a reply of ${body.length} bytes`);
+      return;
+    }
+    this.channel!.sendEncoded(body);
+  }
+
+  /** The call ran, but its answer can't be held: say so (typed), rather than queue it without bound. */
+  private refuseReply(id: number, what: string): void {
+    const backlog = this.share!.backlog;
+    const why = backlog > 0 ? `${backlog} bytes of earlier replies wait for this client to read them` : "the server's memory budget is spent";
+    this.sendError(id, this.server.busyInfo(`could not hold ${what}: ${why}`));
   }
 
   /** Answers with what the function threw (even `undefined`: it still failed). */
@@ -395,19 +460,38 @@ class ServerConnection {
     this.sendError(id, toRemoteErrorInfo(error, this.server.options.sendStacks !== false));
   }
 
+  /** A stream collected for one reply: as much as the connection's budget, charged to the call as it grows. */
+  private collectLimits(call: RunningCall): CollectLimits {
+    const share = this.share!;
+    return {
+      maxBytes: this.server.budget.limits.connectionBytes,
+      charge: (bytes) => {
+        if (!share.tryHold(bytes)) return false;
+        call.bytes += bytes;
+        return true;
+      },
+    };
+  }
+
   /** Forgets a finished call; returns whether its caller still wants the answer. */
   private finish(id: number, call: RunningCall): boolean {
+    this.forget(id, call);
+    return !call.context.aborted && this.channel !== undefined && !this.channel.isClosed;
+  }
+
+  private forget(id: number, call: RunningCall): void {
     call.context.dispose();
     if (this.calls.get(id) === call) this.calls.delete(id);
     this.running--;
     this.touched = true;
+    this.channel!.release(call.bytes);
     this.server.callFinished();
-    return !call.context.aborted && this.channel !== undefined && !this.channel.isClosed;
   }
 
   private async runStream(id: number, call: RunningCall, produced: unknown, options: CallOptions): Promise<void> {
     const channel = this.channel!;
-    call.credit = positiveInt(options.credit) ?? this.server.options.defaultStreamCredit ?? DEFAULT_STREAM_CREDIT;
+    const share = this.share!;
+    call.credit = Math.min(positiveInt(options.credit) ?? this.server.options.defaultStreamCredit ?? DEFAULT_STREAM_CREDIT, MAX_STREAM_CREDIT);
     let iterator: AsyncIterator<unknown> | undefined;
     // What failed: the function (its promise or its generator) or us (an item CBOR can't carry).
     let functionFailed = false;
@@ -421,16 +505,12 @@ class ServerConnection {
       } else {
         iterator = value[Symbol.asyncIterator]();
         // A generator stuck between two yields must not keep a cancelled call open.
-        const aborted = whenAborted(call.context.signal);
+        const aborted = new AbortRace(call.context.signal);
         for (;;) {
-          while (call.credit <= 0 && !call.context.aborted) {
-            await new Promise<void>((resolve) => (call.wakeStream = resolve));
-            call.wakeStream = undefined;
-          }
-          if (call.context.aborted) break;
+          if (!(await this.readyToProduce(call, share, aborted))) break;
           let step: IteratorResult<unknown> | undefined;
           try {
-            step = await Promise.race([callStorage.run(call.context, nextStep, iterator), aborted]);
+            step = await aborted.race(callStorage.run(call.context, nextStep, iterator));
           } catch (error) {
             iterator = undefined; // it threw: the generator is already closed
             functionFailed = true;
@@ -441,6 +521,9 @@ class ServerConnection {
             iterator = undefined;
             break;
           }
+          // Streams woken together all found the slice fresh before any produced: ask again before encoding.
+          while (sliceUsedUp() && !call.context.aborted) await nextTurn();
+          if (call.context.aborted || channel.isClosed) break;
           call.credit--;
           channel.send([Kind.Item, id, step.value]);
         }
@@ -452,11 +535,26 @@ class ServerConnection {
     } finally {
       // Stops the generator early (its `finally` runs) when the caller went away.
       if (iterator) stopIterator(iterator);
-      call.context.dispose();
-      if (this.calls.get(id) === call) this.calls.delete(id);
-      this.running--;
-      this.touched = true;
-      this.server.callFinished();
+      this.forget(id, call);
+    }
+  }
+
+  /**
+   * Waits until the stream may produce its next item: the client granted credit, the socket took
+   * the items already sent (credit is the client's word, not room) and the event loop's slice has
+   * time left (a generator with no await of its own, or many streams woken at once, would keep
+   * every other socket waiting). Each is asked again after any wait. False if the call ended.
+   */
+  private async readyToProduce(call: RunningCall, share: ConnectionShare, aborted: AbortRace): Promise<boolean> {
+    const channel = this.channel!;
+    for (;;) {
+      if (call.context.aborted || channel.isClosed) return false;
+      if (call.credit <= 0) {
+        await new Promise<void>((resolve) => (call.wakeStream = resolve));
+        call.wakeStream = undefined;
+      } else if (channel.congested || !share.mayStream()) await aborted.race(share.whenRoom());
+      else if (sliceUsedUp()) await nextTurn();
+      else return true;
     }
   }
 
@@ -511,6 +609,20 @@ function cancelledError(message: string): Error {
   const error = new Error(message);
   error.name = 'AbortError';
   return error;
+}
+
+/** Whether a connection's first byte starts a bare CBOR map: the Python original's one-shot request. */
+function isOneShotStart(first: number): boolean {
+  return first >= 0xa0 && first <= 0xbf;
+}
+
+/** The budget's figures from the options, defaults filled in. */
+function budgetLimits(options: ServerOptions): { connectionBytes: number; serverBytes: number } {
+  const frame = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const connectionBytes = options.maxConnectionBytes ?? 2 * frame;
+  // A frame must always fit an idle server, whatever the settings.
+  const serverBytes = Math.max(options.maxServerBytes ?? Math.max(DEFAULT_MAX_SERVER_BYTES, 2 * connectionBytes), frame);
+  return { connectionBytes, serverBytes };
 }
 
 function positiveInt(value: unknown): number | undefined {

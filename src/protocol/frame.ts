@@ -5,6 +5,7 @@
  * bare CBOR map, so one socket can also answer the Python original.
  */
 import { ErrorCode, LIPProtocolError } from '../errors.js';
+import { releaseRoom, takeRoom, type Room } from './frame-room.js';
 
 export const PROTOCOL_VERSION = 1;
 /** "LIP" then the protocol version. 0x4c is a CBOR byte string, never a map. */
@@ -48,92 +49,200 @@ export function joinFrames(bodies: readonly Uint8Array[], from: number, to: numb
   return out;
 }
 
+// A partial body up to this size gets an ordinary buffer of its whole size at once (the budget
+// counts the frame at its announced size anyway); a larger one goes to a room (frame-room.ts)
+// that starts at FIRST_ROOM and doubles, in place, as bytes arrive.
+const WHOLE_ROOM = 2 * 1024 * 1024;
+const FIRST_ROOM = 64 * 1024;
+
 /**
- * Push parser: feed it chunks as they arrive, get back whole frame bodies.
- * A partial frame is kept until the rest arrives; a length over the limit is
- * refused before anything is allocated for it.
+ * Push parser: `write(chunk)` as bytes arrive, then `next()` for each whole frame
+ * body (`push(chunk)` does both). Whole frames inside a chunk are sliced, never
+ * copied; a partial frame is kept until the rest arrives, at about the size of
+ * what has arrived. A length over the limit is refused before anything is
+ * allocated for it, and a length the owner can't afford now (`admit` says no)
+ * waits: `next()` takes nothing more until `admitted()`.
  */
 export class FrameDecoder {
   readonly maxFrameBytes: number;
-  // Bytes of an unfinished header or body, in arrival order.
-  private parts: Buffer[] = [];
-  private buffered = 0;
+  private readonly admit: ((bodyBytes: number) => boolean) | undefined;
+  // Bytes written and not yet looked at: chunks in order, the first read from `offset`.
+  private input: Buffer[] = [];
+  private offset = 0;
+  private inputBytes = 0;
+  // An incomplete header.
+  private readonly header = Buffer.alloc(HEADER_BYTES);
+  private headerBytes = 0;
   // Body length of the frame being assembled, or -1 while its header is incomplete.
   private expected = -1;
+  private waiting = false;
+  // The partial body, copied in as it arrives (each read's buffer is free at once; keeping reads by
+  // reference made a byte trickled per read cost an object and an allocation per byte).
+  private body: Uint8Array | undefined;
+  private room: Room | undefined;
+  private received = 0;
 
-  constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+  constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES, admit?: (bodyBytes: number) => boolean) {
     this.maxFrameBytes = maxFrameBytes;
+    this.admit = admit;
   }
 
-  /** Bytes held for an incomplete frame (its header included). */
+  /** Bytes held for incomplete frames (headers included) and written but not yet taken. */
   get pendingBytes(): number {
-    return this.expected >= 0 ? this.buffered + HEADER_BYTES : this.buffered;
+    return this.headerBytes + (this.expected >= 0 ? HEADER_BYTES : 0) + this.received + this.inputBytes;
   }
 
-  /** Returns every frame body completed by this chunk, in order. */
+  /** `admit` refused the next frame: nothing more comes out until `admitted()`. */
+  get blocked(): boolean {
+    return this.waiting;
+  }
+
+  /** Body length of the frame `admit` refused (0 when not blocked). */
+  get blockedBytes(): number {
+    return this.waiting ? this.expected : 0;
+  }
+
+  /** Returns every frame body completed by this chunk, in order (for owners that take all frames at once). */
   push(chunk: Buffer): Buffer[] {
+    this.write(chunk);
     const frames: Buffer[] = [];
-    let offset = 0;
-    if (this.buffered > 0 || this.expected >= 0) {
-      offset = this.continuePartial(chunk, frames);
-      if (offset < 0) return frames;
-    }
-    // Fast path: whole frames inside this chunk are sliced, never copied.
-    while (chunk.length - offset >= HEADER_BYTES) {
-      const length = chunk.readUInt32BE(offset);
-      this.checkLength(length);
-      const end = offset + HEADER_BYTES + length;
-      if (end > chunk.length) break;
-      frames.push(chunk.subarray(offset + HEADER_BYTES, end));
-      offset = end;
-    }
-    if (offset < chunk.length) this.hold(chunk.subarray(offset));
+    for (let body = this.next(); body !== undefined; body = this.next()) frames.push(body);
     return frames;
   }
 
-  /** Completes the held partial frame with the front of `chunk`; returns where the rest starts, or -1 if it is all used. */
-  private continuePartial(chunk: Buffer, frames: Buffer[]): number {
-    let offset = 0;
-    if (this.expected < 0) {
-      const missing = HEADER_BYTES - this.buffered;
-      if (chunk.length < missing) {
-        this.hold(chunk);
-        return -1;
-      }
-      const header = Buffer.concat([...this.parts, chunk.subarray(0, missing)], HEADER_BYTES);
-      this.expected = header.readUInt32BE(0);
-      this.checkLength(this.expected);
-      this.parts = [];
-      this.buffered = 0;
-      offset = missing;
-    }
-    const need = this.expected - this.buffered;
-    if (chunk.length - offset < need) {
-      this.parts.push(chunk.subarray(offset));
-      this.buffered += chunk.length - offset;
-      return -1;
-    }
-    // One allocation of the exact size, one copy of each part.
-    const body = Buffer.concat([...this.parts, chunk.subarray(offset, offset + need)], this.expected);
-    frames.push(body);
-    this.parts = [];
-    this.buffered = 0;
-    this.expected = -1;
-    return offset + need;
+  /** Adds bytes read from the peer. Nothing is parsed until `next()`. */
+  write(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.input.push(chunk);
+    this.inputBytes += chunk.length;
   }
 
-  private hold(rest: Buffer): void {
-    this.parts.push(rest);
-    this.buffered += rest.length;
-    if (this.expected < 0 && this.buffered >= HEADER_BYTES) {
-      // The header is complete inside the held parts (only when called from the fast path with >= 4 bytes).
-      const all = Buffer.concat(this.parts, this.buffered);
-      this.expected = all.readUInt32BE(0);
-      this.checkLength(this.expected);
-      const body = all.subarray(HEADER_BYTES);
-      this.parts = body.length > 0 ? [body] : [];
-      this.buffered = body.length;
+  /** The owner can now afford the frame `admit` refused. */
+  admitted(): void {
+    this.waiting = false;
+  }
+
+  /** Body length of the next frame if its header has arrived (without taking anything), else -1. */
+  nextLength(): number {
+    if (this.expected >= 0) return this.expected;
+    if (this.headerBytes > 0 || this.input.length === 0) return -1;
+    const chunk = this.input[0]!;
+    return chunk.length - this.offset >= HEADER_BYTES ? chunk.readUInt32BE(this.offset) : -1;
+  }
+
+  /** Whether at least two whole frames are waiting in the written bytes (without taking them). */
+  severalReady(): boolean {
+    if (this.waiting || this.input.length !== 1 || this.expected >= 0 || this.headerBytes > 0) return false;
+    const chunk = this.input[0]!;
+    let at = this.offset;
+    for (let n = 0; n < 2; n++) {
+      if (chunk.length - at < HEADER_BYTES) return false;
+      at += HEADER_BYTES + chunk.readUInt32BE(at);
+      if (at > chunk.length) return false;
     }
+    return true;
+  }
+
+  /** The next whole frame body, or undefined when more bytes are needed (or `admit` refused it). Throws on a length over the limit. */
+  next(): Buffer | undefined {
+    if (this.waiting) return undefined;
+    if (this.expected < 0 && !this.readHeader()) return undefined;
+    if (this.waiting) return undefined;
+    const need = this.expected - this.received;
+    if (this.received === 0 && this.input.length > 0 && this.input[0]!.length - this.offset >= need) {
+      // Fast path: the whole body is inside the current chunk.
+      const chunk = this.input[0]!;
+      const body = chunk.subarray(this.offset, this.offset + need);
+      this.advance(need);
+      this.expected = -1;
+      return body;
+    }
+    while (this.received < this.expected && this.input.length > 0) {
+      const chunk = this.input[0]!;
+      const take = Math.min(this.expected - this.received, chunk.length - this.offset);
+      this.keep(chunk.subarray(this.offset, this.offset + take));
+      this.advance(take);
+    }
+    if (this.received < this.expected) return undefined;
+    return this.completeBody();
+  }
+
+  /** Drops everything held (the connection is gone). */
+  clear(): void {
+    this.input = [];
+    this.offset = 0;
+    this.inputBytes = 0;
+    this.headerBytes = 0;
+    this.expected = -1;
+    this.waiting = false;
+    this.dropBody();
+  }
+
+  /** Reads the 4-byte length (it may arrive split); false when more bytes are needed. */
+  private readHeader(): boolean {
+    let length: number;
+    if (this.headerBytes === 0 && this.input.length > 0 && this.input[0]!.length - this.offset >= HEADER_BYTES) {
+      length = this.input[0]!.readUInt32BE(this.offset);
+      this.advance(HEADER_BYTES);
+    } else {
+      while (this.headerBytes < HEADER_BYTES && this.input.length > 0) {
+        this.header[this.headerBytes++] = this.input[0]![this.offset]!;
+        this.advance(1);
+      }
+      if (this.headerBytes < HEADER_BYTES) return false;
+      this.headerBytes = 0;
+      length = this.header.readUInt32BE(0);
+    }
+    this.checkLength(length);
+    this.expected = length;
+    if (this.admit && !this.admit(length)) this.waiting = true;
+    return true;
+  }
+
+  private advance(bytes: number): void {
+    this.offset += bytes;
+    this.inputBytes -= bytes;
+    if (this.offset === this.input[0]!.length) {
+      this.input.shift();
+      this.offset = 0;
+    }
+  }
+
+  /** Copies a piece of the partial body in, growing its room as needed. */
+  private keep(piece: Buffer): void {
+    const needed = this.received + piece.length;
+    if (!this.body) {
+      if (this.expected <= WHOLE_ROOM) this.body = Buffer.allocUnsafe(this.expected);
+      else {
+        this.room = takeRoom(Math.min(this.expected, Math.max(needed, FIRST_ROOM)), this.maxFrameBytes);
+        this.body = new Uint8Array(this.room); // follows the room's length as it grows
+      }
+    } else if (this.room && this.room.byteLength < needed) {
+      this.room.resize(Math.min(this.expected, Math.max(needed, 2 * this.room.byteLength)));
+    }
+    this.body.set(piece, this.received);
+    this.received = needed;
+  }
+
+  private completeBody(): Buffer {
+    let body: Buffer;
+    if (!this.room) body = (this.body as Buffer | undefined) ?? Buffer.alloc(0);
+    else {
+      // Out of the room into an ordinary buffer: the garbage collector counts those (not rooms),
+      // and a decoded binary may keep its frame for as long as the function likes.
+      body = Buffer.allocUnsafe(this.expected);
+      body.set(new Uint8Array(this.room, 0, this.expected));
+    }
+    this.dropBody();
+    this.expected = -1;
+    return body;
+  }
+
+  private dropBody(): void {
+    if (this.room) releaseRoom(this.room);
+    this.room = undefined;
+    this.body = undefined;
+    this.received = 0;
   }
 
   private checkLength(length: number): void {

@@ -6,9 +6,12 @@
 import type { Socket } from 'node:net';
 import { runCall } from '../call-runner.js';
 import { LazyCallContext } from '../context.js';
+import { detachSmallBinaries, DETACH_ABOVE } from '../detach-binaries.js';
+import type { ConnectionShare } from '../memory-budget.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import type { SocketServer } from '../server.js';
 import { CborItemReader } from './cbor-item.js';
+import { toRemoteErrorInfo } from '../errors.js';
 import { decodeOneShot, encodeOneShot, parseRequest, pythonErrorMessage, type OneShotRequest } from './wire.js';
 
 export interface OneShotOptions {
@@ -35,6 +38,11 @@ class OneShotExchange {
   private context: LazyCallContext | undefined;
   private requestRead = false;
   private finished = false;
+  // The request's bytes count against the server's memory budget until the reply is sent.
+  private readonly share: ConnectionShare;
+  private reserved = 0;
+  // A chunk waiting for the budget to make room (the socket is paused meanwhile).
+  private held: Buffer | undefined;
 
   constructor(
     private readonly server: SocketServer,
@@ -42,6 +50,7 @@ class OneShotExchange {
     options: OneShotOptions,
   ) {
     this.reader = new CborItemReader(options.maxRequestBytes ?? server.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    this.share = server.budget.open();
     // A client that half-closes after its request (as one should with the original)
     // must still get the reply: don't let its FIN end our side too.
     socket.allowHalfOpen = true;
@@ -58,15 +67,37 @@ class OneShotExchange {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.requestRead) return;
+    if (!this.share.reserveFrame(chunk.length, this.granted)) {
+      this.held = chunk;
+      this.socket.pause();
+      return;
+    }
+    this.reserved += chunk.length;
+    this.take(chunk);
+  };
+
+  private readonly granted = (): void => {
+    const chunk = this.held!;
+    this.held = undefined;
+    this.reserved += chunk.length;
+    setImmediate(() => {
+      if (this.finished) return;
+      this.socket.resume();
+      this.take(chunk);
+    });
+  };
+
+  private take(chunk: Buffer): void {
     let item: Buffer | undefined;
     try {
       item = this.reader.push(chunk);
     } catch (error) {
-      this.fail(pythonErrorMessage(error));
+      this.fail(errorText(error));
       return;
     }
     if (item) this.received(item);
-  };
+  }
 
   private readonly onEnd = (): void => {
     // The peer is done sending; if the request isn't whole by now it never will be.
@@ -77,6 +108,8 @@ class OneShotExchange {
 
   private readonly onClose = (): void => {
     clearTimeout(this.readTimer);
+    // A call still running keeps its request's bytes counted until it answers.
+    if (!this.context || this.finished) this.releaseBudget();
     const context = this.context;
     if (context && !this.finished) {
       const error = new Error('the connection to the caller closed');
@@ -93,8 +126,12 @@ class OneShotExchange {
     let request: OneShotRequest;
     try {
       request = parseRequest(decodeOneShot(item));
+      if (request.kind === 'call' && item.length > DETACH_ABOVE) {
+        detachSmallBinaries(request.args);
+        detachSmallBinaries(request.kwargs);
+      }
     } catch (error) {
-      this.reply({ error: pythonErrorMessage(error) });
+      this.reply({ error: errorText(error) });
       return;
     }
     if (request.kind === 'docstring') {
@@ -102,7 +139,7 @@ class OneShotExchange {
       try {
         doc = this.server.endpoint.doc();
       } catch (error) {
-        this.reply({ error: pythonErrorMessage(error) });
+        this.reply({ error: errorText(error) });
         return;
       }
       this.reply({ result: doc });
@@ -122,12 +159,26 @@ class OneShotExchange {
     this.context = context;
     server.callStarted();
     // A streaming function's values come back as one list: the original has no streams.
-    runCall(endpoint, args, kwargs, context, (failed, valueOrError) => {
-      context.dispose();
-      server.callFinished();
-      if (failed) this.reply({ error: pythonErrorMessage(valueOrError) });
-      else this.reply({ result: valueOrError });
-    });
+    runCall(
+      endpoint,
+      args,
+      kwargs,
+      context,
+      (failed, valueOrError) => {
+        context.dispose();
+        server.callFinished();
+        if (failed) this.reply({ error: errorText(valueOrError) });
+        else this.reply({ result: valueOrError });
+      },
+      {
+        maxBytes: server.budget.limits.connectionBytes,
+        charge: (bytes) => {
+          if (!this.share.tryHold(bytes)) return false;
+          this.reserved += bytes;
+          return true;
+        },
+      },
+    );
   }
 
   private fail(message: string): void {
@@ -139,6 +190,7 @@ class OneShotExchange {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.readTimer);
+    this.releaseBudget();
     this.socket.off('data', this.onData);
     const socket = this.socket;
     if (socket.destroyed || socket.writableEnded) return;
@@ -154,4 +206,22 @@ class OneShotExchange {
     socket.end(bytes);
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   }
+
+  private releaseBudget(): void {
+    this.share.release(this.reserved);
+    this.reserved = 0;
+    this.held = undefined;
+    this.share.close();
+  }
+}
+
+/** The text of an {"error": ...} reply: Python's wording where we mimic it; never throws, always a string. */
+function errorText(error: unknown): string {
+  try {
+    const text = pythonErrorMessage(error);
+    if (typeof text === 'string') return text;
+  } catch {
+    // A getter of the thrown value threw: fall back to the reading that can't.
+  }
+  return toRemoteErrorInfo(error, false).message;
 }

@@ -3,18 +3,38 @@
  * writes batched per tick when more than one frame is waiting.
  */
 import type { Socket } from 'node:net';
+import { onNextTurn, sliceUsedUp } from '../event-loop-turn.js';
 import { decodeValue, encodeValue, readEnvelope, type Envelope } from '../protocol/codec.js';
 import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
 import type { Channel } from './channel.js';
 
-// Frames gathered in one tick before they are written without waiting for the tick's end.
+// Frames (or bytes) gathered in one tick before they are written without waiting for the tick's end.
 const BURST_SLICE = 16;
+const BURST_BYTES = 256 * 1024;
 // Bodies above this are written beside their header (writev) instead of copied behind it.
 const COPY_LIMIT = 16 * 1024;
 
 export interface SocketChannelOptions {
   maxFrameBytes?: number;
+  /** The connection's part of its server's memory budget (server side; a client reads without one). */
+  share?: FrameBudget;
 }
+
+/** What the channel tells its memory budget: frames reserved from their header on, replies not yet taken. */
+export interface FrameBudget {
+  /** What a frame of `bodyBytes` counts for. */
+  costOf(bodyBytes: number): number;
+  /** Reserves `bytes` for a frame if it may be read now; else false, and `granted` is called once it is reserved. */
+  reserveFrame(bytes: number, granted: () => void): boolean;
+  release(bytes: number): void;
+  setBacklog(bytes: number): void;
+  close(): void;
+}
+
+const DONE: IteratorResult<Buffer> = { value: undefined, done: true };
+// A frame this small is taken on a turn even when the slice is used up (see oneFrameDue).
+const FREE_FRAME_BYTES = 64 * 1024;
+const NO_BODY = Buffer.alloc(0);
 
 export class SocketChannel implements Channel {
   onMessage: (message: unknown) => void = () => {};
@@ -22,8 +42,24 @@ export class SocketChannel implements Channel {
 
   private readonly socket: Socket;
   private readonly decoder: FrameDecoder;
+  private readonly share: FrameBudget | undefined;
+  // Reserved (at the frame's cost) for the frame being received, then for the frame being handled.
+  private receivingBytes = 0;
+  private frameBytes = 0;
+  /** Body length of the frame being handled (its reservation may count it for more). */
+  frameLength = 0;
+  // Waiting for the budget to make room for the next frame: the socket is paused.
+  private blocked = false;
+  // The event loop's slice for this turn is used up (event-loop-turn.ts): the frames left are
+  // taken on the next turn (socket paused), so a read of thousands of calls, or many
+  // connections finishing big frames at once, don't keep every other socket waiting.
+  private deferred = false;
+  // Woken on a new turn after waiting: one small frame is taken before the slice is asked about,
+  // so every waiting connection moves on each turn, however many others wait with it.
+  private oneFrameDue = false;
   // null: nothing written this tick; an array: frames waiting for the end-of-tick flush.
   private batch: Uint8Array[] | null = null;
+  private batchBytes = 0;
   // The last flush carried more than one frame: several calls are in flight.
   private busy = false;
   // Part of this tick's frames already went out (see BURST_SLICE).
@@ -37,9 +73,11 @@ export class SocketChannel implements Channel {
 
   constructor(socket: Socket, options: SocketChannelOptions = {}) {
     this.socket = socket;
-    this.decoder = new FrameDecoder(options.maxFrameBytes);
+    this.share = options.share;
+    this.decoder = new FrameDecoder(options.maxFrameBytes, this.share ? this.admitFrame : undefined);
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.feed(chunk));
+    if (this.share) socket.on('drain', this.sampleBacklog);
     socket.on('error', (error) => {
       this.failure ??= error;
     });
@@ -52,11 +90,17 @@ export class SocketChannel implements Channel {
 
   send(message: unknown): void {
     if (this.closed) return;
-    const body = encodeValue(message);
+    this.sendEncoded(encodeValue(message));
+  }
+
+  /** Sends a body already encoded (by a caller that wanted its size first). */
+  sendEncoded(body: Uint8Array): void {
+    if (this.closed) return;
     if (this.batch !== null) {
       this.batch.push(body);
+      this.batchBytes += body.length;
       // A long burst goes out in slices, so the peer starts on the first frames while we produce the rest.
-      if (this.batch.length >= BURST_SLICE) this.writeBatch();
+      if (this.batch.length >= BURST_SLICE || this.batchBytes >= BURST_BYTES) this.writeBatch();
       return;
     }
     // A nextTick queued from a microtask runs once the microtask queue is empty,
@@ -85,9 +129,15 @@ export class SocketChannel implements Channel {
     this.socket.destroy();
   }
 
+  /** The socket holds more than it wants (Node's highWaterMark): a producer should wait for room. */
+  get congested(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
   private readonly flush = (): void => {
     const frames = this.batch;
     this.batch = null;
+    this.batchBytes = 0;
     this.busy = this.sliced || (frames !== null && frames.length > 1);
     this.sliced = false;
     if (frames) this.writeFrames(frames);
@@ -97,6 +147,7 @@ export class SocketChannel implements Channel {
   private writeBatch(): void {
     const frames = this.batch!;
     this.batch = [];
+    this.batchBytes = 0;
     this.sliced = true;
     this.writeFrames(frames);
   }
@@ -124,31 +175,108 @@ export class SocketChannel implements Channel {
     // Small frames are copied into one buffer: one write request instead of one per frame.
     if (frames.length > from) this.socket.write(joinFrames(frames, from, frames.length, bytes));
     this.socket.uncork();
+    this.sampleBacklog();
   }
 
   private writeFrame(body: Uint8Array): void {
     if (body.length <= COPY_LIMIT) {
       this.socket.write(joinFrame(body));
-      return;
+    } else {
+      this.socket.cork();
+      this.socket.write(frameHeader(body.length));
+      this.socket.write(body);
+      this.socket.uncork();
     }
-    this.socket.cork();
-    this.socket.write(frameHeader(body.length));
-    this.socket.write(body);
-    this.socket.uncork();
+    this.sampleBacklog();
+  }
+
+  /** Bytes written and not yet taken by the peer count against the budget (read after writes and on drain). */
+  private readonly sampleBacklog = (): void => {
+    if (this.share && !this.closed) this.share.setBacklog(this.socket.writableLength);
+  };
+
+  /** The frame being handled now: its call keeps the reservation until it ends (see `release`). Returns its size. */
+  claimFrame(): number {
+    const bytes = this.frameBytes;
+    this.frameBytes = 0;
+    return bytes;
+  }
+
+  /** Gives back what a claimed frame reserved. */
+  release(bytes: number): void {
+    this.share?.release(bytes);
   }
 
   /** Takes bytes read from the socket (also bytes read before this channel existed). */
   feed(chunk: Buffer): void {
     if (!this.reading) return;
-    let bodies: Buffer[];
+    this.decoder.write(chunk);
+    this.takeFrames();
+  }
+
+  /**
+   * What `for (const body of bodies)` walks: frames taken one at a time, so a loop that
+   * stops (the budget has no room, a failure) leaves the rest unread. It has no
+   * `return`, so an early exit keeps its place.
+   */
+  private readonly frames: IterableIterator<Buffer> = {
+    [Symbol.iterator]() {
+      return this;
+    },
+    next: () => this.nextFrame(),
+  };
+
+  private readonly step: IteratorYieldResult<Buffer> = { value: NO_BODY, done: false };
+
+  private nextFrame(): IteratorResult<Buffer> {
+    // The frame handled last is not kept by the reused result, and gives back its reservation unless its call claimed it.
+    this.step.value = NO_BODY;
+    if (this.frameBytes > 0) this.release(this.claimFrame());
+    if (!this.reading || this.blocked || this.deferred) return DONE;
+    const free = this.oneFrameDue && this.decoder.nextLength() <= FREE_FRAME_BYTES;
+    this.oneFrameDue = false;
+    if (!free && sliceUsedUp()) {
+      this.deferred = true;
+      this.socket.pause();
+      onNextTurn(this.nextTurn, 'read');
+      return DONE;
+    }
+    let body: Buffer | undefined;
     try {
-      bodies = this.decoder.push(chunk);
+      body = this.decoder.next();
     } catch (error) {
       this.fail(error as Error);
-      return;
+      return DONE;
     }
+    if (body === undefined) {
+      if (this.decoder.blocked) this.block();
+      return DONE;
+    }
+    this.frameBytes = this.receivingBytes;
+    this.receivingBytes = 0;
+    this.frameLength = body.length;
+    // One result object reused: the loop reads `value` before asking for the next.
+    this.step.value = body;
+    return this.step;
+  }
+
+  private readonly nextTurn = (): void => {
+    this.deferred = false;
+    this.oneFrameDue = true;
+    this.resumeReading();
+  };
+
+  /** Reads on, unless the budget or the turn still holds the socket. */
+  private resumeReading(): void {
+    if (!this.reading || this.blocked || this.deferred) return;
+    this.socket.resume();
+    this.takeFrames();
+  }
+
+  private takeFrames(): void {
+    const bodies = this.frames;
     // Several frames in one chunk: their answers are gathered into one write.
-    this.answering = bodies.length > 1;
+    this.answering = this.decoder.severalReady();
     try {
       for (const body of bodies) {
         let message: unknown;
@@ -190,11 +318,44 @@ export class SocketChannel implements Channel {
   /** Lets the owner answer a protocol error before the connection closes. */
   onProtocolError: (error: Error) => void = () => {};
 
+  /** Asked by the decoder at each header: may this connection hold a frame of `bytes` now? */
+  private readonly admitFrame = (bodyBytes: number): boolean => {
+    const cost = this.share!.costOf(bodyBytes);
+    if (!this.share!.reserveFrame(cost, this.granted)) return false;
+    this.receivingBytes = cost;
+    return true;
+  };
+
+  /** No room for the next frame: stop reading until the budget grants it. */
+  private block(): void {
+    this.blocked = true;
+    this.socket.pause();
+  }
+
+  private readonly granted = (): void => {
+    this.receivingBytes = this.share!.costOf(this.decoder.blockedBytes);
+    // Not from inside the budget's bookkeeping: the frames read next may end calls and free more.
+    setImmediate(this.unblock);
+  };
+
+  private readonly unblock = (): void => {
+    this.decoder.admitted();
+    this.blocked = false;
+    this.resumeReading();
+  };
+
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
     this.reading = false;
     this.batch = null;
+    this.decoder.clear();
+    if (this.share) {
+      this.share.release(this.receivingBytes + this.frameBytes);
+      this.receivingBytes = 0;
+      this.frameBytes = 0;
+      this.share.close();
+    }
     this.onClose(this.failure);
   }
 }

@@ -12,7 +12,7 @@ import { ROOT, socketDir } from './helpers.js';
 const WORKLOADS = ['sequential', 'inflight64', 'multi8x8', 'echo1m', 'cached', 'logging', 'init', 'list100', 'idle1000'];
 const PEERS = ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'nats'];
 
-test('bench --quick runs every peer and workload and writes the result file', { timeout: 90_000 }, async (t) => {
+test('bench --quick runs every peer and workload and writes the result file', { timeout: 240_000 }, async (t) => {
   const dir = socketDir(t);
   const out = join(dir, 'x.json');
   const child = spawn(process.execPath, [join(ROOT, 'bench/run.mjs'), '--quick', '--out', out], {

@@ -191,7 +191,8 @@ export class SocketServer {
       clearTimeout(silent);
       socket.off('data', answer);
       const first = chunk?.[0];
-      const oneShot = first !== undefined && isOneShotStart(first) && this.options.onOneShot !== undefined;
+      // The probe preamble is a CBOR map too, but its sender reads native frames.
+      const oneShot = chunk !== undefined && isOneShotStart(chunk[0]!) && !startsProbe(chunk) && this.options.onOneShot !== undefined;
       socket.end(oneShot ? encodeOneShot({ error: info.message }) : joinFrame(encodeValue([Kind.Error, 0, info])));
       socket.resume(); // the rest of the request is read and dropped, so the answer isn't lost to a reset
       setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
@@ -266,9 +267,8 @@ class ServerConnection {
     const bytes = this.sniffed ? Buffer.concat([this.sniffed, chunk]) : chunk;
     const first = bytes[0]!;
     // A client probing which kind of server this is: a CBOR map that is also our preamble.
-    const probed = Math.min(bytes.length, PROBE_PREAMBLE.length);
-    if (bytes.subarray(0, probed).equals(PROBE_PREAMBLE.subarray(0, probed))) {
-      if (probed < PROBE_PREAMBLE.length) return void (this.sniffed = bytes);
+    if (startsProbe(bytes)) {
+      if (bytes.length < PROBE_PREAMBLE.length) return void (this.sniffed = bytes);
       this.socket.off('data', this.sniff);
       this.sniffed = undefined;
       return this.startNative(Buffer.concat([PREAMBLE, bytes.subarray(PROBE_PREAMBLE.length)]));
@@ -609,6 +609,12 @@ function cancelledError(message: string): Error {
   const error = new Error(message);
   error.name = 'AbortError';
   return error;
+}
+
+/** Whether `bytes` are the probe preamble, or as much of it as has arrived. */
+function startsProbe(bytes: Buffer): boolean {
+  const probed = Math.min(bytes.length, PROBE_PREAMBLE.length);
+  return bytes.subarray(0, probed).equals(PROBE_PREAMBLE.subarray(0, probed));
 }
 
 /** Whether a connection's first byte starts a bare CBOR map: the Python original's one-shot request. */

@@ -288,8 +288,9 @@ export class LIPClient {
   }
 
   private async scan(): Promise<void> {
-    await checkSocketDir(this.socketDir, this.trust, 'connect');
-    const entries = await scanSocketDir(this.socketDir);
+    // Listed through the real path of a directory whose every parent is safe.
+    const real = await checkSocketDir(this.socketDir, this.trust, 'connect');
+    const entries = await scanSocketDir(real ?? this.socketDir);
     const known = new Map(entries.map((e) => [e.name, e.path]));
     for (const [name, connection] of this.connections) {
       if (!known.has(name)) {
@@ -313,8 +314,7 @@ export class LIPClient {
       if (this.nats && error instanceof LIPNotFoundError && (await this.servedOverNats(name))) return this.natsRoute(name);
       throw error;
     }
-    // Checked for every new connection (the owner of the socket file is checked as it connects).
-    await checkSocketDir(this.socketDir, this.trust, 'connect');
+    // Every new connection checks the socket directory and its parents, then the socket file's owner, as it connects (connectTrusted).
     // Gone before any Hello: whatever serves there now may be the other kind.
     if (open && !open.hello) this.kinds.forget(path);
     const { kind, connection: probed } = await this.kinds.open(path, this.connectTimeoutMs);

@@ -135,7 +135,7 @@ export class SocketServer {
     }, 500);
     await closed;
     clearTimeout(grace);
-    await removeOwnSocket(this.path, listening.ino);
+    await removeOwnSocket(listening.path ?? this.path, listening.ino);
     return { unfinished };
   }
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode, LIPClient, LIPModule, isLIPError } from '../src/index.js';
@@ -164,4 +164,62 @@ test("init() next to another user's live squatter says the file is theirs and ca
     return true;
   });
   assert.equal(mine.serving, false);
+});
+
+// Re-points `link` between two directories as fast as it can until `end` (ms since the epoch): a fresh symlink renamed over it.
+const SYMLINK_SWAPPER = String.raw`
+const fs = require('node:fs');
+const [link, a, b, end] = process.argv.slice(1);
+const spare = link + '.next';
+let swaps = 0;
+console.log('READY');
+while (Date.now() < Number(end)) {
+  fs.rmSync(spare, { force: true });
+  fs.symlinkSync(swaps % 2 ? a : b, spare);
+  fs.renameSync(spare, link);
+  swaps++;
+}
+console.log('SWAPS ' + swaps);
+`;
+
+test("a socketDir given as another user's symlink in /tmp is refused; re-pointing it during calls gets them nothing", { skip: SECOND_USER_SKIP, timeout: RACE_MS + 60_000 }, async (t) => {
+  const user = secondUser(t);
+  const top = socketDir(t);
+  chmodSync(top, 0o711);
+  // Our real socket directory, and the other user's, where their squatter answers as 'victim'.
+  const ours = join(top, 'ours');
+  mkdirSync(ours, { mode: 0o700 });
+  const theirs = join(top, 'theirs');
+  mkdirSync(theirs, { mode: 0o700 });
+  chownSync(theirs, user.uid, user.gid);
+  const link = `/tmp/lipatk-lipdir-${process.pid}-${Date.now()}`;
+  t.after(() => rmSync(link, { force: true }) as void);
+  const mine = LIPModule({ logLevel: 'silent', socketDir: ours, name: 'victim' })(function victim() {
+    return 'ours';
+  });
+  await mine.init();
+  t.after(() => mine.exit({ timeoutMs: 0 }));
+  const squatter = user.node(SQUATTER_SCRIPT, [join(theirs, 'lipcm-victim.sock'), 'hold', FORGED_RESULT, HELLO]);
+  await squatter.waitFor('READY');
+
+  // Pointing at our own directory, it is refused all the same: its owner chooses where it leads.
+  const made = user.node(`require('node:fs').symlinkSync(process.argv[1], process.argv[2]); console.log('READY');`, [ours, link]);
+  await made.waitFor('READY');
+  await made.stop();
+  const client = new LIPClient({ socketDir: link });
+  t.after(() => client.destroy());
+  await assert.rejects(client.callFunction('victim', ['SECRET-once']), (error: unknown) => {
+    assert.ok(isLIPError(error) && error.code === ErrorCode.Untrusted, String(error));
+    assert.match((error as Error).message, new RegExp(`${link} is a symlink that belongs to uid ${user.uid}`));
+    return true;
+  });
+  await assert.rejects(LIPModule({ logLevel: 'silent', socketDir: link, name: 'other' })(() => 1).init(), /is a symlink that belongs to uid/);
+
+  const swapper = user.node(SYMLINK_SWAPPER, [link, ours, theirs, String(Date.now() + RACE_MS + 500)]);
+  await swapper.waitFor('READY');
+  const outcome = await raceClients(link);
+  await swapper.waitFor('SWAPS');
+  await squatter.stop();
+  t.diagnostic(swapper.stdout().trim().split('\n').at(-1)!);
+  assertNothingReached(t, outcome, squatterReport(squatter.stdout()), 1);
 });

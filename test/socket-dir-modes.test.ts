@@ -131,3 +131,57 @@ test('creating a missing socket directory on a full file system says what failed
     return true;
   });
 });
+
+test('a socket directory of ours under a parent that group or others can write to is refused, naming the parent', async (t) => {
+  const top = socketDir(t);
+  for (const [mode, who] of [[0o775, 'its group'], [0o777, 'any user']] as const) {
+    // Whoever can rename entries in `team` can swap `team/sock` between our checks and connect(2).
+    const team = join(top, `team${mode.toString(8)}`);
+    const dir = join(team, 'sock');
+    mkdirSync(dir, { recursive: true });
+    chmodSync(team, mode);
+    chmodSync(dir, 0o700);
+    const shown = mode.toString(8).padStart(4, '0');
+    const namesParent = (e: unknown) =>
+      refusal(team, 0, shown, /chmod go-w/)(e) && (e as Error).message.includes(`${team}, a parent of the socket directory ${dir}`) && (e as Error).message.includes(who);
+    await assert.rejects(served(t, dir).init(), namesParent);
+    const client = new LIPClient({ socketDir: dir });
+    t.after(() => client.destroy());
+    await assert.rejects(client.callFunction('modes'), namesParent);
+    await assert.rejects(client.listFunctions(), namesParent);
+  }
+});
+
+test('a socket directory under a sticky parent that another user owns is refused: its owner can rename our entries', { skip: SECOND_USER_SKIP }, async (t) => {
+  const user = secondUser(t);
+  const top = socketDir(t);
+  chmodSync(top, 0o1777);
+  const shared = join(top, 'shared');
+  const made = user.node(`const fs = require('node:fs'); fs.mkdirSync(process.argv[1]); fs.chmodSync(process.argv[1], 0o1777); console.log('READY');`, [shared]);
+  await made.waitFor('READY');
+  await made.stop();
+  const dir = join(shared, 'sock');
+  mkdirSync(dir, { mode: 0o700 });
+  const namesParent = (e: unknown) => refusal(shared, user.uid, '1777', /chown/)(e) && (e as Error).message.includes(`${shared}, a parent of`);
+  await assert.rejects(served(t, dir).init(), namesParent);
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  await assert.rejects(client.callFunction('modes'), namesParent);
+  await assert.rejects(client.listFunctions(), namesParent);
+});
+
+test('a socketDir given as a symlink of our own is resolved: served and called through the real path', async (t) => {
+  const top = socketDir(t);
+  const real = join(top, 'real');
+  mkdirSync(real, { mode: 0o700 });
+  const link = join(top, 'link');
+  execFileSync('ln', ['-s', real, link]);
+  const fn = served(t, link);
+  await fn.init();
+  assert.ok(statSync(join(real, 'lipcm-modes.sock')).isSocket());
+  const client = new LIPClient({ socketDir: link });
+  t.after(() => client.destroy());
+  assert.equal(await client.callFunction('modes'), 'here');
+  await fn.exit();
+  assert.throws(() => statSync(join(real, 'lipcm-modes.sock')), /ENOENT/, 'the socket file is removed at its real path');
+});

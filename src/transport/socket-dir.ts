@@ -7,8 +7,8 @@
  * its real cause (Node's recursive mkdir reports ENOENT on a full disk).
  */
 import type { Stats } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, lstat, mkdir, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCode, LIPConnectionError, LIPError } from '../errors.js';
 import type { SocketTrust } from './socket-trust.js';
 
@@ -18,27 +18,68 @@ const GROUP_OR_OTHER_WRITABLE = 0o022;
 export type SocketDirUse = 'serve' | 'connect';
 
 /**
- * Throws (naming the directory, its owner and mode, and the fix) unless `dir` is
- * safe to hold sockets. A missing directory is fine here: nothing is served in it.
+ * Throws (naming the offending directory, its owner and mode, and the fix) unless
+ * `dir` is safe to hold sockets: its real path, and every directory from / down
+ * to it, since whoever can rename entries in any of them can swap the socket
+ * directory itself between our checks and bind(2) or connect(2). A symlink on
+ * the way must belong to a trusted uid (its owner chooses where it leads).
+ * Resolves to the real path, which callers then bind, connect and lstat through,
+ * so a symlink re-pointed later changes nothing; undefined when `dir` is missing
+ * (nothing is served in it).
  */
-export async function checkSocketDir(dir: string, trust: SocketTrust, use: SocketDirUse): Promise<void> {
-  let stats: Stats;
+export async function checkSocketDir(dir: string, trust: SocketTrust, use: SocketDirUse): Promise<string | undefined> {
+  const given = resolve(dir);
+  let real: string;
   try {
-    // stat, not lstat: /tmp is a symlink on some systems; what counts is the directory it leads to.
-    stats = await stat(dir);
+    await checkSymlinksOnTheWay(given, trust, use);
+    real = await realpath(given);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (error instanceof LIPError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw dirError(use, `could not check the socket directory ${dir}: ${(error as Error).message}`, error);
   }
-  if (!stats.isDirectory()) throw dirError(use, `the socket directory ${dir} is not a directory`);
-  const problem = unsafeBecause(stats, trust);
-  if (!problem) return;
-  const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
-  throw dirError(
-    use,
-    `refusing to ${use === 'serve' ? 'serve in' : 'connect through'} the socket directory ${dir}: it belongs to uid ${stats.uid} ` +
-      `with mode ${mode}, so ${problem.who} could replace the sockets in it. ${problem.fix(dir)}`,
-  );
+  for (const at of selfAndParents(real)) {
+    let stats: Stats;
+    try {
+      stats = await lstat(at);
+    } catch (error) {
+      throw dirError(use, `could not check ${at}, on the way to the socket directory ${dir}: ${(error as Error).message}`, error);
+    }
+    // realpath left no symlink: one here now means someone swapped it in meanwhile.
+    if (!stats.isDirectory()) throw dirError(use, `${at}, on the way to the socket directory ${dir}, ${stats.isSymbolicLink() ? 'became a symlink while it was checked' : 'is not a directory'}`);
+    const problem = unsafeBecause(stats, trust);
+    if (!problem) continue;
+    const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+    const which = at === given ? `the socket directory ${dir}` : at === real ? `the socket directory ${dir} (really ${real})` : `${at}, a parent of the socket directory ${dir},`;
+    throw dirError(
+      use,
+      `refusing to ${use === 'serve' ? 'serve in' : 'connect through'} ${which}: it belongs to uid ${stats.uid} ` +
+        `with mode ${mode}, so ${problem.who} could replace the sockets in it. ${problem.fix(at)}`,
+    );
+  }
+  return real;
+}
+
+/** `path` and each directory above it, from / down. */
+function selfAndParents(path: string): string[] {
+  const chain: string[] = [];
+  for (let at = path; ; at = dirname(at)) {
+    chain.unshift(at);
+    if (dirname(at) === at) return chain;
+  }
+}
+
+/** Refuses a symlink on the given path that an untrusted uid owns: it could point us anywhere, at any moment. */
+async function checkSymlinksOnTheWay(given: string, trust: SocketTrust, use: SocketDirUse): Promise<void> {
+  for (const at of selfAndParents(given)) {
+    const stats = await lstat(at);
+    if (!stats.isSymbolicLink() || trust.trusts(stats.uid)) continue;
+    throw dirError(
+      use,
+      `refusing to ${use === 'serve' ? 'serve in' : 'connect through'} the socket directory ${given}: ${at} is a symlink that belongs to uid ${stats.uid}, ` +
+        `who could point it elsewhere at any moment. Use the directory it leads to (${await realpath(at).catch(() => 'unknown')}) or a symlink of your own.`,
+    );
+  }
 }
 
 function unsafeBecause(stats: Stats, trust: SocketTrust): { who: string; fix: (dir: string) => string } | undefined {
@@ -50,6 +91,7 @@ function unsafeBecause(stats: Stats, trust: SocketTrust): { who: string; fix: (d
         (trust.me === undefined ? '' : `; a client that trusts uid ${stats.uid} may list it in trustUids`),
     };
   }
+  // Sticky keeps others off our entries, but not off its owner's: the owner must be trusted (checked above).
   if ((stats.mode & GROUP_OR_OTHER_WRITABLE) !== 0 && (stats.mode & STICKY) === 0) {
     return {
       who: (stats.mode & 0o002) !== 0 ? 'any user' : 'its group',
@@ -57,6 +99,12 @@ function unsafeBecause(stats: Stats, trust: SocketTrust): { who: string; fix: (d
     };
   }
   return undefined;
+}
+
+/** The real path of the socket file `path`, once its directory passed checkSocketDir; the given path if that is missing. */
+export async function trustedSocketPath(path: string, trust: SocketTrust, use: SocketDirUse): Promise<string> {
+  const real = await checkSocketDir(dirname(path), trust, use);
+  return real === undefined ? path : join(real, basename(path));
 }
 
 function dirError(use: SocketDirUse, message: string, cause?: unknown): LIPError {

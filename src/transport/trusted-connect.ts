@@ -7,6 +7,7 @@ import type { BigIntStats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { LIPConnectionError, LIPNotFoundError } from '../errors.js';
+import { trustedSocketPath } from './socket-dir.js';
 import { untrustedOwner, type SocketTrust } from './socket-trust.js';
 import { connectUnix } from './unix-socket.js';
 
@@ -20,21 +21,24 @@ export interface TrustedConnectOptions {
  * socket. Node has no SO_PEERCRED, so the file is checked before and after
  * connect(2): the same device, inode and trusted owner both times means the
  * socket we reached is the file we checked (it cannot be swapped back and forth
- * without write access to the directory, which the directory check refuses to
- * others, or a sticky bit that keeps them off our files). A missing or replaced
+ * without write access to its directory or a parent, which checkSocketDir refuses
+ * to others, or a sticky bit that keeps them off our files). A missing or replaced
  * file is never trusted; on any doubt the socket is destroyed before a byte is written.
  */
 export async function connectTrusted(path: string, options: TrustedConnectOptions): Promise<Socket> {
   const { trust } = options;
-  const before = await socketFileStats(path, trust);
-  const socket = await connectUnix(path, options.timeoutMs);
+  // Every directory on the way is checked once per connection, and the rest goes through
+  // the real path: nobody who can rename entries in a parent can swap the directory under us.
+  const real = await trustedSocketPath(path, trust, 'connect');
+  const before = await socketFileStats(real, trust);
+  const socket = await connectUnix(real, options.timeoutMs);
   // The peer may reset while we look at the file: that must not be an unhandled 'error'.
   let failure: Error | undefined;
   const onError = (error: Error) => (failure ??= error);
   socket.on('error', onError);
   let after: BigIntStats | undefined;
   try {
-    after = await lstat(path, { bigint: true });
+    after = await lstat(real, { bigint: true });
   } catch {
     // Gone right after we connected: whoever we reached, it is not the file we checked.
   }

@@ -9,7 +9,7 @@ import { chmod, link, lstat, rename, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ErrorCode, LIPConnectionError, LIPError, LIPNotFoundError } from '../errors.js';
-import { checkSocketDir, ensureSocketDir } from './socket-dir.js';
+import { checkSocketDir, ensureSocketDir, trustedSocketPath } from './socket-dir.js';
 import { guardSocketFile, type SocketFileLogger } from './socket-file-guard.js';
 import { OWN_TRUST } from './socket-trust.js';
 
@@ -87,25 +87,33 @@ export interface Listening {
   server: Server;
   /** Inode of the socket file we created, so we remove only our own file on exit. */
   ino: number;
+  /** The real path of the socket file (its directory's symlinks resolved), set by listenUnix. */
+  path?: string;
 }
 
 /**
  * Listens on `path`. A live server there is an error (never taken over); a
  * stale socket file left by a crash is removed; any other file is refused. The
- * socket directory is created 0700 if missing and must pass checkSocketDir.
+ * socket directory is created 0700 if missing and must pass checkSocketDir; the
+ * socket lives at the real path that resolves to (Listening.path).
  */
 export async function listenUnix(
   path: string,
   onConnection: (socket: Socket) => void,
   options: ListenOptions = {},
 ): Promise<Listening> {
-  const dir = dirname(path);
-  await ensureSocketDir(dir);
-  await checkSocketDir(dir, OWN_TRUST, 'serve');
-  const bind = () => (cluster.isWorker ? bindInPlace(path, onConnection, options) : claimPath(path, onConnection, options));
-  const listening = await bind();
+  await ensureSocketDir(dirname(path));
+  // Bound, linked and unlinked through the real path of a directory whose every parent is safe.
+  const real = await trustedSocketPath(path, OWN_TRUST, 'serve');
+  const bind = () => (cluster.isWorker ? bindInPlace(real, onConnection, options) : claimPath(real, onConnection, options));
+  const listening = { ...(await bind()), path: real };
+  // The directories may have changed since: checked again before a fresh socket goes in.
+  const rebind = async () => {
+    await checkSocketDir(dirname(real), OWN_TRUST, 'serve');
+    return bind();
+  };
   // A cluster worker's path belongs to the primary.
-  if (!cluster.isWorker) guardSocketFile({ path, listening, rebind: bind, logger: options.logger });
+  if (!cluster.isWorker) guardSocketFile({ path: real, listening, rebind, logger: options.logger });
   return listening;
 }
 

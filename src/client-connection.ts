@@ -24,6 +24,11 @@ export interface CallSettings {
   /** Milliseconds to wait for the answer; 0 or Infinity waits for ever. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /**
+   * When the call's time started before this connection got it (its first contact went first):
+   * the Date.now() at which the deadline passes. `timeoutMs` stays the deadline the caller gave.
+   */
+  deadline?: number | undefined;
 }
 
 interface Pending {
@@ -216,7 +221,7 @@ export class ClientConnection implements FunctionConnection {
         fn,
         resolve,
         reject,
-        deadline: timeoutMs ? Date.now() + timeoutMs : Infinity,
+        deadline: timeoutMs ? (settings.deadline ?? Date.now() + timeoutMs) : Infinity,
         timeoutMs,
         signal: settings.signal,
         onAbort: undefined,
@@ -229,7 +234,8 @@ export class ClientConnection implements FunctionConnection {
       }
       this.pending.set(id, entry);
       if (entry.deadline !== Infinity) this.armTimer(entry.deadline);
-      const message = build(id, timeoutMs);
+      // The server's deadline is what is left of the caller's.
+      const message = build(id, timeoutMs && settings.deadline !== undefined ? Math.max(1, entry.deadline - Date.now()) : timeoutMs);
       if (this.channel) this.sendOrFail(id, message);
       else {
         this.connecting.then(

@@ -283,6 +283,8 @@ export class ClientConnection implements FunctionConnection {
     this.channel = channel;
     channel.onMessage = (message) => this.receive(message);
     channel.onUndecodable = (envelope, error) => this.receiveUndecodable(envelope, error);
+    // The channel ends the connection after a framing error: later calls take a new one.
+    channel.onProtocolError = () => (this.closed = true);
     channel.onClose = (error) => {
       this.closed = true;
       const why = error ? `: ${error.message}` : '';
@@ -323,6 +325,8 @@ export class ClientConnection implements FunctionConnection {
       case Kind.Error: {
         const [, id, info] = message;
         if (id === 0) {
+          // The server ends this connection: from now on calls go to a new one (none may write after our end).
+          this.closed = true;
           const error = fromRemoteErrorInfo(this.name, info);
           // A refusal (maxConnections: ERR_LIP_BUSY) keeps its class; anything else concerns the protocol.
           this.failAll(error instanceof LIPProtocolError || error instanceof LIPBusyError ? error : new LIPProtocolError(error.message, { cause: error }));

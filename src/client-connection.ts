@@ -88,6 +88,8 @@ export class ClientConnection implements FunctionConnection {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** Why the connection ended, when the server or a framing error ended it. */
+  private closeReason: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private readonly maxFrameBytes: number | undefined;
@@ -212,7 +214,7 @@ export class ClientConnection implements FunctionConnection {
       return Promise.reject(abortError(fn, settings.signal));
     }
     if (this.closed) {
-      return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
+      return Promise.reject(this.closeReason ?? new LIPConnectionError(`'${fn}': the connection is closed`));
     }
     return new Promise((resolve, reject) => {
       const id = this.takeId();
@@ -284,7 +286,7 @@ export class ClientConnection implements FunctionConnection {
     channel.onMessage = (message) => this.receive(message);
     channel.onUndecodable = (envelope, error) => this.receiveUndecodable(envelope, error);
     // The channel ends the connection after a framing error: later calls take a new one.
-    channel.onProtocolError = () => (this.closed = true);
+    channel.onProtocolError = (error) => this.endWith(error);
     channel.onClose = (error) => {
       this.closed = true;
       const why = error ? `: ${error.message}` : '';
@@ -326,10 +328,10 @@ export class ClientConnection implements FunctionConnection {
         const [, id, info] = message;
         if (id === 0) {
           // The server ends this connection: from now on calls go to a new one (none may write after our end).
-          this.closed = true;
           const error = fromRemoteErrorInfo(this.name, info);
           // A refusal (maxConnections: ERR_LIP_BUSY) keeps its class; anything else concerns the protocol.
-          this.failAll(error instanceof LIPProtocolError || error instanceof LIPBusyError ? error : new LIPProtocolError(error.message, { cause: error }));
+          this.endWith(error instanceof LIPProtocolError || error instanceof LIPBusyError ? error : new LIPProtocolError(error.message, { cause: error }));
+          this.failAll(this.closeReason!);
           this.channel?.close();
           return;
         }
@@ -371,6 +373,12 @@ export class ClientConnection implements FunctionConnection {
     this.settle(id, entry);
     entry.stream?.fail(failure);
     entry.reject(failure);
+  }
+
+  /** The connection is ending for `reason`: calls still to be made here fail with it, and the client takes a new connection. */
+  private endWith(reason: Error): void {
+    this.closed = true;
+    this.closeReason ??= reason;
   }
 
   private take(id: number): Pending | undefined {

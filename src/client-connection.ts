@@ -24,6 +24,11 @@ export interface CallSettings {
   /** Milliseconds to wait for the answer; 0 or Infinity waits for ever. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /**
+   * When the call's time started before this connection got it (its first contact went first):
+   * the Date.now() at which the deadline passes. `timeoutMs` stays the deadline the caller gave.
+   */
+  deadline?: number | undefined;
 }
 
 interface Pending {
@@ -83,6 +88,8 @@ export class ClientConnection implements FunctionConnection {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /** Why the connection ended, when the server or a framing error ended it. */
+  private closeReason: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private readonly maxFrameBytes: number | undefined;
@@ -207,7 +214,7 @@ export class ClientConnection implements FunctionConnection {
       return Promise.reject(abortError(fn, settings.signal));
     }
     if (this.closed) {
-      return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
+      return Promise.reject(this.closeReason ?? new LIPConnectionError(`'${fn}': the connection is closed`));
     }
     return new Promise((resolve, reject) => {
       const id = this.takeId();
@@ -216,7 +223,7 @@ export class ClientConnection implements FunctionConnection {
         fn,
         resolve,
         reject,
-        deadline: timeoutMs ? Date.now() + timeoutMs : Infinity,
+        deadline: timeoutMs ? (settings.deadline ?? Date.now() + timeoutMs) : Infinity,
         timeoutMs,
         signal: settings.signal,
         onAbort: undefined,
@@ -229,7 +236,8 @@ export class ClientConnection implements FunctionConnection {
       }
       this.pending.set(id, entry);
       if (entry.deadline !== Infinity) this.armTimer(entry.deadline);
-      const message = build(id, timeoutMs);
+      // The server's deadline is what is left of the caller's.
+      const message = build(id, timeoutMs && settings.deadline !== undefined ? Math.max(1, entry.deadline - Date.now()) : timeoutMs);
       if (this.channel) this.sendOrFail(id, message);
       else {
         this.connecting.then(
@@ -277,6 +285,8 @@ export class ClientConnection implements FunctionConnection {
     this.channel = channel;
     channel.onMessage = (message) => this.receive(message);
     channel.onUndecodable = (envelope, error) => this.receiveUndecodable(envelope, error);
+    // The channel ends the connection after a framing error: later calls take a new one.
+    channel.onProtocolError = (error) => this.endWith(error);
     channel.onClose = (error) => {
       this.closed = true;
       const why = error ? `: ${error.message}` : '';
@@ -317,9 +327,11 @@ export class ClientConnection implements FunctionConnection {
       case Kind.Error: {
         const [, id, info] = message;
         if (id === 0) {
+          // The server ends this connection: from now on calls go to a new one (none may write after our end).
           const error = fromRemoteErrorInfo(this.name, info);
           // A refusal (maxConnections: ERR_LIP_BUSY) keeps its class; anything else concerns the protocol.
-          this.failAll(error instanceof LIPProtocolError || error instanceof LIPBusyError ? error : new LIPProtocolError(error.message, { cause: error }));
+          this.endWith(error instanceof LIPProtocolError || error instanceof LIPBusyError ? error : new LIPProtocolError(error.message, { cause: error }));
+          this.failAll(this.closeReason!);
           this.channel?.close();
           return;
         }
@@ -361,6 +373,12 @@ export class ClientConnection implements FunctionConnection {
     this.settle(id, entry);
     entry.stream?.fail(failure);
     entry.reject(failure);
+  }
+
+  /** The connection is ending for `reason`: calls still to be made here fail with it, and the client takes a new connection. */
+  private endWith(reason: Error): void {
+    this.closed = true;
+    this.closeReason ??= reason;
   }
 
   private take(id: number): Pending | undefined {

@@ -9,11 +9,12 @@ import { ClientConnection, type CallSettings, type FunctionConnection } from './
 import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
 import { remoteCall } from './remote-call.js';
 import { didYouMean } from './suggest.js';
-import { LIPAbortError, LIPConnectionError, LIPNotFoundError } from './errors.js';
+import { LIPAbortError, LIPConnectionError, LIPNotFoundError, LIPTimeoutError } from './errors.js';
 import type { FunctionInfo, FunctionStats } from './introspection.js';
 import { NatsDirectory } from './nats/directory.js';
 import { NatsRoute } from './nats/route.js';
-import { OneShotConnection, ServerKinds } from './python/one-shot-connection.js';
+import { OneShotConnection } from './python/one-shot-connection.js';
+import { ServerKinds, type ProbeBudget } from './python/server-kind.js';
 import { checkSocketDir } from './transport/socket-dir.js';
 import { SocketTrust } from './transport/socket-trust.js';
 import type { SocketState } from './transport/unix-socket.js';
@@ -46,6 +47,11 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Aborting it cancels the call, here and on the server. */
   signal?: AbortSignal;
+}
+
+export interface ListOptions {
+  /** How long each socket may take to answer its probe (all are probed at once), at most `connectTimeoutMs`. @default the client's timeoutMs */
+  timeoutMs?: number;
 }
 
 /** A socket file found in the directory and whether anyone answers there. */
@@ -97,8 +103,8 @@ export class LIPClient {
   }
 
   /** Names of the functions that answer, sorted. Scans the directory the first time. */
-  async listFunctions(): Promise<string[]> {
-    const [sockets, remote] = await Promise.all([this.listSockets(), this.nats?.names() ?? []]);
+  async listFunctions(options: ListOptions = {}): Promise<string[]> {
+    const [sockets, remote] = await Promise.all([this.listSockets(options), this.nats?.names() ?? []]);
     const local = sockets.filter((s) => s.state === 'live').map((s) => s.name);
     return remote.length === 0 ? local : [...new Set([...local, ...remote])].sort();
   }
@@ -109,7 +115,10 @@ export class LIPClient {
   }
 
   /** Every socket file in the directory with its state: live, stale (nobody answers) or missing. */
-  async listSockets(): Promise<SocketStatus[]> {
+  async listSockets(options: ListOptions = {}): Promise<SocketStatus[]> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    if (!(typeof timeoutMs === 'number' && timeoutMs >= 0)) throw new TypeError(`listing option 'timeoutMs' must be a non-negative number, got ${String(timeoutMs)}`);
+    const budget = { timeoutMs: timeoutMs > 0 ? Math.min(timeoutMs, this.connectTimeoutMs) : this.connectTimeoutMs };
     await this.ensureScanned();
     const entries = [...this.known].map(([name, path]) => ({ name, path }));
     const states = await Promise.all(
@@ -120,16 +129,16 @@ export class LIPClient {
         const owner = await lstat(entry.path).then((stats) => stats.uid, () => undefined);
         if (owner === undefined) return { ...entry, state: 'missing' };
         if (!this.trust.trusts(owner)) return { ...entry, state: 'untrusted' };
-        return { ...entry, state: await this.probe(entry.path) };
+        return { ...entry, state: await this.probe(entry.path, budget) };
       }),
     );
     return states.filter((s) => s.state !== 'missing');
   }
 
   /** Live, stale or missing; a live server's kind is remembered, so the first call needs no probe of its own. */
-  private async probe(path: string): Promise<SocketState> {
+  private async probe(path: string, budget: ProbeBudget): Promise<SocketState> {
     try {
-      await this.kinds.kindOf(path, this.connectTimeoutMs);
+      await this.kinds.kindOf(path, budget);
       return 'live';
     } catch (error) {
       if (error instanceof LIPNotFoundError) return 'missing';
@@ -164,10 +173,11 @@ export class LIPClient {
   /** Round-trip time to the function's server, in milliseconds. */
   async ping(name: string, options: CallOptions = {}): Promise<number> {
     try {
-      const connection = await this.connection(name);
+      const settings = this.timed(this.settings(options));
+      const connection = await this.connection(name, settings);
       await connection.ready();
       const started = performance.now();
-      await connection.control('ping', this.settings(options));
+      await connection.control('ping', settings);
       return performance.now() - started;
     } catch (error) {
       throw atCallSite(error, this.ping);
@@ -178,9 +188,9 @@ export class LIPClient {
    * Who serves `name`: a lipmodule server (`'lipmodule'`), the Python original (`'python'`: calls and
    * docstrings only, no info, stats or stop) or lipmodule over NATS (`'nats'`).
    */
-  async serverKind(name: string): Promise<'lipmodule' | 'python' | 'nats'> {
+  async serverKind(name: string, options: CallOptions = {}): Promise<'lipmodule' | 'python' | 'nats'> {
     try {
-      const connection = await this.connection(name);
+      const connection = await this.connection(name, this.timed(this.settings(options)));
       return connection instanceof OneShotConnection ? 'python' : connection instanceof NatsRoute ? 'nats' : 'lipmodule';
     } catch (error) {
       throw atCallSite(error, this.serverKind);
@@ -206,8 +216,11 @@ export class LIPClient {
     try {
       const open = this.closed ? undefined : this.connections.get(name);
       // The common case, an open connection, takes no extra await.
-      const connection = open && !open.isClosed ? open : await this.connection(name);
-      return (await connection.call(name, args as unknown[], kwargsOrNull(kwargs), this.settings(options))) as T;
+      if (open && !open.isClosed) return (await open.call(name, args as unknown[], kwargsOrNull(kwargs), this.settings(options))) as T;
+      // First contact: finding the server is part of the call, and counts against its deadline.
+      const settings = this.timed(this.settings(options));
+      const connection = await this.connection(name, settings);
+      return (await connection.call(name, args as unknown[], kwargsOrNull(kwargs), settings)) as T;
     } catch (error) {
       throw atCallSite(error, this.callFunction);
     }
@@ -224,11 +237,15 @@ export class LIPClient {
     options: CallOptions = {},
   ): AsyncIterable<T> {
     // Streams wait for ever unless the caller sets a deadline.
-    const settings = { ...this.settings(options), timeoutMs: options.timeoutMs ?? 0 };
-    const open = () => this.connection(name);
+    const untimed = { ...this.settings(options), timeoutMs: options.timeoutMs ?? 0 };
+    // The stream's clock starts when it is first read.
+    const open = async () => {
+      const settings = this.timed(untimed);
+      return { connection: await this.connection(name, settings), settings };
+    };
     const window = this.streamWindow;
     return {
-      [Symbol.asyncIterator]: () => new StreamReader<T>(open, name, args as unknown[], kwargsOrNull(kwargs), settings, window),
+      [Symbol.asyncIterator]: () => new StreamReader<T>(open, name, args as unknown[], kwargsOrNull(kwargs), window),
     };
   }
 
@@ -262,8 +279,9 @@ export class LIPClient {
 
   private async control(name: string, verb: 'doc' | 'info' | 'stats' | 'stop', options: CallOptions): Promise<unknown> {
     try {
-      const connection = await this.connection(name);
-      return await connection.control(verb, this.settings(options));
+      const settings = this.timed(this.settings(options));
+      const connection = await this.connection(name, settings);
+      return await connection.control(verb, settings);
     } catch (error) {
       throw atCallSite(error, this.control);
     }
@@ -273,6 +291,25 @@ export class LIPClient {
     // Most calls take the client's defaults: one shared settings object, no allocation.
     if (options === undefined || (options.timeoutMs === undefined && options.signal === undefined)) return this.defaults;
     return { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal };
+  }
+
+  /** `settings` with the clock started now: the first contact and the call then share one deadline. */
+  private timed(settings: CallSettings): CallSettings {
+    const ms = settings.timeoutMs;
+    return Number.isFinite(ms) && ms > 0 ? { ...settings, deadline: Date.now() + ms } : settings;
+  }
+
+  /**
+   * How long the first contact (the kind probe) may take: the connect timeout, or less if the
+   * call's deadline comes first, in which case running out of time is the call's timeout.
+   */
+  private probeBudget(name: string, path: string, settings: CallSettings): ProbeBudget {
+    const left = settings.deadline === undefined ? Infinity : settings.deadline - Date.now();
+    if (left > this.connectTimeoutMs) return { timeoutMs: this.connectTimeoutMs };
+    const expired = () =>
+      new LIPTimeoutError(`'${name}' did not answer within its deadline of ${settings.timeoutMs} ms (no answer yet from ${path}: its server is busy or blocked)`);
+    if (left <= 0) throw expired();
+    return { timeoutMs: left, expired };
   }
 
   private ensureScanned(): Promise<void> {
@@ -302,7 +339,7 @@ export class LIPClient {
   }
 
   /** The open connection to `name`, opening (or reopening after a restart) as needed. */
-  private async connection(name: string): Promise<FunctionConnection> {
+  private async connection(name: string, settings: CallSettings = this.defaults): Promise<FunctionConnection> {
     if (this.closed) throw new LIPConnectionError(`'${name}': the client is closed`);
     const open = this.connections.get(name);
     if (open && !open.isClosed) return open;
@@ -317,14 +354,14 @@ export class LIPClient {
     // Every new connection checks the socket directory and its parents, then the socket file's owner, as it connects (connectTrusted).
     // Gone before any Hello: whatever serves there now may be the other kind.
     if (open && !open.hello) this.kinds.forget(path);
-    const { kind, connection: probed } = await this.kinds.open(path, this.connectTimeoutMs);
+    const { kind, connection: probed } = await this.kinds.open(path, this.probeBudget(name, path, settings));
     const opened = this.connections.get(name);
     if (opened && !opened.isClosed) {
       probed?.socket.destroy();
       return opened;
     }
-    const settings = { connectTimeoutMs: this.connectTimeoutMs, maxFrameBytes: this.maxFrameBytes, trust: this.trust };
-    const connection = kind === 'one-shot' ? new OneShotConnection(name, path, settings) : new ClientConnection(name, path, { ...settings, probed });
+    const options = { connectTimeoutMs: this.connectTimeoutMs, maxFrameBytes: this.maxFrameBytes, trust: this.trust };
+    const connection = kind === 'one-shot' ? new OneShotConnection(name, path, options) : new ClientConnection(name, path, { ...options, probed });
     this.connections.set(name, connection);
     return connection;
   }
@@ -412,11 +449,10 @@ class StreamReader<T> implements AsyncIterator<T> {
   private consumed = 0;
 
   constructor(
-    private readonly open: () => Promise<FunctionConnection>,
+    private readonly open: () => Promise<{ connection: FunctionConnection; settings: CallSettings }>,
     private readonly fn: string,
     private readonly args: unknown[],
     private readonly kwargs: Record<string, unknown> | null,
-    private readonly settings: CallSettings,
     private readonly window: number,
   ) {}
 
@@ -448,7 +484,7 @@ class StreamReader<T> implements AsyncIterator<T> {
   }
 
   private async start(): Promise<void> {
-    const connection = await this.open();
+    const { connection, settings } = await this.open();
     this.connection = connection;
     const sink = {
       item: (value: unknown) => {
@@ -470,7 +506,7 @@ class StreamReader<T> implements AsyncIterator<T> {
         this.wake();
       },
     };
-    const { id, done } = connection.openStream(this.fn, this.args, this.kwargs, this.settings, sink, this.window);
+    const { id, done } = connection.openStream(this.fn, this.args, this.kwargs, settings, sink, this.window);
     done.catch(() => {});
     this.id = await Promise.race([id, done.then(() => -1, () => -1)]);
   }

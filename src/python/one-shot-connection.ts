@@ -6,131 +6,12 @@
 import type { Socket } from 'node:net';
 import { abortError, replyAsStream, type CallSettings, type FunctionConnection, type StreamSink } from '../client-connection.js';
 import { LIPAbortError, LIPConnectionError, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../errors.js';
-import { DEFAULT_MAX_FRAME_BYTES, PROBE_PREAMBLE } from '../protocol/frame.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import type { ControlVerb } from '../protocol/messages.js';
 import { OWN_TRUST, type SocketTrust } from '../transport/socket-trust.js';
 import { connectTrusted } from '../transport/trusted-connect.js';
 import { CborItemReader } from './cbor-item.js';
 import { decodeOneShot, DOCSTRING_REQUEST, encodeCallRequest, parseReply } from './wire.js';
-
-/** What answers on a socket: a lipmodule server, or the Python original (one request per connection). */
-export type ServerKind = 'native' | 'one-shot';
-
-/** A native connection opened by a probe, ready to be used: its Hello is in `head` or on its way. */
-export interface ProbedConnection {
-  socket: Socket;
-  /** What the server sent so far (the start of its Hello frame). */
-  head: Buffer;
-}
-
-export interface ProbeResult {
-  kind: ServerKind;
-  /** With `keep`, for a native server: the open connection, so the probe costs no connection of its own. */
-  connection?: ProbedConnection;
-}
-
-/**
- * Tells the two kinds apart without side effects on either: sends PROBE_PREAMBLE, a CBOR map that the
- * original answers as a docstring request (no error in its log, nothing run) and that a lipmodule
- * server takes as its preamble (it answers with a Hello frame, whose first byte is 0). With `keep`,
- * a native connection is handed over instead of closed: under `lip serve --instances`, where each new
- * connection goes to the next worker, a client then takes exactly one turn.
- */
-export function probeServer(path: string, timeoutMs: number, options: { keep?: boolean; trust?: SocketTrust } = {}): Promise<ProbeResult> {
-  return connectTrusted(path, { timeoutMs, trust: options.trust ?? OWN_TRUST }).then(
-    (socket) =>
-      new Promise<ProbeResult>((resolve, reject) => {
-        const timer = setTimeout(
-          () => settle(new LIPConnectionError(`no answer from ${path} within ${timeoutMs} ms (neither a lipmodule server nor the Python original?)`)),
-          timeoutMs,
-        );
-        timer.unref();
-        const onData = (chunk: Buffer) => {
-          const first = chunk[0]!;
-          if (first === 0) settle({ kind: 'native' }, chunk);
-          else if (first >= 0xa0 && first <= 0xbf) settle({ kind: 'one-shot' });
-          else settle(new LIPProtocolError(`${path} answered the probe with byte 0x${first.toString(16).padStart(2, '0')}: not a LIP server`));
-        };
-        // Closed without a word: not a lipmodule server, which always says Hello. Treated as the original, as before.
-        const onClosed = () => settle({ kind: 'one-shot' });
-        const settle = (result: ProbeResult | Error, head?: Buffer) => {
-          clearTimeout(timer);
-          socket.off('data', onData);
-          socket.off('end', onClosed);
-          socket.off('close', onClosed);
-          if (result instanceof Error) {
-            socket.destroy();
-            return reject(result);
-          }
-          if (result.kind === 'native' && options.keep && head && startsHello(head)) {
-            socket.pause();
-            return resolve({ kind: 'native', connection: { socket, head } });
-          }
-          if (result.kind === 'one-shot') {
-            // Let the original finish sending its reply and close first: cutting it off would log a broken pipe there.
-            socket.resume();
-            socket.once('end', () => socket.destroy());
-            setTimeout(() => socket.destroy(), timeoutMs).unref();
-          } else socket.destroy();
-          resolve(result);
-        };
-        socket.on('data', onData);
-        socket.once('end', onClosed);
-        socket.once('close', onClosed);
-        socket.on('error', () => {});
-        // No half-close: a native server must be able to go on with this connection.
-        socket.write(PROBE_PREAMBLE);
-      }),
-  );
-}
-
-/**
- * Whether a native server's first frame is its Hello (`[0, {...}]`): only then is the connection worth
- * keeping. A refusal (an Error frame, id 0, e.g. ERR_LIP_BUSY) is left for a fresh connection to meet,
- * where a call is waiting to receive it.
- */
-function startsHello(head: Buffer): boolean {
-  return head.length >= 6 && head[4] === 0x82 && head[5] === 0x00;
-}
-
-/** Whether a native server or the Python original answers at `path`. */
-export function probeServerKind(path: string, timeoutMs: number, trust: SocketTrust = OWN_TRUST): Promise<ServerKind> {
-  return probeServer(path, timeoutMs, { trust }).then((result) => result.kind);
-}
-
-/** Remembers the kind of server at each socket path; concurrent callers share one probe. */
-export class ServerKinds {
-  private readonly known = new Map<string, Promise<ServerKind>>();
-
-  /** `trust`: whose socket files may be probed (the probe writes to them). */
-  constructor(private readonly trust: SocketTrust = OWN_TRUST) {}
-
-  kindOf(path: string, timeoutMs: number): Promise<ServerKind> {
-    return this.known.get(path) ?? this.remember(path, probeServerKind(path, timeoutMs, this.trust));
-  }
-
-  /** The kind, and, when this call had to probe a native server, the probe's connection to use. */
-  open(path: string, timeoutMs: number): Promise<ProbeResult> {
-    const known = this.known.get(path);
-    if (known) return known.then((kind) => ({ kind }));
-    const probe = probeServer(path, timeoutMs, { keep: true, trust: this.trust });
-    this.remember(path, probe.then((result) => result.kind));
-    return probe;
-  }
-
-  /** Forgets `path`: the next connection probes again (the server may have been replaced). */
-  forget(path: string): void {
-    this.known.delete(path);
-  }
-
-  private remember(path: string, kind: Promise<ServerKind>): Promise<ServerKind> {
-    this.known.set(path, kind);
-    kind.catch(() => {
-      if (this.known.get(path) === kind) this.known.delete(path);
-    });
-    return kind;
-  }
-}
 
 export interface OneShotConnectionOptions {
   connectTimeoutMs: number;
@@ -258,7 +139,8 @@ export class OneShotConnection implements FunctionConnection {
       signal?.addEventListener('abort', onAbort, { once: true });
       const timeoutMs = settings.timeoutMs;
       if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-        timer = setTimeout(() => fail(new LIPTimeoutError(`'${fn}' did not answer within its deadline of ${timeoutMs} ms`)), timeoutMs);
+        const left = settings.deadline === undefined ? timeoutMs : Math.max(0, settings.deadline - Date.now());
+        timer = setTimeout(() => fail(new LIPTimeoutError(`'${fn}' did not answer within its deadline of ${timeoutMs} ms`)), left);
         timer.unref();
       }
 

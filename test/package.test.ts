@@ -95,6 +95,21 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   const example = await sh(process.execPath, [join(app, 'out', 'example.js')], app, { LIP_SOCKET_DIR: sockets });
   assert.equal(example, "5\n[ 'add' ]\nAdds two numbers.\n5\n42\n");
 
+  // A CommonJS project (what `npm init -y` makes) requires the package: tsc emits require('lipmodule'), Node loads the ES module.
+  const cjs = join(app, 'cjs');
+  mkdirSync(cjs);
+  writeFileSync(join(cjs, 'package.json'), JSON.stringify({ name: 'cjs-app', version: '1.0.0', type: 'commonjs' }));
+  writeFileSync(
+    join(cjs, 'sum.ts'),
+    "import { LIPClient, LIPModule } from 'lipmodule';\n\n/** Adds two numbers. */\nexport const sum = LIPModule({ logLevel: 'warning' })(function sum(a: number, b: number): number {\n  return a + b;\n});\n\n" +
+      "async function main(): Promise<void> {\n  await sum.init();\n  const client = new LIPClient();\n  console.log(await client.callFunction('sum', [2, 3]));\n  await client.close();\n  await sum.exit();\n}\n\n" +
+      'if (require.main === module) void main();\n',
+  );
+  writeFileSync(join(cjs, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', types: ['node'], skipLibCheck: false }, files: ['sum.ts'] }));
+  await sh(process.execPath, [TSC, '-p', cjs], cjs);
+  assert.match(readFileSync(join(cjs, 'out', 'sum.js'), 'utf8'), /require\("lipmodule"\)/, 'compiled to CommonJS');
+  assert.equal(await sh(process.execPath, [join(cjs, 'out', 'sum.js')], cjs, { LIP_SOCKET_DIR: sockets }), '5\n');
+
   // npx lip: the installed bin, serving compiled JavaScript (types shown from the TypeScript its map names) and called.
   assert.match((await sh('npx', ['--no', 'lip', '--version'], app)).trim(), /^\d+\.\d+\.\d+/);
   const call = async (...args: string[]) => (await sh('npx', ['--no', 'lip', ...args, '--socket-dir', sockets], app)).trim();
@@ -102,6 +117,10 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
     assert.equal(await call('call', 'add', '2', '3'), '5');
     assert.match(await call('doc', 'add'), /a: number/);
     await call('stop', 'add');
+  });
+  await serving(app, ['cjs/out/sum.js', '--socket-dir', sockets], 1, async () => {
+    assert.equal(await call('call', 'sum', '2', '40'), '42');
+    await call('stop', 'sum');
   });
 
   // A .ts file without tsx: Node's own type stripping where it has it (not for decorators); else a message that says what to install.

@@ -144,6 +144,11 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
     assert.equal(await call('call', 'area', '3', '4'), '12');
     await call('stop', '--all');
   });
+  // TypeScript in the CommonJS project: tsx compiles it to CommonJS, required (on Node 20 that needs tsx's require hook).
+  await serving(app, ['cjs/sum.ts', '--socket-dir', sockets], 1, async () => {
+    assert.equal(await call('call', 'sum', '1', '2'), '3');
+    await call('stop', 'sum');
+  });
 
   // The git URL install built its own dist/ and works the same.
   await fromGit;

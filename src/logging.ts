@@ -6,36 +6,9 @@ import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import { prettyDestination } from './pretty-log.js';
 
-export type LogLevelName = 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'silent';
-/** A level name, or the Python logging number (10 debug, 20 info, 30 warning, 40 error, 50 critical). */
-export type LogLevel = LogLevelName | 10 | 20 | 30 | 40 | 50;
+import { toPinoLevel, type LogLevel } from './log-levels.js';
 
-const TO_PINO: Record<string, pino.LevelWithSilent> = {
-  debug: 'debug',
-  info: 'info',
-  warning: 'warn',
-  warn: 'warn',
-  error: 'error',
-  critical: 'fatal',
-  fatal: 'fatal',
-  silent: 'silent',
-  10: 'debug',
-  20: 'info',
-  30: 'warn',
-  40: 'error',
-  50: 'fatal',
-};
-
-/** Throws a TypeError naming the option unless `level` is a known level. */
-export function toPinoLevel(level: unknown): pino.LevelWithSilent {
-  const mapped = TO_PINO[String(level)];
-  if (mapped === undefined) {
-    throw new TypeError(
-      `LIPModule option 'logLevel' must be one of debug, info, warning, error, critical, silent or 10..50, got ${JSON.stringify(level)}`,
-    );
-  }
-  return mapped;
-}
+export { toPinoLevel, type LogLevel, type LogLevelName } from './log-levels.js';
 
 /** Rotate at 10 MiB and keep 5 old files, like the original's RotatingFileHandler. */
 const ROTATE_SIZE = '10M';

@@ -71,7 +71,9 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack wrote a tarball');
   const files = (await sh('tar', ['tzf', join(work, tarball)], work)).split('\n').filter(Boolean);
-  for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/README.md']) assert.ok(files.includes(file), `${file} is shipped`);
+  // What the README and docs link to is shipped with them.
+  const linked = ['package/LICENSE', 'package/examples/quickstart.ts', 'package/bench/results/chart.svg', 'package/bench/results/latest.json', 'package/dist/cli/demo-functions.js'];
+  for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/README.md', ...linked]) assert.ok(files.includes(file), `${file} is shipped`);
   assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('package/src/')), [], 'no maps pointing at sources that are not shipped');
 
   // A new TypeScript project installs the tarball (tsx, an optional peer, is not pulled in).

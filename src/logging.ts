@@ -28,17 +28,23 @@ export interface LogHandle {
   flush(): Promise<void>;
 }
 
+/**
+ * `err` in every line: an Error as pino serializes it (type, message, stack), or the plain
+ * `{ name, message, code? }` summary a call's failure is logged with, kept as it is.
+ */
+const SERIALIZERS = { err: (value: unknown) => (value instanceof Error ? pino.stdSerializers.err(value) : value) };
+
 export function createLogger(options: LoggerOptions): LogHandle {
   if (options.logger) {
     const own = options.logLevel === undefined ? {} : { level: toPinoLevel(options.logLevel) };
-    return { logger: options.logger.child({ fn: options.name }, own), flush: async () => {} };
+    return { logger: options.logger.child({ fn: options.name }, { ...own, serializers: SERIALIZERS }), flush: async () => {} };
   }
   const level = toPinoLevel(options.logLevel ?? 'info');
   const base = { pid: process.pid, fn: options.name };
   if (!options.logFile) {
     // LIP_LOG_FORMAT=pretty (set by `lip serve` on a terminal): readable lines for a person instead of JSON.
     const destination = process.env.LIP_LOG_FORMAT === 'pretty' ? prettyDestination(2) : pino.destination({ fd: 2, sync: true });
-    return { logger: pino({ level, base }, destination), flush: async () => {} };
+    return { logger: pino({ level, base, serializers: SERIALIZERS }, destination), flush: async () => {} };
   }
   const file = rotatingFile(options.logFile === true ? `log_${options.name}.log` : options.logFile);
   let rotating = false;
@@ -50,7 +56,7 @@ export function createLogger(options: LoggerOptions): LogHandle {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };
-  return { logger: pino({ level, base }, file), flush };
+  return { logger: pino({ level, base, serializers: SERIALIZERS }, file), flush };
 }
 
 function rotatingFile(path: string): import('rotating-file-stream').RotatingFileStream {

@@ -6,36 +6,9 @@ import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import { prettyDestination } from './pretty-log.js';
 
-export type LogLevelName = 'debug' | 'info' | 'warning' | 'error' | 'critical' | 'silent';
-/** A level name, or the Python logging number (10 debug, 20 info, 30 warning, 40 error, 50 critical). */
-export type LogLevel = LogLevelName | 10 | 20 | 30 | 40 | 50;
+import { toPinoLevel, type LogLevel } from './log-levels.js';
 
-const TO_PINO: Record<string, pino.LevelWithSilent> = {
-  debug: 'debug',
-  info: 'info',
-  warning: 'warn',
-  warn: 'warn',
-  error: 'error',
-  critical: 'fatal',
-  fatal: 'fatal',
-  silent: 'silent',
-  10: 'debug',
-  20: 'info',
-  30: 'warn',
-  40: 'error',
-  50: 'fatal',
-};
-
-/** Throws a TypeError naming the option unless `level` is a known level. */
-export function toPinoLevel(level: unknown): pino.LevelWithSilent {
-  const mapped = TO_PINO[String(level)];
-  if (mapped === undefined) {
-    throw new TypeError(
-      `LIPModule option 'logLevel' must be one of debug, info, warning, error, critical, silent or 10..50, got ${JSON.stringify(level)}`,
-    );
-  }
-  return mapped;
-}
+export { toPinoLevel, type LogLevel, type LogLevelName } from './log-levels.js';
 
 /** Rotate at 10 MiB and keep 5 old files, like the original's RotatingFileHandler. */
 const ROTATE_SIZE = '10M';
@@ -55,17 +28,23 @@ export interface LogHandle {
   flush(): Promise<void>;
 }
 
+/**
+ * `err` in every line: an Error as pino serializes it (type, message, stack), or the plain
+ * `{ name, message, code? }` summary a call's failure is logged with, kept as it is.
+ */
+const SERIALIZERS = { err: (value: unknown) => (value instanceof Error ? pino.stdSerializers.err(value) : value) };
+
 export function createLogger(options: LoggerOptions): LogHandle {
   if (options.logger) {
     const own = options.logLevel === undefined ? {} : { level: toPinoLevel(options.logLevel) };
-    return { logger: options.logger.child({ fn: options.name }, own), flush: async () => {} };
+    return { logger: options.logger.child({ fn: options.name }, { ...own, serializers: SERIALIZERS }), flush: async () => {} };
   }
   const level = toPinoLevel(options.logLevel ?? 'info');
   const base = { pid: process.pid, fn: options.name };
   if (!options.logFile) {
     // LIP_LOG_FORMAT=pretty (set by `lip serve` on a terminal): readable lines for a person instead of JSON.
     const destination = process.env.LIP_LOG_FORMAT === 'pretty' ? prettyDestination(2) : pino.destination({ fd: 2, sync: true });
-    return { logger: pino({ level, base }, destination), flush: async () => {} };
+    return { logger: pino({ level, base, serializers: SERIALIZERS }, destination), flush: async () => {} };
   }
   const file = rotatingFile(options.logFile === true ? `log_${options.name}.log` : options.logFile);
   let rotating = false;
@@ -77,7 +56,7 @@ export function createLogger(options: LoggerOptions): LogHandle {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   };
-  return { logger: pino({ level, base }, file), flush };
+  return { logger: pino({ level, base, serializers: SERIALIZERS }, file), flush };
 }
 
 function rotatingFile(path: string): import('rotating-file-stream').RotatingFileStream {

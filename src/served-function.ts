@@ -348,10 +348,12 @@ export class ServedFunction implements Endpoint {
     this.stat.inFlight--;
     this.stat.record(ms, failed, error);
     if (failed) {
-      const fields = { callId: context.callId, ms, outcome: 'error', ...(this.options.logArgs ? { args, kwargs } : {}) };
-      if (error instanceof LIPArgumentError) this.log.warn({ ...fields, err: error.message }, `bad arguments for '${this.name}'`);
+      const fields = { callId: context.callId, ms, ...(this.options.logArgs ? { args, kwargs } : {}) };
+      // Its caller went away (cancel, deadline, dropped connection) and the function ended on that: nothing failed.
+      if (context.signal.aborted) this.log.info({ ...fields, outcome: 'cancelled', err: errorSummary(context.signal.reason, false) }, `'${this.name}' cancelled`);
+      else if (error instanceof LIPArgumentError) this.log.warn({ ...fields, outcome: 'error', err: errorSummary(error, false) }, `bad arguments for '${this.name}'`);
       // An error the function threw is an outcome the caller receives, not a fault of the server: a warning, its stack only at debug.
-      else this.log.warn({ ...fields, error: errorSummary(error, this.debugEnabled) }, `'${this.name}' failed`);
+      else this.log.warn({ ...fields, outcome: 'error', err: errorSummary(error, this.debugEnabled) }, `'${this.name}' failed`);
     } else if (this.debugEnabled) {
       const fields = { callId: context.callId, ms, outcome: 'ok' };
       this.log.debug(this.options.logArgs ? { ...fields, args, kwargs } : fields, `call '${this.name}'`);

@@ -102,6 +102,15 @@ test('lip call takes arguments from files and stdin, and writes results to files
     assert.deepEqual(ok(await lip(['call', 'keywords', '--kw', 'a=18446744073709551616'], dir)), { a: 'bigint 18446744073709551616', b: 'string unset', data: 'string unset' });
   });
 
+  await t.test('Errors print with name, message, code and fields; a RegExp as its literal', async () => {
+    const result = await lip(['call', 'outcomes'], dir);
+    assert.deepEqual(ok(result), {
+      err: { name: 'RangeError', message: 'too big', code: 'E_VALUE', limit: 10, cause: { name: 'TypeError', message: 'not a number' } },
+      plain: { name: 'Error', message: 'plain' },
+      pattern: '/a+/gi',
+    });
+  });
+
   await t.test('typed arrays print as JSON arrays', async () => {
     assert.deepEqual(ok(await lip(['call', 'vectors'], dir)), { f64: [1.5, 2.5], i32: [-1, 7] });
   });

@@ -147,3 +147,16 @@ test('lip serve explains decorator mistakes: experimentalDecorators, and a class
   assert.equal(classOnly.code, 2, classOnly.stderr);
   assert.match(classOnly.stderr, /hint: export 'Shapes' is a class with @LIPModule methods \(area\).*export const shapes = new Shapes\(\);/);
 });
+
+test('lip serve of an ES module file in a CommonJS project hints at "type": "module", not at tsx', async (t) => {
+  const dir = socketDir(t);
+  // What `npm init -y` writes: "type": "commonjs"; the file uses import statements.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'commonjs' }));
+  const source = "import { LIPModule } from 'lipmodule';\n\nexport const add = LIPModule()(function add(a, b) {\n  return a + b;\n});\n";
+  writeFileSync(join(dir, 'add.js'), source);
+  const result = await lip(['serve', join(dir, 'add.js')], dir);
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /Cannot use import statement outside a module/);
+  assert.match(result.stderr, /hint: .*"type": "module".*package\.json/);
+  assert.doesNotMatch(result.stderr, /tsx/);
+});

@@ -104,3 +104,20 @@ test('lip serve --instances N: N fresh clients reach N distinct workers', async 
     });
   }
 });
+
+test('lip stop of the only function of a --instances 2 server: every worker stops, the server exits 0', async (t) => {
+  const dir = socketDir(t);
+  // Plain JavaScript, default logging: as a user's compiled file is served (the stop raced the worker's exit there).
+  const server = await serve(t, [fixture('cli-text.js'), '--only', 'shout', '--instances', '2'], dir, 1);
+  const workers = (/\(2 instances: pid ([\d, ]+)\)/.exec(server.stdout())?.[1] ?? '').split(', ').map(Number);
+  assert.equal(workers.length, 2, server.stdout());
+
+  const stopped = await lip(['stop', 'shout'], dir);
+  assert.equal(stopped.code, 0, stopped.stderr + stopped.stdout);
+  const exited = await server.exited;
+  assert.equal(exited.code, 0, exited.stderr);
+  assert.doesNotMatch(exited.stderr, /EPIPE|Error/);
+  assert.match(server.stdout(), /stopped shout \(asked by a client\)/);
+  assert.deepEqual(readdirSync(dir), [], 'the shared socket is gone');
+  for (const pid of workers) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} is gone`);
+});

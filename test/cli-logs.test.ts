@@ -48,10 +48,10 @@ test('lip serve on a terminal: readable logs, one announcement per function, err
 
   await t.test('--log-format json keeps pino JSON on a terminal', async (t) => {
     const screen = await serveOnTerminal(t, ['--log-format', 'json']);
-    const records = screen.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string; error?: unknown });
+    const records = screen.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string; err?: unknown });
     const failure = records.find((r) => r.msg === "'fail' failed");
     assert.equal(failure?.level, 40);
-    assert.deepEqual(failure?.error, { name: 'RangeError', message: 'x is out of range', code: 'E_RANGE' });
+    assert.deepEqual(failure?.err, { name: 'RangeError', message: 'x is out of range', code: 'E_RANGE' });
   });
 });
 

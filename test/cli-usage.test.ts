@@ -31,6 +31,16 @@ test('every command has --help with an example', async () => {
   assert.match(top.stdout, /Exit status: 0 ok, 1 the function raised, 2 usage error, 3 not found or not reachable, 4 timeout/);
 });
 
+test('lip --help lists every exit status that docs/CLI.md and the code have', async () => {
+  const top = await lip(['--help']);
+  const line = /^Exit status: (.*(?:\n {2,}.*)*)/m.exec(top.stdout)?.[1] ?? '';
+  const listed = [...line.matchAll(/(?:^|,\s+)(\d+) /g)].map((m) => Number(m[1]));
+  const documented = [...readFileSync(join(ROOT, 'docs', 'CLI.md'), 'utf8').matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
+  const { ExitCode } = await import('../src/cli/exit-codes.js');
+  assert.deepEqual(listed, documented, top.stdout);
+  assert.deepEqual(listed, Object.values(ExitCode));
+});
+
 test('--version prints the package version', async () => {
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   const result = await lip(['--version']);

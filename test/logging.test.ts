@@ -14,8 +14,7 @@ interface LogLine {
   ms?: number;
   outcome?: string;
   args?: unknown;
-  err?: { stack?: string; message?: string } | string;
-  error?: { name: string; message: string; code?: unknown; stack?: string };
+  err?: { name?: string; message?: string; code?: unknown; stack?: string } | string;
 }
 
 async function runWithLevel(t: TestContext, level: string, env: Record<string, string> = {}) {
@@ -24,6 +23,10 @@ async function runWithLevel(t: TestContext, level: string, env: Record<string, s
   const client = new LIPClient({ socketDir: dir });
   await client.callFunction('shout', ['hi']);
   await client.callFunction('explode').catch(() => {});
+  await client.callFunction('shout', ['too', 'many']).catch(() => {});
+  await client.callFunction('waitCancel', [], undefined, { timeoutMs: 100 }).catch(() => {});
+  // The server sees the deadline pass on its own clock: give its log line time to be written.
+  await new Promise((resolve) => setTimeout(resolve, 300));
   client.destroy();
   server.child.kill('SIGTERM');
   await server.exited;
@@ -42,7 +45,24 @@ test('at debug, each call is logged with its duration and outcome, without argum
   assert.ok(lines.some((l) => l.level === PINO.info && /stopped 'shout'/.test(l.msg)));
   // What the function threw is a warning, with its stack at debug.
   const failure = lines.find((l) => l.level === PINO.warn && l.fn === 'explode');
-  assert.match(failure?.error?.stack ?? '', /kaboom[\s\S]*logging-server/);
+  assert.match((failure?.err as { stack?: string } | undefined)?.stack ?? '', /kaboom[\s\S]*logging-server/);
+});
+
+test('error details are under err in every log line; a call cancelled by its caller is info "cancelled", not a failure', async (t) => {
+  const { lines } = await runWithLevel(t, 'info');
+  assert.equal(lines.some((l) => 'error' in l), false, JSON.stringify(lines));
+  const thrown = lines.find((l) => l.fn === 'explode' && /failed/.test(l.msg));
+  assert.deepEqual(thrown?.err, { name: 'Error', message: 'kaboom' });
+  const badArgs = lines.find((l) => l.fn === 'shout' && /bad arguments/.test(l.msg));
+  assert.equal(badArgs?.level, PINO.warn, JSON.stringify(lines));
+  assert.equal((badArgs?.err as { name?: string } | undefined)?.name, 'LIPArgumentError');
+  const cancelled = lines.filter((l) => l.fn === 'waitCancel' && l.outcome !== undefined);
+  assert.equal(cancelled.length, 1, JSON.stringify(cancelled));
+  assert.equal(cancelled[0]!.level, PINO.info);
+  assert.equal(cancelled[0]!.msg, "'waitCancel' cancelled");
+  assert.equal(cancelled[0]!.outcome, 'cancelled');
+  // The client cancels when its deadline passes; the server's own deadline timer may fire first.
+  assert.match((cancelled[0]!.err as { message?: string } | undefined)?.message ?? '', /cancelled|deadline/);
 });
 
 test('logArgs adds the arguments to call logs', async (t) => {
@@ -57,7 +77,7 @@ test('at info there are start and shutdown lines but no call lines', async (t) =
   assert.equal(lines.some((l) => l.level === PINO.debug), false);
   // A function's error: a warning with its name and message, and no stack above debug.
   const failure = lines.find((l) => l.level === PINO.warn && l.fn === 'explode');
-  assert.deepEqual(failure?.error, { name: 'Error', message: 'kaboom' });
+  assert.deepEqual(failure?.err, { name: 'Error', message: 'kaboom' });
 });
 
 test('at warning (Python number 30) only warnings and errors', async (t) => {

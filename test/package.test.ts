@@ -71,7 +71,9 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack wrote a tarball');
   const files = (await sh('tar', ['tzf', join(work, tarball)], work)).split('\n').filter(Boolean);
-  for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/README.md']) assert.ok(files.includes(file), `${file} is shipped`);
+  // What the README and docs link to is shipped with them.
+  const linked = ['package/LICENSE', 'package/examples/quickstart.ts', 'package/bench/results/chart.svg', 'package/bench/results/latest.json', 'package/dist/cli/demo-functions.js'];
+  for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/README.md', ...linked]) assert.ok(files.includes(file), `${file} is shipped`);
   assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('package/src/')), [], 'no maps pointing at sources that are not shipped');
 
   // A new TypeScript project installs the tarball (tsx, an optional peer, is not pulled in).
@@ -95,6 +97,21 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   const example = await sh(process.execPath, [join(app, 'out', 'example.js')], app, { LIP_SOCKET_DIR: sockets });
   assert.equal(example, "5\n[ 'add' ]\nAdds two numbers.\n5\n42\n");
 
+  // A CommonJS project (what `npm init -y` makes) requires the package: tsc emits require('lipmodule'), Node loads the ES module.
+  const cjs = join(app, 'cjs');
+  mkdirSync(cjs);
+  writeFileSync(join(cjs, 'package.json'), JSON.stringify({ name: 'cjs-app', version: '1.0.0', type: 'commonjs' }));
+  writeFileSync(
+    join(cjs, 'sum.ts'),
+    "import { LIPClient, LIPModule } from 'lipmodule';\n\n/** Adds two numbers. */\nexport const sum = LIPModule({ logLevel: 'warning' })(function sum(a: number, b: number): number {\n  return a + b;\n});\n\n" +
+      "async function main(): Promise<void> {\n  await sum.init();\n  const client = new LIPClient();\n  console.log(await client.callFunction('sum', [2, 3]));\n  await client.close();\n  await sum.exit();\n}\n\n" +
+      'if (require.main === module) void main();\n',
+  );
+  writeFileSync(join(cjs, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', types: ['node'], skipLibCheck: false }, files: ['sum.ts'] }));
+  await sh(process.execPath, [TSC, '-p', cjs], cjs);
+  assert.match(readFileSync(join(cjs, 'out', 'sum.js'), 'utf8'), /require\("lipmodule"\)/, 'compiled to CommonJS');
+  assert.equal(await sh(process.execPath, [join(cjs, 'out', 'sum.js')], cjs, { LIP_SOCKET_DIR: sockets }), '5\n');
+
   // npx lip: the installed bin, serving compiled JavaScript (types shown from the TypeScript its map names) and called.
   assert.match((await sh('npx', ['--no', 'lip', '--version'], app)).trim(), /^\d+\.\d+\.\d+/);
   const call = async (...args: string[]) => (await sh('npx', ['--no', 'lip', ...args, '--socket-dir', sockets], app)).trim();
@@ -102,6 +119,10 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
     assert.equal(await call('call', 'add', '2', '3'), '5');
     assert.match(await call('doc', 'add'), /a: number/);
     await call('stop', 'add');
+  });
+  await serving(app, ['cjs/out/sum.js', '--socket-dir', sockets], 1, async () => {
+    assert.equal(await call('call', 'sum', '2', '40'), '42');
+    await call('stop', 'sum');
   });
 
   // A .ts file without tsx: Node's own type stripping where it has it (not for decorators); else a message that says what to install.
@@ -124,6 +145,11 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   await serving(app, ['shapes.ts', 'math.ts', '--socket-dir', sockets], 2, async () => {
     assert.equal(await call('call', 'area', '3', '4'), '12');
     await call('stop', '--all');
+  });
+  // TypeScript in the CommonJS project: tsx compiles it to CommonJS, required (on Node 20 that needs tsx's require hook).
+  await serving(app, ['cjs/sum.ts', '--socket-dir', sockets], 1, async () => {
+    assert.equal(await call('call', 'sum', '1', '2'), '3');
+    await call('stop', 'sum');
   });
 
   // The git URL install built its own dist/ and works the same.

@@ -8,7 +8,8 @@
  * A JSON-safe copy of a decoded value: bytes → `{"$binary": base64}`, other
  * typed arrays → arrays, bigint → decimal string, Date → ISO string, Map →
  * `{"$map": [[k, v], ...]}`, Set → array, undefined → null, NaN and ±Infinity
- * → their names as strings.
+ * → their names as strings, Error → `{"name", "message", its fields, "cause"?,
+ * "errors"?}`, RegExp → its literal as a string (`"/a+/gi"`).
  */
 export function toJsonValue(value: unknown): unknown {
   if (value === undefined || value === null) return null;
@@ -31,11 +32,24 @@ export function toJsonValue(value: unknown): unknown {
   // Float64Array, Int32Array, BigInt64Array...: the numbers they hold.
   if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<unknown>, toJsonValue);
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (value instanceof RegExp) return String(value);
+  if (value instanceof Error) return errorJson(value);
   if (value instanceof Map) return { $map: [...value].map(([k, v]) => [toJsonValue(k), toJsonValue(v)]) };
   if (value instanceof Set) return [...value].map(toJsonValue);
   if (Array.isArray(value)) return value.map(toJsonValue);
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) defineEntry(copy, key, toJsonValue(item));
+  return copy;
+}
+
+/** An Error's name and message (own or inherited, not enumerable) first, then its own fields; no stack: a value is data. */
+function errorJson(error: Error): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  defineEntry(copy, 'name', String(error.name));
+  defineEntry(copy, 'message', String(error.message));
+  for (const [key, item] of Object.entries(error)) if (key !== 'stack') defineEntry(copy, key, toJsonValue(item));
+  if ('cause' in error && error.cause !== undefined) defineEntry(copy, 'cause', toJsonValue(error.cause));
+  if (error instanceof AggregateError) defineEntry(copy, 'errors', toJsonValue(error.errors));
   return copy;
 }
 

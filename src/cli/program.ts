@@ -24,7 +24,9 @@ export function buildProgram(): Command {
   program.addHelpText(
     'after',
     `
-Exit status: 0 ok, 1 the function raised, 2 usage error, 3 not found or not reachable, 4 timeout.
+Exit status: 0 ok, 1 the function raised, 2 usage error, 3 not found or not reachable, 4 timeout,
+  5 protocol error (not a LIP server, a frame too large), 130 interrupted, 141 stdout closed (| head).
+  Each is explained in docs/CLI.md.
 
 Examples:
   $ lip demo                      # see it work in ten seconds

@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { readCallArguments } from '../call-args.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, print, withClient, type ClientOptions } from '../common.js';
+import { onFunction } from '../server-kind.js';
 import { usageError } from '../exit-codes.js';
 import { formatJson } from '../json-value.js';
 
@@ -62,13 +63,15 @@ async function call(name: string, words: string[], options: CallCommandOptions):
   const callOptions = options.timeout !== undefined ? { timeoutMs: options.timeout } : {};
   const sink = options.out === undefined ? undefined : await openOut(options.out);
   try {
-    await withClient(options, async (client) => {
-      if (options.stream) {
-        for await (const item of client.stream(name, args, kwargs, callOptions)) emit(item, sink, options.raw, false);
-        return;
-      }
-      emit(await client.callFunction(name, args, kwargs, callOptions), sink, options.raw, process.stdout.isTTY === true);
-    });
+    await withClient(options, (client) =>
+      onFunction(client, name, async () => {
+        if (options.stream) {
+          for await (const item of client.stream(name, args, kwargs, callOptions)) emit(item, sink, options.raw, false);
+          return;
+        }
+        emit(await client.callFunction(name, args, kwargs, callOptions), sink, options.raw, process.stdout.isTTY === true);
+      }),
+    );
   } finally {
     if (sink) await new Promise<void>((resolve, reject) => sink.end((error?: Error | null) => (error ? reject(error) : resolve())));
   }

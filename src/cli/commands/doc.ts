@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { FunctionInfo } from '../../introspection.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
+import { onFunction } from '../server-kind.js';
 import { out } from '../style.js';
 
 interface DocOptions extends ClientOptions {
@@ -22,10 +23,12 @@ export function registerDoc(program: Command): void {
 }
 
 async function showDoc(name: string, options: DocOptions): Promise<void> {
-  const answer = await withClient(options, async (client) => {
-    if ((await client.serverKind(name)) === 'python') return { python: true as const, doc: await client.getDocstring(name) };
-    return { python: false as const, info: await client.describe(name) };
-  });
+  const answer = await withClient(options, (client) =>
+    onFunction(client, name, async () => {
+      if ((await client.serverKind(name)) === 'python') return { python: true as const, doc: await client.getDocstring(name) };
+      return { python: false as const, info: await client.describe(name) };
+    }),
+  );
   if (answer.python) {
     if (options.json) return printJson({ name, doc: answer.doc, kind: 'python' });
     return print(renderPythonDoc(name, answer.doc));

@@ -6,6 +6,7 @@ import type { FunctionInfo, FunctionStats } from '../../introspection.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { firstLine, formatTable, formatUptime } from '../format.js';
 import { describeError } from '../report-error.js';
+import { explainFailure, isNotLipServer } from '../server-kind.js';
 import { out } from '../style.js';
 
 interface LsOptions extends ClientOptions {
@@ -17,8 +18,11 @@ interface LsOptions extends ClientOptions {
 export interface ListedFunction {
   name: string;
   path: string;
-  /** live: answered; stale: a socket file nobody answers; unreachable: answered the probe, then failed. */
-  state: 'live' | 'stale' | 'unreachable' | 'pruned' | 'untrusted';
+  /**
+   * live: answered; stale: a socket file nobody answers; unreachable: answered the probe, then failed;
+   * not-lip: answered neither as lipmodule nor as the Python original.
+   */
+  state: 'live' | 'stale' | 'unreachable' | 'not-lip' | 'pruned' | 'untrusted';
   /** socket: found in the socket directory; nats: served over NATS (with --nats), path `nats:<subject>`. */
   transport: 'socket' | 'nats';
   /** Who answers, for live functions: lipmodule, or the Python original (which tells only its docstring). */
@@ -80,7 +84,8 @@ async function describeLive(client: LIPClient, name: string, path: string, trans
     if ((await client.serverKind(name)) === 'python') return { name, path, state: 'live', transport, kind: 'python', doc: await client.getDocstring(name) };
     [info, stats] = await Promise.all([client.describe(name), client.stats(name)]);
   } catch (error) {
-    return { name, path, state: 'unreachable', transport, error: describeError(error) };
+    const explained = await explainFailure(client, name, error);
+    return { name, path, state: isNotLipServer(explained) ? 'not-lip' : 'unreachable', transport, error: describeError(explained) };
   }
   return {
     name,
@@ -100,10 +105,11 @@ async function describeLive(client: LIPClient, name: string, path: string, trans
 
 function tableRow(row: ListedFunction): string[] {
   const live = row.transport === 'nats' ? 'live (nats)' : row.kind === 'python' ? 'live (python)' : 'live';
-  const state = row.state === 'live' ? out.green(live) : row.state === 'unreachable' ? out.red('unreachable') : out.yellow(row.state);
+  const state =
+    row.state === 'live' ? out.green(live) : row.state === 'unreachable' ? out.red('unreachable') : row.state === 'not-lip' ? out.red('not LIP') : out.yellow(row.state);
   if (row.kind === 'python') return [row.name, `${row.name}(…)`, firstLine(row.doc), '-', '-', '-', state];
   if (row.state !== 'live') {
-    const note = row.error ?? { pruned: 'socket file removed', untrusted: "another user's socket file (not probed)", stale: 'socket file nobody answers', unreachable: '' }[row.state];
+    const note = row.error ?? { pruned: 'socket file removed', untrusted: "another user's socket file (not probed)", stale: 'socket file nobody answers', unreachable: '', 'not-lip': '' }[row.state];
     return [row.name, '-', note, '-', '-', '-', state];
   }
   return [row.name, row.signature ?? '', firstLine(row.doc), String(row.pid), formatUptime(row.uptimeMs ?? 0), String(row.calls), state];

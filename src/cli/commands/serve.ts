@@ -1,16 +1,10 @@
 /** `lip serve <file...>`: serves the functions that module files export. */
-import cluster from 'node:cluster';
 import { InvalidArgumentError, type Command } from 'commander';
-import { toPinoLevel } from '../../logging.js';
-import type { ServedFunction } from '../../served-function.js';
+import { toPinoLevel } from '../../log-levels.js';
 import { addCommonOptions, addNatsOption, parseCount, parseMs, type CommonOptions } from '../common.js';
 import { usageError } from '../exit-codes.js';
-import { runPrimary } from '../serve/cluster-primary.js';
-import { runWorker } from '../serve/cluster-worker.js';
-import { loadFunctions } from '../serve/load-modules.js';
-import { serveHere, type ServeSettings } from '../serve/serve-here.js';
 
-interface ServeOptions extends CommonOptions {
+export interface ServeOptions extends CommonOptions {
   only?: string[];
   logLevel?: string;
   logFormat?: 'pretty' | 'json';
@@ -65,21 +59,7 @@ Examples:
 
 async function serve(files: string[], options: ServeOptions): Promise<void> {
   if (!options.socket && !options.nats?.length) throw usageError('--no-socket needs --nats <url>: there would be nowhere to serve');
-  // Read when each function makes its logger, as the files load (in every --instances worker too: they inherit it).
-  process.env.LIP_LOG_FORMAT = options.logFormat ?? envLogFormat() ?? (process.stderr.isTTY ? 'pretty' : 'json');
-  const settings: ServeSettings = { socketDir: options.socketDir, graceMs: options.grace, nats: options.nats, socket: options.socket };
-  const load = async () => withLogLevel(await loadFunctions(files, options.only ?? []), options.logLevel);
-  if (cluster.isWorker) return runWorker(load, settings);
-  if (options.instances > 1) return runPrimary(options.instances);
-  await serveHere(await load(), settings);
-}
-
-function envLogFormat(): 'pretty' | 'json' | undefined {
-  const value = process.env.LIP_LOG_FORMAT;
-  return value === 'pretty' || value === 'json' ? value : undefined;
-}
-
-function withLogLevel(functions: ServedFunction[], level: string | undefined): ServedFunction[] {
-  if (level !== undefined) for (const fn of functions) fn.log.level = toPinoLevel(level);
-  return functions;
+  // Loaded only here: the server side (pino, acorn, the loaders) costs every other command its start-up time.
+  const { runServe } = await import('../serve/run-serve.js');
+  await runServe(files, options);
 }

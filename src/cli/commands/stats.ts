@@ -4,6 +4,7 @@ import type { LIPClient } from '../../client.js';
 import type { FunctionStats } from '../../introspection.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, parseCount, print, printJson, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { formatMs, formatTable, formatUptime } from '../format.js';
+import { checkedServerKind, onFunction } from '../server-kind.js';
 import { out } from '../style.js';
 
 interface StatsOptions extends ClientOptions {
@@ -35,8 +36,8 @@ async function stats(name: string | undefined, options: StatsOptions): Promise<v
 
 async function collect(client: LIPClient, name: string | undefined): Promise<FunctionStats[]> {
   if (name !== undefined) {
-    if ((await client.serverKind(name)) === 'python') throw pythonUnsupported(name, 'stats');
-    return [await client.stats(name)];
+    if ((await checkedServerKind(client, name)) === 'python') throw pythonUnsupported(name, 'stats');
+    return [await onFunction(client, name, () => client.stats(name))];
   }
   await assertSocketDir(client.socketDir);
   await client.refreshSockets();

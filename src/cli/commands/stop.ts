@@ -5,6 +5,7 @@ import type { LIPClient } from '../../client.js';
 import { addCommonOptions, addTimeoutOption, assertSocketDir, print, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { CliError, ExitCode, exitCodeFor, usageError } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
+import { checkedServerKind, isNotLipServer, onFunction } from '../server-kind.js';
 import { err } from '../style.js';
 
 interface StopOptions extends ClientOptions {
@@ -43,27 +44,35 @@ async function stop(name: string | undefined, options: StopOptions): Promise<voi
     await assertSocketDir(client.socketDir);
     const live = (await client.listSockets()).filter((s) => s.state === 'live').map((s) => s.name);
     let failure: unknown;
+    let stopped = 0;
     // One after another: each waits for its socket file to go, and the output stays in order.
     for (const each of live) {
       try {
-        if ((await client.serverKind(each)) === 'python') {
+        const kind = await checkedServerKind(client, each);
+        if (kind === 'python') {
           process.stderr.write(`${err.dim(`skipped ${each}: the Python original cannot be stopped by lip`)}\n`);
           continue;
         }
         await stopOne(client, each, options);
+        stopped++;
       } catch (error) {
+        if (isNotLipServer(error)) {
+          // Not ours to stop: --all stops lipmodule functions.
+          process.stderr.write(`${err.dim(`skipped ${each}: ${(error as Error).message.replace(`'${each}' is `, '')}`)}\n`);
+          continue;
+        }
         process.stderr.write(`${err.red('lip: error:')} ${describeError(error)}\n`);
         failure ??= error;
       }
     }
-    if (live.length === 0) print('nothing to stop');
+    if (stopped === 0 && failure === undefined) print('nothing to stop');
     if (failure !== undefined) throw new CliError('some functions did not stop (see above)', exitCodeFor(failure));
   });
 }
 
 async function stopOne(client: LIPClient, name: string, options: StopOptions): Promise<void> {
-  if ((await client.serverKind(name)) === 'python') throw pythonUnsupported(name, 'stop');
-  const { pid } = await client.describe(name);
+  if ((await checkedServerKind(client, name)) === 'python') throw pythonUnsupported(name, 'stop');
+  const { pid } = await onFunction(client, name, () => client.describe(name));
   const [socket] = (await client.listSockets()).filter((s) => s.name === name);
   if (!(await client.stop(name))) throw new CliError(`'${name}' refused to stop`, ExitCode.Failed);
   if (options.wait && socket) await waitUntilGone(name, socket.path, options.timeout ?? DEFAULT_WAIT_MS);

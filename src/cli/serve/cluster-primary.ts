@@ -72,7 +72,7 @@ class Pool {
           const error = new CliError(m.message, m.exitCode as ExitCode);
           if (m.stack) error.stack = m.stack;
           reject(error);
-        } else if (m.lip === 'stopped') this.relayStop(m.name);
+        } else if (m.lip === 'stopped') this.relayStop(m.name, worker);
       });
       worker.on('exit', (code, signal) => {
         this.workers.delete(worker);
@@ -83,8 +83,16 @@ class Pool {
     });
   }
 
-  broadcast(message: PrimaryMessage): void {
-    for (const worker of this.workers) if (worker.isConnected()) worker.send(message);
+  /** Sends to every connected worker but `except`. */
+  broadcast(message: PrimaryMessage, except?: Worker): void {
+    for (const worker of this.workers) {
+      if (worker === except || !worker.isConnected()) continue;
+      // A worker whose last function just stopped may leave the cluster while this is in flight:
+      // the failed send is then harmless, and unhandled it would end the primary.
+      worker.send(message, undefined, (error: Error | null) => {
+        if (error && worker.isConnected()) process.stderr.write(`lip: could not reach instance pid ${worker.process.pid}: ${error.message}\n`);
+      });
+    }
   }
 
   /** SIGTERM to each worker, once: a second one would cut its running calls. */
@@ -96,10 +104,11 @@ class Pool {
     }
   }
 
-  private relayStop(name: string): void {
+  /** `from` has stopped `name` already: the order goes to the others. */
+  private relayStop(name: string, from: Worker): void {
     if (this.stopped.has(name)) return;
     this.stopped.add(name);
     print(`stopped ${name} (asked by a client)`);
-    this.broadcast({ lip: 'stop', name });
+    this.broadcast({ lip: 'stop', name }, from);
   }
 }

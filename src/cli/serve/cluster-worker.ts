@@ -39,11 +39,14 @@ async function serveUntilStopped(functions: ServedFunction[], settings: ServeSet
   const ignore = () => {};
   process.on('SIGINT', ignore);
   const removeSignals = onShutdownSignals(() => void shutdown(), ['SIGTERM']);
+  const reports: Promise<void>[] = [];
   await watchStops(functions, (fn) => {
     // Stopped neither by the primary nor by a signal: a client asked this instance.
-    if (!draining && !stopping.has(fn.name)) void send({ lip: 'stopped', name: fn.name });
+    if (!draining && !stopping.has(fn.name)) reports.push(send({ lip: 'stopped', name: fn.name }));
   });
   await draining;
+  // Delivered before leaving the cluster, so the primary hears of the stop from a worker still in it.
+  await Promise.all(reports);
   removeSignals();
   process.off('SIGINT', ignore);
   process.off('message', onMessage);

@@ -11,6 +11,7 @@ import type { ServedFunction } from '../../served-function.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
 import { decoratedClassHint } from './class-hint.js';
+import { moduleTypeHint } from './module-type-hint.js';
 import { prepareTypeScript, typeScriptLoadHint, type TypeScriptLoader } from './typescript-loader.js';
 
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
@@ -30,7 +31,7 @@ export async function loadFunctions(files: readonly string[], only: readonly str
   const hints: string[] = [];
   for (const [i, path] of paths.entries()) {
     const namespace = await importFile(path, files[i]!, loader);
-    for (const [exportName, value] of Object.entries(namespace)) {
+    for (const [exportName, value] of Object.entries(exportsOf(namespace))) {
       for (const served of servedOf(value)) addUnique(byName, served, `export '${exportName}' of ${files[i]}`);
       const hint = decoratedClassHint(exportName, value);
       if (hint) hints.push(hint);
@@ -45,6 +46,17 @@ export async function loadFunctions(files: readonly string[], only: readonly str
   return pick([...byName.values()].map((f) => f.served), only);
 }
 
+/**
+ * A CommonJS file's exports, when Node could not list them as named exports (TypeScript compiled by tsx's
+ * require hook): they are the properties of its `module.exports`, the namespace's default.
+ */
+function exportsOf(namespace: Record<string, unknown>): Record<string, unknown> {
+  const names = Object.keys(namespace).filter((n) => n !== 'module.exports');
+  const only = namespace.default;
+  if (names.length !== 1 || names[0] !== 'default' || typeof only !== 'object' || only === null) return namespace;
+  return { ...(only as Record<string, unknown>) };
+}
+
 async function checkFile(file: string): Promise<string> {
   const path = resolve(file);
   const stats = await stat(path).catch(() => undefined);
@@ -57,7 +69,7 @@ async function importFile(path: string, shown: string, loader: TypeScriptLoader 
   try {
     return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    const hint = loader && TYPESCRIPT.has(extname(path)) ? typeScriptLoadHint(error, loader) : undefined;
+    const hint = moduleTypeHint(error, path) ?? (loader && TYPESCRIPT.has(extname(path)) ? typeScriptLoadHint(error, loader) : undefined);
     throw new CliError(`could not load ${shown}: ${describeError(error)}${hint ? `\n  hint: ${hint}` : ''}`, ExitCode.Failed, { cause: error });
   }
 }

@@ -41,12 +41,24 @@ async function findTsx(places: readonly string[]): Promise<{ register(): unknown
     } catch {
       continue; // not installed there
     }
-    // Its ESM entry, as its exports map names it: the CommonJS one computes its hooks' path wrongly when required.
+    // Its ESM entries, as its exports map names them: the CommonJS ones compute their hooks' path wrongly when required.
     const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } | string }> };
-    const entry = manifest.exports?.['./esm/api']?.import;
-    const file = typeof entry === 'string' ? entry : entry?.default;
-    if (!file) continue;
-    return (await import(pathToFileURL(join(dirname(manifestPath), file)).href)) as { register(): unknown };
+    const load = async (subpath: string) => {
+      const entry = manifest.exports?.[subpath]?.import;
+      const file = typeof entry === 'string' ? entry : entry?.default;
+      return file ? ((await import(pathToFileURL(join(dirname(manifestPath), file)).href)) as { register(): unknown }) : undefined;
+    };
+    const esm = await load('./esm/api');
+    if (!esm) continue;
+    // A .ts file in a CommonJS project is required, not imported: without tsx's require hook, Node 20
+    // takes it for an ES module and fails (ERR_REQUIRE_CYCLE_MODULE).
+    const cjs = await load('./cjs/api');
+    return {
+      register() {
+        esm.register();
+        cjs?.register();
+      },
+    };
   }
   return undefined;
 }

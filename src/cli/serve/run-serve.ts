@@ -1,0 +1,29 @@
+/** `lip serve`, once its options are checked: loads the files and serves them, here or in --instances workers. */
+import cluster from 'node:cluster';
+import { toPinoLevel } from '../../log-levels.js';
+import type { ServedFunction } from '../../served-function.js';
+import type { ServeOptions } from '../commands/serve.js';
+import { runPrimary } from './cluster-primary.js';
+import { runWorker } from './cluster-worker.js';
+import { loadFunctions } from './load-modules.js';
+import { serveHere, type ServeSettings } from './serve-here.js';
+
+export async function runServe(files: string[], options: ServeOptions): Promise<void> {
+  // Read when each function makes its logger, as the files load (in every --instances worker too: they inherit it).
+  process.env.LIP_LOG_FORMAT = options.logFormat ?? envLogFormat() ?? (process.stderr.isTTY ? 'pretty' : 'json');
+  const settings: ServeSettings = { socketDir: options.socketDir, graceMs: options.grace, nats: options.nats, socket: options.socket };
+  const load = async () => withLogLevel(await loadFunctions(files, options.only ?? []), options.logLevel);
+  if (cluster.isWorker) return runWorker(load, settings);
+  if (options.instances > 1) return runPrimary(options.instances);
+  await serveHere(await load(), settings);
+}
+
+function envLogFormat(): 'pretty' | 'json' | undefined {
+  const value = process.env.LIP_LOG_FORMAT;
+  return value === 'pretty' || value === 'json' ? value : undefined;
+}
+
+function withLogLevel(functions: ServedFunction[], level: string | undefined): ServedFunction[] {
+  if (level !== undefined) for (const fn of functions) fn.log.level = toPinoLevel(level);
+  return functions;
+}

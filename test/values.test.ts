@@ -6,6 +6,7 @@
  * (items 8 and 9): what a frame may decode to, bignum bytes per frame.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -307,4 +308,103 @@ test('an Error-shaped remote error is still the function failing, not a value', 
   t.after(() => client.destroy());
   // make() throws when its spec is not JSON: that is a LIPRemoteError, unchanged by Errors as values.
   await assert.rejects(client.callFunction('make', ['not json']), (e: unknown) => e instanceof LIPRemoteError && e.remote.name === 'SyntaxError');
+});
+
+/** Peak resident memory of a process so far (VmHWM), from /proc. */
+function peakRssOf(pid: number): number {
+  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!kb) throw new Error(`no VmHWM for ${pid}`);
+  return Number(kb[1]) * 1024;
+}
+
+test('an Error whose fields are a byte string or a typed array fails only its call, in bounded memory (D2)', async (t) => {
+  const dir = socketDir(t);
+  const server = await startFixture(t, 'values-server.ts', dir);
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 60_000 });
+  t.after(() => client.destroy());
+  assert.equal(await client.callFunction('add', [1, 2]), 3);
+  const peer = await RawPeer.connect(join(dir, 'lipcm-echo.sock'));
+  t.after(() => peer.destroy());
+  peer.write(PREAMBLE);
+  const before = peakRssOf(server.child.pid!);
+  const error = (fields: Buffer) => cbor.tag(27, cbor.array([cbor.text('Error'), cbor.text('m'), fields]));
+  // One property per byte: a 16 MiB frame took 2.5 GB and minutes of CPU.
+  peer.write(frame(rawCall(1, 'ignore', [error(cbor.bytes(Buffer.alloc(16 * 1024 * 1024 - 100, 1)))])));
+  peer.write(frame(rawCall(2, 'echo', [error(cbor.tag(86, cbor.bytes(Buffer.alloc(4 * 1024 * 1024, 1))))])));
+  peer.write(frame(rawCall(3, 'echo', [error(cbor.tag(72, cbor.bytes(Buffer.alloc(1024, 1))))])));
+  // Another connection's call is answered meanwhile.
+  assert.equal(await client.callFunction('add', [20, 22]), 42);
+  for (const id of [1, 2, 3]) {
+    const reply = await peer.reply(id, 30_000);
+    assert.equal(reply?.[0], 3, `call ${id} fails`);
+    assert.equal((reply?.[2] as { code: string }).code, ErrorCode.Protocol);
+    assert.match((reply?.[2] as { message: string }).message, /fields as a map/);
+  }
+  const growth = peakRssOf(server.child.pid!) - before;
+  assert.ok(growth < 200 * 1024 * 1024, `server peak RSS grew by ${Math.round(growth / 1024 / 1024)} MB`);
+  // Fields as a map still work, and so does a RegExp (its flags in the third place).
+  peer.write(frame(rawCall(4, 'echo', [error(cbor.map([[cbor.text('code'), cbor.text('E1')]]))])));
+  const ok = await peer.reply(4);
+  assert.equal(ok?.[0], 2);
+  assert.equal((ok?.[2] as { code: string }).code, 'E1');
+  assert.equal(peer.closed, false);
+  // Every decoding path (server, client results, one-shot) goes through decodeValue: refused there too.
+  assert.throws(() => decodeValue(error(cbor.bytes(Buffer.alloc(64, 1)))), /fields as a map/);
+  assert.throws(() => decodeValue(cbor.tag(27, cbor.array([cbor.text('Error'), cbor.uint(1)]))), /text message/);
+  assert.ok(decodeValue(cbor.tag(27, cbor.array([cbor.text('RegExp'), cbor.text('a+'), cbor.text('g')]))) instanceof RegExp);
+});
+
+test('a Proxy that throws while its value is looked at fails with the path error (D4)', async (t) => {
+  const dir = socketDir(t);
+  await startFixture(t, 'values-server.ts', dir);
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 20_000 });
+  t.after(() => client.destroy());
+  const throwing = new Proxy({}, {
+    getPrototypeOf() {
+      throw new TypeError('len');
+    },
+    ownKeys() {
+      throw new TypeError('len');
+    },
+  });
+  const revocable = Proxy.revocable({}, {});
+  revocable.revoke();
+  const revokedArray = Proxy.revocable([1, 2], {});
+  revokedArray.revoke();
+  for (const [label, proxy] of [['a throwing trap', throwing], ['a revoked Proxy', revocable.proxy], ['a revoked array Proxy', revokedArray.proxy]] as const) {
+    const error = await rejectsWith(client.callFunction('echo', [{ nested: { v: proxy } }]), /^args\[0\]\.nested\.v: /);
+    assert.equal((error as LIPProtocolError).code, ErrorCode.Protocol, label);
+  }
+  assert.throws(() => encodeValue([1, 1, 'echo', [{ nested: { v: revocable.proxy } }], null, null]), LIPProtocolError);
+  const result = await client.callFunction('odd', ['proxy', 0]).then(
+    () => assert.fail('expected a rejection'),
+    (e: unknown) => e as Error,
+  );
+  assert.ok(result instanceof LIPProtocolError, String(result));
+  assert.match(result.message, /the result of 'odd' could not be sent: result\.nested\.v: /);
+  assert.equal(await client.callFunction('add', [1, 2]), 3);
+});
+
+test('a huge sparse array fails at once with the path error, without walking its holes (D4)', async (t) => {
+  const dir = socketDir(t);
+  await startFixture(t, 'values-server.ts', dir);
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 20_000 });
+  t.after(() => client.destroy());
+  for (const length of [2 ** 32 - 1, 1e8]) {
+    const sparse: unknown[] = [];
+    sparse[length - 1] = 1;
+    await rejectsWith(client.callFunction('echo', [{ list: sparse }]), /^args\[0\]\.list: an array of \d+ items/);
+    await rejectsWith(client.callFunction('echo', [[sparse]]), /^args\[0\]\[0\]: an array of \d+ items/);
+    assert.throws(() => encodeValue(sparse), /an array of \d+ items/);
+  }
+  // As a result: the call fails with the path, typed.
+  for (const length of [2 ** 32 - 1, 1e8]) {
+    const error = await client.callFunction('odd', ['sparse', length]).then(
+      () => assert.fail('expected a rejection'),
+      (e: unknown) => e as Error,
+    );
+    assert.ok(error instanceof LIPProtocolError, String(error));
+    assert.match(error.message, /the result of 'odd' could not be sent: result\.list: an array of \d+ items/);
+  }
+  assert.equal(await client.callFunction('add', [1, 2]), 3);
 });

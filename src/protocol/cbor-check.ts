@@ -104,8 +104,11 @@ export function checkCbor(b: Uint8Array, limits: Readonly<CborLimits> = DEFAULT_
   const stack = stackFor(limits.maxNesting);
   let top = 0;
   let depth = 0;
-  // What the next item must be: 0 anything, 1 a bignum's byte string, 2 the [name, ...] array of tag 27, 3 its name.
+  // What the next item must be: 0 anything, 1 a bignum's byte string, 2 the [name, ...] array of tag 27,
+  // 3 its name, 4 its message, 5 its fields (a map; a RegExp's flags: text).
   let expect = 0;
+  // Whether the open tag 27 array has a third item (its fields).
+  let errorHasFields = false;
   let decoded = SLOT_COST;
   let bignumBytes = 0;
   let mapsToTag: number[] | undefined;
@@ -177,9 +180,15 @@ export function checkCbor(b: Uint8Array, limits: Readonly<CborLimits> = DEFAULT_
         bignumBytes += arg;
         if (bignumBytes > limits.maxBignumBytesPerFrame) refuse(`more than ${limits.maxBignumBytesPerFrame} bytes of bignums in one frame`);
       }
-      if (expect === 2 && (major !== 4 || arg < 2 || arg > 3)) refuse('tag 27 must wrap [name, message, fields?]');
+      if (expect === 2) {
+        if (major !== 4 || arg < 2 || arg > 3) refuse('tag 27 must wrap [name, message, fields?]');
+        errorHasFields = arg === 3;
+      }
       if (expect === 3 && major !== 3) refuse('tag 27 must wrap [name, message, fields?] with a text name');
-      expect = expect === 2 ? 3 : 0;
+      if (expect === 4 && major !== 3) refuse('tag 27 must wrap [name, message, fields?] with a text message');
+      // Fields are a map: a byte string or typed array there would become one property per byte.
+      if (expect === 5 && major !== 5 && major !== 3) refuse('tag 27 must wrap [name, message, fields?] with fields as a map');
+      expect = expect === 1 || expect === 5 || (expect === 4 && !errorHasFields) ? 0 : expect + 1;
     }
     if (major < 2 || major === 7) continue;
     switch (major) {

@@ -8,7 +8,7 @@ import { Tag } from 'cbor-x';
 import { LIPProtocolError } from '../errors.js';
 import { MAX_CBOR_NESTING } from './cbor-check.js';
 import { messageFieldName } from './messages.js';
-import { isBoxedPrimitive, isUnsendableObject, MAX_SAFE_BIG } from './sendable.js';
+import { isBoxedPrimitive, isUnsendableObject, MAX_ARRAY_LENGTH, MAX_SAFE_BIG } from './sendable.js';
 import { bignumTag, errorParts, NEGATIVE_ZERO } from './value-tags.js';
 
 export interface PrepareOptions {
@@ -124,7 +124,16 @@ class Preparer {
     if (at !== undefined) this.fail(`a circular reference (back to ${formatPath(this.root, this.segments.slice(0, at))}) can't be sent`);
     if (depth >= MAX_CBOR_NESTING) this.fail(`nested deeper than ${MAX_CBOR_NESTING} levels`);
     this.open.set(value, this.segments.length);
-    const out = this.convert(value, depth);
+    const length = this.segments.length;
+    let out: unknown;
+    try {
+      out = this.convert(value, depth);
+    } catch (error) {
+      if (error instanceof LIPProtocolError) throw error;
+      // A Proxy's trap, a revoked Proxy: whatever throws while looking at it fails with its path.
+      this.segments.length = length;
+      this.fail(`looking at it threw: ${messageOf(error)}`);
+    }
     this.open.delete(value);
     return out;
   }
@@ -136,6 +145,9 @@ class Preparer {
 
   private convert(value: object, depth: number): unknown {
     if (Array.isArray(value)) {
+      if (value.length > MAX_ARRAY_LENGTH) {
+        this.fail(`an array of ${value.length} items can't be sent (each takes at least a byte; a frame holds at most ${MAX_ARRAY_LENGTH})`);
+      }
       const out: unknown[] = new Array(value.length);
       for (let i = 0; i < value.length; i++) out[i] = this.property(i, value, i, depth + 1);
       return out;

@@ -6,6 +6,7 @@
  */
 import { Tag } from 'cbor-x';
 import { MAX_CBOR_NESTING } from './cbor-check.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './frame.js';
 import { errorParts } from './value-tags.js';
 
 /** The value must go through prepareForWire (it needs changing, or can't be sent). */
@@ -15,6 +16,11 @@ export const WIDE_INTEGERS = 2;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 export const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+/**
+ * Longest array sent: each item (a hole too) takes at least a byte, so a longer
+ * one can't fit in a frame; refused from its length alone, its holes never walked.
+ */
+export const MAX_ARRAY_LENGTH = DEFAULT_MAX_FRAME_BYTES;
 
 /**
  * Flags for `value`, found at `depth` containers down (CBOR nesting, tags
@@ -52,6 +58,7 @@ function numberFlags(value: number): number {
 function inspectObject(value: object, depth: number): number {
   if (depth >= MAX_CBOR_NESTING) return SLOW;
   if (Array.isArray(value)) {
+    if (value.length > MAX_ARRAY_LENGTH) return SLOW;
     let flags = 0;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];

@@ -78,9 +78,7 @@ export function valueFromParts(parts: unknown): Error | RegExp {
   const [name, message, fields] = parts as [string, unknown, unknown];
   if (name === 'RegExp' && typeof message === 'string' && typeof fields === 'string') return new RegExp(message, fields);
   if (typeof message !== 'string') throw new Error('tag 27: an error message must be a text string');
-  if (fields !== undefined && (fields === null || typeof fields !== 'object' || Array.isArray(fields))) {
-    throw new Error('tag 27: error fields must be a map');
-  }
+  if (fields !== undefined && !isFieldMap(fields)) throw new Error('tag 27: error fields must be a map');
   const Standard = name === 'AggregateError' ? undefined : STANDARD_ERRORS.get(name);
   const error = name === 'AggregateError' ? new AggregateError([], message) : new (Standard ?? Error)(message);
   if (!Standard) define(error, 'name', name, false);
@@ -93,6 +91,14 @@ export function valueFromParts(parts: unknown): Error | RegExp {
     }
   }
   return error;
+}
+
+/** A plain object or a Map: anything else (bytes, a typed array) would become one field per element. */
+function isFieldMap(fields: unknown): boolean {
+  if (fields === null || typeof fields !== 'object') return false;
+  if (fields instanceof Map) return true;
+  const proto = Object.getPrototypeOf(fields) as unknown;
+  return proto === Object.prototype || proto === null;
 }
 
 function define(target: object, key: string, value: unknown, enumerable: boolean): void {

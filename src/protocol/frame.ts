@@ -92,6 +92,11 @@ export class FrameDecoder {
     return this.headerBytes + (this.expected >= 0 ? HEADER_BYTES : 0) + this.received + this.inputBytes;
   }
 
+  /** Whether bytes written are still to be looked at (`next()` may have more to give). */
+  get hasInput(): boolean {
+    return this.inputBytes > 0;
+  }
+
   /** `admit` refused the next frame: nothing more comes out until `admitted()`. */
   get blocked(): boolean {
     return this.waiting;

@@ -54,8 +54,9 @@ export class SocketChannel implements Channel {
   // taken on the next turn (socket paused), so a read of thousands of calls, or many
   // connections finishing big frames at once, don't keep every other socket waiting.
   private deferred = false;
-  // Woken on a new turn after waiting: one small frame is taken before the slice is asked about,
-  // so every waiting connection moves on each turn, however many others wait with it.
+  // The first small frame of a read (or of a turn after waiting) is taken without asking about the
+  // slice: a call a read brings alone costs no clock, and every waiting connection moves on each
+  // turn, however many others wait with it.
   private oneFrameDue = false;
   // null: nothing written this tick; an array: frames waiting for the end-of-tick flush.
   private batch: Uint8Array[] | null = null;
@@ -235,7 +236,8 @@ export class SocketChannel implements Channel {
     if (!this.reading || this.blocked || this.deferred) return DONE;
     const free = this.oneFrameDue && this.decoder.nextLength() <= FREE_FRAME_BYTES;
     this.oneFrameDue = false;
-    if (!free && sliceUsedUp()) {
+    // (Nothing left to read: no need to ask, and no clock read for a read that brought one call.)
+    if (!free && this.decoder.hasInput && sliceUsedUp()) {
       this.deferred = true;
       this.socket.pause();
       onNextTurn(this.nextTurn, 'read');
@@ -262,7 +264,6 @@ export class SocketChannel implements Channel {
 
   private readonly nextTurn = (): void => {
     this.deferred = false;
-    this.oneFrameDue = true;
     this.resumeReading();
   };
 
@@ -274,6 +275,7 @@ export class SocketChannel implements Channel {
   }
 
   private takeFrames(): void {
+    this.oneFrameDue = true;
     const bodies = this.frames;
     // Several frames in one chunk: their answers are gathered into one write.
     this.answering = this.decoder.severalReady();

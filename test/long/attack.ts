@@ -252,7 +252,7 @@ try {
     if (!ok) failed = true;
     console.log(
       `${ok ? 'ok  ' : 'FAIL'} ${attack.name.padEnd(15)} item ${attack.item}  rss ${mib(row.before)} / ${mib(row.peak)} / ${row.alive ? mib(row.after) : 'died'} MiB` +
-        `  good ${row.answered} answered / ${row.failed} failed  loop held up ≤ ${row.loopDelayMs.toFixed(0)} ms${row.errors.length ? `  (${row.errors.join('; ')})` : ''}`,
+        `  good ${row.answered} answered / ${row.failed} failed  loop held up ≤ ${row.loopDelayMs < 0 ? '?' : row.loopDelayMs.toFixed(0)} ms${row.errors.length ? `  (${row.errors.join('; ')})` : ''}`,
     );
     if (!row.alive) console.log(`     server stderr: ${server.errors().split('\n').filter(Boolean).slice(-3).join(' | ')}`);
     server.child.kill('SIGKILL');
@@ -263,7 +263,7 @@ try {
   for (const row of rows) {
     const attack = attacks.find((a) => a.name === row.attack)!;
     console.log(
-      `| ${row.attack} | ${row.item} | ${attack.what} | ${mib(row.before)} / ${mib(row.peak)} / ${row.alive ? mib(row.after) : '-'} | ${mib(row.peak - row.before)} | ${row.answered} / ${row.failed} | ${row.alive ? row.loopDelayMs.toFixed(0) : '-'} | ${row.alive ? 'alive' : 'died'} |`,
+      `| ${row.attack} | ${row.item} | ${attack.what} | ${mib(row.before)} / ${mib(row.peak)} / ${row.alive ? mib(row.after) : '-'} | ${mib(row.peak - row.before)} | ${row.answered} / ${row.failed} | ${row.alive && row.loopDelayMs >= 0 ? row.loopDelayMs.toFixed(0) : '?'} | ${row.alive ? 'alive' : 'died'} |`,
     );
   }
 } catch (error) {

@@ -52,10 +52,10 @@ test('lip call: exit statuses and --json errors, against real servers', async (t
   });
 
   await t.test('busy: 1', async () => {
-    const slow = spawnLip(['call', 'gate', '1500'], dir);
+    const slow = spawnLip(['call', 'gate', '12000'], dir);
     const slowDone = new Promise<number | null>((resolve) => slow.once('close', resolve));
     let busy: Result | undefined;
-    // Until the slow call holds the one slot (bounded: the slow call lasts 1.5 s).
+    // Until the slow call holds the one slot (bounded: the slow call lasts 12 s, long enough for a lip process to start on a busy machine).
     for (let i = 0; i < 50 && busy?.code !== 1; i++) busy = await lip(['call', 'gate', '0', '--json'], dir);
     assert.equal(busy?.code, 1, busy?.stderr);
     assert.equal(jsonError(busy!).code, 'ERR_LIP_BUSY');

@@ -14,7 +14,7 @@ import {
   type LIPError,
 } from './errors.js';
 import type { Envelope } from './protocol/codec.js';
-import { PREAMBLE } from './protocol/frame.js';
+import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from './protocol/frame.js';
 import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from './protocol/messages.js';
 import { SocketChannel } from './transport/socket-channel.js';
 import { OWN_TRUST, type SocketTrust } from './transport/socket-trust.js';
@@ -281,7 +281,8 @@ export class ClientConnection implements FunctionConnection {
       socket.destroy();
       return;
     }
-    const channel = new SocketChannel(socket, { maxFrameBytes: this.maxFrameBytes });
+    // Our limit is the server's default too: a request over it fails alone instead of ending the connection.
+    const channel = new SocketChannel(socket, { maxFrameBytes: this.maxFrameBytes, maxSendBytes: this.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES });
     this.channel = channel;
     channel.onMessage = (message) => this.receive(message);
     channel.onUndecodable = (envelope, error) => this.receiveUndecodable(envelope, error);

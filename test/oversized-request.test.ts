@@ -36,3 +36,20 @@ test('an oversized request as the first call of a fresh client: the next call wo
   assert.equal(await client.callFunction('add', [2, 3]), 5);
   assert.equal(await client.callFunction('echo', ['again']), 'again');
 });
+
+test('an oversized request fails alone: calls in flight on the same connection are answered', async (t) => {
+  const dir = socketDir(t);
+  await startFixture(t, 'core-server.ts', dir);
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  const inFlight = client.callFunction('sleep', [300, 'slept']);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await assert.rejects(client.callFunction('echo', [new Uint8Array(OVERSIZED)]), (error: unknown) => {
+    assert.ok(isLIPError(error), String(error));
+    assert.equal(error.code, ErrorCode.FrameTooLarge, String(error));
+    assert.match(error.message, /nothing was sent/);
+    return true;
+  });
+  assert.equal(await inFlight, 'slept');
+  assert.equal(await client.callFunction('add', [2, 3]), 5);
+});

@@ -3,6 +3,7 @@
  * writes batched per tick when more than one frame is waiting.
  */
 import type { Socket } from 'node:net';
+import { ErrorCode, LIPProtocolError } from '../errors.js';
 import { onNextTurn, sliceUsedUp } from '../event-loop-turn.js';
 import { decodeValue, encodeValue, readEnvelope, type Envelope } from '../protocol/codec.js';
 import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
@@ -16,6 +17,11 @@ const COPY_LIMIT = 16 * 1024;
 
 export interface SocketChannelOptions {
   maxFrameBytes?: number;
+  /**
+   * Largest frame `send` writes (client side: the peer would refuse a bigger one by closing the
+   * connection, failing every call on it). A bigger message throws for its sender alone.
+   */
+  maxSendBytes?: number;
   /** The connection's part of its server's memory budget (server side; a client reads without one). */
   share?: FrameBudget;
 }
@@ -43,6 +49,7 @@ export class SocketChannel implements Channel {
   private readonly socket: Socket;
   private readonly decoder: FrameDecoder;
   private readonly share: FrameBudget | undefined;
+  private readonly maxSendBytes: number | undefined;
   // Reserved (at the frame's cost) for the frame being received, then for the frame being handled.
   private receivingBytes = 0;
   private frameBytes = 0;
@@ -76,6 +83,7 @@ export class SocketChannel implements Channel {
     this.socket = socket;
     this.share = options.share;
     this.decoder = new FrameDecoder(options.maxFrameBytes, this.share ? this.admitFrame : undefined);
+    this.maxSendBytes = options.maxSendBytes;
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.feed(chunk));
     if (this.share) socket.on('drain', this.sampleBacklog);
@@ -91,7 +99,9 @@ export class SocketChannel implements Channel {
 
   send(message: unknown): void {
     if (this.closed) return;
-    this.sendEncoded(encodeValue(message));
+    const body = encodeValue(message);
+    if (this.maxSendBytes !== undefined && body.length > this.maxSendBytes) throw tooLargeToSend(body.length, this.maxSendBytes);
+    this.sendEncoded(body);
   }
 
   /** Sends a body already encoded (by a caller that wanted its size first). */
@@ -360,4 +370,11 @@ export class SocketChannel implements Channel {
     }
     this.onClose(this.failure);
   }
+}
+
+function tooLargeToSend(length: number, limit: number): LIPProtocolError {
+  return new LIPProtocolError(
+    `a request of ${length} bytes exceeds the limit of ${limit} bytes (the maxFrameBytes option); nothing was sent`,
+    { code: ErrorCode.FrameTooLarge },
+  );
 }

@@ -68,7 +68,7 @@ test('lip serve --instances 2 serves calls from two processes on one socket', as
 
 test('Ctrl-C on a --instances 2 server lets a running call finish in its worker', async (t) => {
   const dir = socketDir(t);
-  const server = await serve(t, [fixture('cli-math.ts'), '--only', 'sleep', '--instances', '2', '--log-level', 'silent'], dir, 1, { detached: true });
+  const server = await serve(t, [fixture('cli-math.ts'), '--only', 'sleep', '--instances', '2', '--log-level', 'silent', '--grace', '30000'], dir, 1, { detached: true });
   const slow = spawnLip(['call', 'sleep', '12000', 'finished'], dir);
   let output = '';
   slow.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

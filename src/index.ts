@@ -4,14 +4,14 @@
  */
 export { LIPModule } from './module.js';
 export type { LIPFunction, LIPFunctionControls, LIPWrap } from './module.js';
-export type { LIPModuleOptions } from './options.js';
-export type { InitOptions, ExitOptions } from './served-function.js';
-export { LIPClient } from './client.js';
-export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './client.js';
-export type { CallContext } from './context.js';
-export type { FunctionInfo, FunctionStats, ParamInfo } from './introspection.js';
-export type { LogLevel, LogLevelName } from './logging.js';
-export type { StandardSchemaV1 } from './schema.js';
+export type { LIPModuleOptions } from './function/options.js';
+export type { InitOptions, ExitOptions } from './function/served-function.js';
+export { LIPClient } from './client/lip-client.js';
+export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './client/lip-client.js';
+export type { CallContext } from './call/context.js';
+export type { FunctionInfo, FunctionStats, ParamInfo } from './function/introspection.js';
+export type { LogLevel, LogLevelName } from './log/logger.js';
+export type { StandardSchemaV1 } from './function/schema.js';
 export {
   ErrorCode,
   LIPError,

@@ -3,11 +3,11 @@
  * a class method) so it still runs locally and can also be served on a Unix
  * socket with `init()` and stopped with `exit()`.
  */
-import { currentContext, type CallContext } from './context.js';
-import { assertValidName } from './discovery.js';
-import type { FunctionInfo, FunctionStats } from './introspection.js';
-import { validateModuleOptions, type LIPModuleOptions } from './options.js';
-import { ServedFunction, type ExitOptions, type InitOptions } from './served-function.js';
+import { currentContext, type CallContext } from './call/context.js';
+import { assertValidName } from './transport/socket-names.js';
+import type { FunctionInfo, FunctionStats } from './function/introspection.js';
+import { validateModuleOptions, type LIPModuleOptions } from './function/options.js';
+import { ServedFunction, type ExitOptions, type InitOptions } from './function/served-function.js';
 
 type AnyFunction = (...args: never[]) => unknown;
 

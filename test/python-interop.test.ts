@@ -13,9 +13,9 @@ import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { Encoder } from 'cbor-x';
 import { ErrorCode, LIPClient, LIPProtocolError, LIPRemoteError, isLIPRemoteError } from '../src/index.js';
-import type { Endpoint } from '../src/endpoint.js';
+import type { Endpoint } from '../src/call/endpoint.js';
 import { serveOneShot } from '../src/python/one-shot-server.js';
-import { SocketServer } from '../src/server.js';
+import { SocketServer } from '../src/server/socket-server.js';
 import { ROOT, socketDir, startFixture } from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';

@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
-import { LIPClient } from '../client.js';
+import { LIPClient } from '../client/lip-client.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export interface CommonOptions {

@@ -4,7 +4,7 @@
  * fails a docstring request too answered neither as lipmodule nor as the original: "not a LIP server",
  * in every command alike.
  */
-import type { LIPClient } from '../client.js';
+import type { LIPClient } from '../client/lip-client.js';
 import { LIPProtocolError } from '../errors.js';
 
 export type CheckedKind = 'lipmodule' | 'python' | 'nats';

@@ -2,7 +2,7 @@
  * Colours for terminal output: only when the stream is a TTY and NO_COLOR is
  * not set (https://no-color.org), so pipes and logs get plain text.
  */
-import { colourEnabled } from '../terminal.js';
+import { colourEnabled } from '../log/terminal.js';
 
 const CODES = {
   bold: [1, 22],

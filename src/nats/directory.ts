@@ -3,7 +3,7 @@
  * the services protocol ($SRV.INFO) and calls them with request/reply.
  */
 import type { Msg, NatsConnection, RequestStrategy } from 'nats';
-import type { CallSettings } from '../client-connection.js';
+import type { CallSettings } from '../client/client-connection.js';
 import { fromRemoteErrorInfo, LIPAbortError, LIPConnectionError, LIPNotFoundError, LIPProtocolError, LIPTimeoutError, type LIPError } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseServerMessage, type ControlVerb } from '../protocol/messages.js';

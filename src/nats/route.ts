@@ -3,7 +3,7 @@
  * treats both alike. Streams arrive collected (one NATS reply) and are handed
  * to the reader one value at a time.
  */
-import { replyAsStream, type CallSettings, type FunctionConnection, type StreamSink } from '../client-connection.js';
+import { replyAsStream, type CallSettings, type FunctionConnection, type StreamSink } from '../client/client-connection.js';
 import type { ControlVerb } from '../protocol/messages.js';
 import type { NatsDirectory } from './directory.js';
 

@@ -6,11 +6,11 @@
  */
 import { connect, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import type { Logger } from 'pino';
-import { answerControl, runCall } from '../call-runner.js';
-import { LazyCallContext } from '../context.js';
-import type { Endpoint } from '../endpoint.js';
+import { answerControl, runCall } from '../call/runner.js';
+import { LazyCallContext } from '../call/context.js';
+import type { Endpoint } from '../call/endpoint.js';
 import { ErrorCode, libraryError, toRemoteErrorInfo, type RemoteErrorInfo } from '../errors.js';
-import type { FunctionInfo } from '../introspection.js';
+import type { FunctionInfo } from '../function/introspection.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage } from '../protocol/messages.js';
 import { natsServiceName, natsSubject, NATS_QUEUE } from './names.js';

@@ -73,7 +73,18 @@ export type ClientMessage = CallMessage | CancelMessage | CreditMessage | Contro
 export type ServerMessage = HelloMessage | ResultMessage | ErrorMessage | ItemMessage | EndMessage;
 export type Message = ClientMessage | ServerMessage;
 
-const MAX_ID = 0xffffffff;
+/** Request ids are 1..MAX_REQUEST_ID (a CBOR uint32); 0 names no request (an error about the connection). */
+export const MAX_REQUEST_ID = 0xffffffff;
+
+/** Whether `value` can be a request id. */
+export function isRequestId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= MAX_REQUEST_ID;
+}
+
+/** The id after `id`, wrapping back to 1. */
+export function nextRequestId(id: number): number {
+  return id >= MAX_REQUEST_ID ? 1 : id + 1;
+}
 
 // What each element of a message is called, for errors that point into one (`args[1].user`).
 const FIELD_NAMES: Readonly<Record<number, readonly string[]>> = {
@@ -94,9 +105,6 @@ export function messageFieldName(message: unknown, index: number): string | unde
   return FIELD_NAMES[message[0]]?.[index];
 }
 
-function isId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= MAX_ID;
-}
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -112,7 +120,7 @@ function fail(what: string): never {
 export function parseClientMessage(value: unknown): ClientMessage {
   if (!Array.isArray(value) || value.length < 2) fail('expected an array [kind, id, ...]');
   const [kind, id] = value;
-  if (!isId(id)) fail('id must be an integer from 1 to 2^32-1');
+  if (!isRequestId(id)) fail('id must be an integer from 1 to 2^32-1');
   switch (kind) {
     case Kind.Call: {
       const [, , fn, args, kwargs, opts] = value;
@@ -126,7 +134,7 @@ export function parseClientMessage(value: unknown): ClientMessage {
       return [Kind.Cancel, id];
     case Kind.Credit: {
       const n = value[2];
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_ID) fail('credit must be a positive integer');
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_REQUEST_ID) fail('credit must be a positive integer');
       return [Kind.Credit, id, n];
     }
     case Kind.Control: {
@@ -156,7 +164,7 @@ export function parseServerMessage(value: unknown): ServerMessage {
   }
   const id = value[1];
   // Connection-level errors use id 0.
-  if (!(isId(id) || (kind === Kind.Error && id === 0))) fail('id must be an integer from 1 to 2^32-1');
+  if (!(isRequestId(id) || (kind === Kind.Error && id === 0))) fail('id must be an integer from 1 to 2^32-1');
   switch (kind) {
     case Kind.Result:
       return [Kind.Result, id, value[2]];

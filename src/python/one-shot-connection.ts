@@ -4,7 +4,7 @@
  * closes). Shaped like ClientConnection so LIPClient can hold either.
  */
 import type { Socket } from 'node:net';
-import { abortError, replyAsStream, type CallSettings, type FunctionConnection, type StreamSink } from '../client-connection.js';
+import { abortError, replyAsStream, type CallSettings, type FunctionConnection, type StreamSink } from '../client/client-connection.js';
 import { LIPAbortError, LIPConnectionError, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import type { ControlVerb } from '../protocol/messages.js';

@@ -4,12 +4,12 @@
  * Endpoint, write one reply map, close. Wired in through `ServerOptions.onOneShot`.
  */
 import type { Socket } from 'node:net';
-import { runCall } from '../call-runner.js';
-import { LazyCallContext } from '../context.js';
-import { detachSmallBinaries, DETACH_ABOVE } from '../detach-binaries.js';
-import type { ConnectionShare } from '../memory-budget.js';
+import { runCall } from '../call/runner.js';
+import { LazyCallContext } from '../call/context.js';
+import { detachSmallBinaries, DETACH_ABOVE } from '../server/detach-binaries.js';
+import type { ConnectionShare } from '../server/memory-budget.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
-import type { SocketServer } from '../server.js';
+import type { SocketServer } from '../server/socket-server.js';
 import { CborItemReader } from './cbor-item.js';
 import { toRemoteErrorInfo } from '../errors.js';
 import { decodeOneShot, encodeOneShot, parseRequest, pythonErrorMessage, type OneShotRequest } from './wire.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { LIPClient } from '../../client.js';
+import { LIPClient } from '../../client/lip-client.js';
 import { isLIPRemoteError } from '../../errors.js';
 import { print } from '../common.js';
 import { CliError, ExitCode } from '../exit-codes.js';

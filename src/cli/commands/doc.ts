@@ -1,6 +1,6 @@
 /** `lip doc <name>`: everything a caller needs to know about one function. */
 import type { Command } from 'commander';
-import type { FunctionInfo } from '../../introspection.js';
+import type { FunctionInfo } from '../../function/introspection.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
 import { onFunction } from '../server-kind.js';

@@ -1,8 +1,8 @@
 /** `lip ls`: what is served in the socket directory, and which socket files are left over. */
 import { unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { LIPClient } from '../../client.js';
-import type { FunctionInfo, FunctionStats } from '../../introspection.js';
+import type { LIPClient } from '../../client/lip-client.js';
+import type { FunctionInfo, FunctionStats } from '../../function/introspection.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { firstLine, formatTable, formatUptime } from '../format.js';
 import { describeError } from '../report-error.js';

@@ -1,6 +1,6 @@
 /** `lip ping <name>`: is it there, and how long does a round trip take. */
 import type { Command } from 'commander';
-import type { LIPClient } from '../../client.js';
+import type { LIPClient } from '../../client/lip-client.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
 import { onFunction } from '../server-kind.js';

@@ -1,6 +1,6 @@
 /** `lip serve <file...>`: serves the functions that module files export. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { toPinoLevel } from '../../log-levels.js';
+import { toPinoLevel } from '../../log/levels.js';
 import { addCommonOptions, addNatsOption, parseCount, parseMs, type CommonOptions } from '../common.js';
 import { usageError } from '../exit-codes.js';
 

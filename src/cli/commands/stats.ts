@@ -1,7 +1,7 @@
 /** `lip stats [name]`: call counts, errors, latency and cache figures; `--watch` refreshes them in place. */
 import type { Command } from 'commander';
-import type { LIPClient } from '../../client.js';
-import type { FunctionStats } from '../../introspection.js';
+import type { LIPClient } from '../../client/lip-client.js';
+import type { FunctionStats } from '../../function/introspection.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, parseCount, print, printJson, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { formatMs, formatTable, formatUptime } from '../format.js';
 import { checkedServerKind, onFunction } from '../server-kind.js';

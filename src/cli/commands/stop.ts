@@ -1,7 +1,7 @@
 /** `lip stop <name>` / `lip stop --all`: asks servers to shut functions down gracefully. */
 import { lstat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { LIPClient } from '../../client.js';
+import type { LIPClient } from '../../client/lip-client.js';
 import { addCommonOptions, addTimeoutOption, assertSocketDir, print, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { CliError, ExitCode, exitCodeFor, usageError } from '../exit-codes.js';
 import { describeError } from '../report-error.js';

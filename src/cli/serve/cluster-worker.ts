@@ -1,5 +1,5 @@
 /** One `lip serve --instances` worker: loads the files, serves, and follows the primary's orders. */
-import type { ServedFunction } from '../../served-function.js';
+import type { ServedFunction } from '../../function/served-function.js';
 import { exitCodeFor } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './ipc.js';

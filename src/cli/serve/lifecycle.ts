@@ -2,7 +2,7 @@
  * Starting and stopping a set of served functions, shared by `lip serve` in
  * one process and by each `--instances` worker.
  */
-import type { ServedFunction } from '../../served-function.js';
+import type { ServedFunction } from '../../function/served-function.js';
 import { print } from '../common.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { describeError } from '../report-error.js';

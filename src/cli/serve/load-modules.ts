@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { servedOf } from '../../module.js';
-import type { ServedFunction } from '../../served-function.js';
+import type { ServedFunction } from '../../function/served-function.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
 import { decoratedClassHint } from './class-hint.js';

@@ -1,7 +1,7 @@
 /** `lip serve`, once its options are checked: loads the files and serves them, here or in --instances workers. */
 import cluster from 'node:cluster';
-import { toPinoLevel } from '../../log-levels.js';
-import type { ServedFunction } from '../../served-function.js';
+import { toPinoLevel } from '../../log/levels.js';
+import type { ServedFunction } from '../../function/served-function.js';
 import type { ServeOptions } from '../commands/serve.js';
 import { runPrimary } from './cluster-primary.js';
 import { runWorker } from './cluster-worker.js';

@@ -1,5 +1,5 @@
 /** `lip serve` in this one process. */
-import type { ServedFunction } from '../../served-function.js';
+import type { ServedFunction } from '../../function/served-function.js';
 import { print } from '../common.js';
 import { err } from '../style.js';
 import { exitAll, initAll, onShutdownSignals, printServing, watchStops, type Placement } from './lifecycle.js';

@@ -6,18 +6,18 @@
 import { lstat } from 'node:fs/promises';
 import { atCallSite } from './call-site.js';
 import { ClientConnection, type CallSettings, type FunctionConnection } from './client-connection.js';
-import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from './discovery.js';
+import { resolveSocketDir, scanSocketDir, socketPathFor, isValidName, type SocketEntry } from '../transport/socket-names.js';
 import { remoteCall } from './remote-call.js';
 import { didYouMean } from './suggest.js';
-import { LIPAbortError, LIPConnectionError, LIPNotFoundError, LIPTimeoutError } from './errors.js';
-import type { FunctionInfo, FunctionStats } from './introspection.js';
-import { NatsDirectory } from './nats/directory.js';
-import { NatsRoute } from './nats/route.js';
-import { OneShotConnection } from './python/one-shot-connection.js';
-import { ServerKinds, type ProbeBudget } from './python/server-kind.js';
-import { checkSocketDir } from './transport/socket-dir.js';
-import { SocketTrust } from './transport/socket-trust.js';
-import type { SocketState } from './transport/unix-socket.js';
+import { LIPAbortError, LIPConnectionError, LIPNotFoundError, LIPTimeoutError } from '../errors.js';
+import type { FunctionInfo, FunctionStats } from '../function/introspection.js';
+import { NatsDirectory } from '../nats/directory.js';
+import { NatsRoute } from '../nats/route.js';
+import { OneShotConnection } from '../python/one-shot-connection.js';
+import { ServerKinds, type ProbeBudget } from './server-kind.js';
+import { checkSocketDir } from '../transport/socket-dir.js';
+import { SocketTrust } from '../transport/socket-trust.js';
+import type { SocketState } from '../transport/unix-socket.js';
 
 export interface LIPClientOptions {
   /** Directory holding the `lipcm-<name>.sock` files. @default $LIP_SOCKET_DIR, else /tmp */

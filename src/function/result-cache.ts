@@ -4,8 +4,8 @@
  * identical calls share one computation.
  */
 import { LRUCache } from 'lru-cache';
-import { encodeValue } from './protocol/codec.js';
-import { isPromiseLike } from './endpoint.js';
+import { encodeValue } from '../protocol/codec.js';
+import { isPromiseLike } from '../call/endpoint.js';
 
 export interface ResultCacheOptions {
   /** Most entries kept; 0 keeps every entry, as the Python original does. */

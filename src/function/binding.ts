@@ -2,7 +2,7 @@
  * Binds positional and keyword arguments to a function's parameters the way
  * Python does, so wrong arguments are refused before they reach the function.
  */
-import { LIPArgumentError, ownFault } from './errors.js';
+import { LIPArgumentError, ownFault } from '../errors.js';
 import type { ParamInfo } from './introspection.js';
 
 export interface Binder {

@@ -3,8 +3,8 @@
  * for the argument list. Only the interface is needed, so it is declared here
  * (structurally identical to @standard-schema/spec) rather than imported.
  */
-import { LIPArgumentError, ownFault } from './errors.js';
-import { isPromiseLike } from './endpoint.js';
+import { LIPArgumentError, ownFault } from '../errors.js';
+import { isPromiseLike } from '../call/endpoint.js';
 
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
   readonly '~standard': {

@@ -4,7 +4,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ErrorCode, LIPError } from './errors.js';
+import { ErrorCode, LIPError } from '../errors.js';
 
 export const SOCKET_PREFIX = 'lipcm-';
 export const SOCKET_SUFFIX = '.sock';

@@ -5,8 +5,8 @@
  */
 import { callStorage, type LazyCallContext } from './context.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
-import { ErrorCode, LIPBusyError, LIPProtocolError, ownFault } from './errors.js';
-import { nextTurn, sliceUsedUp } from './event-loop-turn.js';
+import { ErrorCode, LIPBusyError, LIPProtocolError, ownFault } from '../errors.js';
+import { nextTurn, sliceUsedUp } from '../event-loop-turn.js';
 
 /**
  * Told once how the call ended: `failed` with what was thrown (even `undefined`), or the value;

@@ -1,8 +1,8 @@
 /** The options of `LIPModule(options)`, checked once, up front. */
 import type { Logger } from 'pino';
-import { assertValidName } from './discovery.js';
-import { DEFAULT_MAX_FRAME_BYTES } from './protocol/frame.js';
-import { toPinoLevel, type LogLevel } from './logging.js';
+import { assertValidName } from '../transport/socket-names.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
+import { toPinoLevel, type LogLevel } from '../log/logger.js';
 import { isStandardSchema, type StandardSchemaV1 } from './schema.js';
 
 export interface LIPModuleOptions {

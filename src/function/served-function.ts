@@ -5,21 +5,21 @@
  */
 import type { Logger } from 'pino';
 import { createBinder, type Binder } from './binding.js';
-import type { CallContext } from './context.js';
-import { resolveSocketDir, socketPathFor } from './discovery.js';
-import { isAsyncIterable, isPromiseLike, onIterationEnd, type Endpoint } from './endpoint.js';
-import { ErrorCode, LIPAbortError, LIPArgumentError, LIPBusyError, LIPError, ownFault } from './errors.js';
+import type { CallContext } from '../call/context.js';
+import { resolveSocketDir, socketPathFor } from '../transport/socket-names.js';
+import { isAsyncIterable, isPromiseLike, onIterationEnd, type Endpoint } from '../call/endpoint.js';
+import { ErrorCode, LIPAbortError, LIPArgumentError, LIPBusyError, LIPError, ownFault } from '../errors.js';
 import type { FunctionInfo, FunctionStats, ParamInfo } from './introspection.js';
-import { createLogger } from './logging.js';
+import { createLogger } from '../log/logger.js';
 import type { LIPModuleOptions } from './options.js';
 import { ResultCache } from './result-cache.js';
 import { argumentsJsonSchema, validateArguments } from './schema.js';
-import { SocketServer } from './server.js';
+import { SocketServer } from '../server/socket-server.js';
 import { formatSignature, parseFunction, withWrittenTypes } from './signature.js';
 import { docFromSource, locateCaller, writtenSignature } from './source-doc.js';
 import { CallStats } from './stats.js';
-import { serveOneShot } from './python/one-shot-server.js';
-import { LIB_ID } from './version.js';
+import { serveOneShot } from '../python/one-shot-server.js';
+import { LIB_ID } from '../version.js';
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -61,7 +61,7 @@ export class ServedFunction implements Endpoint {
   private readonly callSites: (Error | undefined)[];
   private documentation: string | null | undefined;
   private server: SocketServer | undefined;
-  private nats: import('./nats/serve.js').NatsServing | undefined;
+  private nats: import('../nats/serve.js').NatsServing | undefined;
   private starting: Promise<void> | undefined;
   private servedPath: string | undefined;
   private running = 0;
@@ -243,7 +243,7 @@ export class ServedFunction implements Endpoint {
 
   private async startNats(servers: string | string[]): Promise<void> {
     // Loaded only by those who serve over NATS.
-    const { NatsServing } = await import('./nats/serve.js');
+    const { NatsServing } = await import('../nats/serve.js');
     this.nats = await NatsServing.start(this, { servers, logger: this.log, sendStacks: this.options.sendStacks });
     this.log.info({ nats: servers }, `serving '${this.name}' over NATS`);
   }

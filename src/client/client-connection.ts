@@ -12,13 +12,13 @@ import {
   LIPProtocolError,
   LIPTimeoutError,
   type LIPError,
-} from './errors.js';
-import type { Envelope } from './protocol/codec.js';
-import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from './protocol/frame.js';
-import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from './protocol/messages.js';
-import { SocketChannel } from './transport/socket-channel.js';
-import { OWN_TRUST, type SocketTrust } from './transport/socket-trust.js';
-import { connectTrusted } from './transport/trusted-connect.js';
+} from '../errors.js';
+import type { Envelope } from '../protocol/codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../protocol/frame.js';
+import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from '../protocol/messages.js';
+import { SocketChannel } from '../transport/socket-channel.js';
+import { OWN_TRUST, type SocketTrust } from '../transport/socket-trust.js';
+import { connectTrusted } from '../transport/trusted-connect.js';
 
 export interface CallSettings {
   /** Milliseconds to wait for the answer; 0 or Infinity waits for ever. */

@@ -4,11 +4,11 @@
  */
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import { prettyDestination } from './pretty-log.js';
+import { prettyDestination } from './pretty.js';
 
-import { toPinoLevel, type LogLevel } from './log-levels.js';
+import { toPinoLevel, type LogLevel } from './levels.js';
 
-export { toPinoLevel, type LogLevel, type LogLevelName } from './log-levels.js';
+export { toPinoLevel, type LogLevel, type LogLevelName } from './levels.js';
 
 /** Rotate at 10 MiB and keep 5 old files, like the original's RotatingFileHandler. */
 const ROTATE_SIZE = '10M';

@@ -5,20 +5,20 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { callStorage, LazyCallContext } from './context.js';
-import { AbortRace, answerControl, collectInContext, invokeEndpoint, nextStep, roughSize, stopIterator, type CollectLimits } from './call-runner.js';
+import { callStorage, LazyCallContext } from '../call/context.js';
+import { AbortRace, answerControl, collectInContext, invokeEndpoint, nextStep, roughSize, stopIterator, type CollectLimits } from '../call/runner.js';
 import { detachSmallBinaries, DETACH_ABOVE } from './detach-binaries.js';
-import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
-import { nextTurn, onNextTurn, sliceUsedUp } from './event-loop-turn.js';
-import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from './errors.js';
+import { isAsyncIterable, isPromiseLike, type Endpoint } from '../call/endpoint.js';
+import { nextTurn, onNextTurn, sliceUsedUp } from '../event-loop-turn.js';
+import { ErrorCode, libraryError, LIPProtocolError, toRemoteErrorInfo, type RemoteErrorInfo } from '../errors.js';
 import { MemoryBudget, type ConnectionShare } from './memory-budget.js';
-import { encodeValue } from './protocol/codec.js';
-import { DEFAULT_MAX_FRAME_BYTES, joinFrame, PREAMBLE, PROBE_PREAMBLE, PROTOCOL_VERSION } from './protocol/frame.js';
-import { Kind, parseClientMessage, type CallMessage, type CallOptions, type ClientMessage } from './protocol/messages.js';
-import { encodeOneShot } from './python/wire.js';
-import { SocketChannel } from './transport/socket-channel.js';
-import { listenUnix, removeOwnSocket, type Listening } from './transport/unix-socket.js';
-import { LIB_ID } from './version.js';
+import { encodeValue } from '../protocol/codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, joinFrame, PREAMBLE, PROBE_PREAMBLE, PROTOCOL_VERSION } from '../protocol/frame.js';
+import { Kind, parseClientMessage, type CallMessage, type CallOptions, type ClientMessage } from '../protocol/messages.js';
+import { encodeOneShot } from '../python/wire.js';
+import { SocketChannel } from '../transport/socket-channel.js';
+import { listenUnix, removeOwnSocket, type Listening } from '../transport/unix-socket.js';
+import { LIB_ID } from '../version.js';
 
 export interface ServerOptions {
   /** Largest frame accepted from a client, in bytes. @default 16 MiB */

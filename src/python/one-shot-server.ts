@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { CollectLimits } from '../call/collect.js';
-import { LazyCallContext } from '../call/context.js';
+import { cancelledError, LazyCallContext } from '../call/context.js';
 import type { Endpoint } from '../call/endpoint.js';
 import type { CallRunner } from '../call/runner.js';
 import type { CallSink } from '../call/sink.js';
@@ -129,9 +129,7 @@ class OneShotExchange implements CallSink {
     if (!this.callContext || this.finished) this.releaseBudget();
     const context = this.callContext;
     if (context && !this.finished) {
-      const error = new Error('the connection to the caller closed');
-      error.name = 'AbortError';
-      context.abort(error);
+      context.abort(cancelledError('the connection to the caller closed'));
     }
   };
 

@@ -5,6 +5,7 @@
  * verbs, and the per-connection limits and idle clock.
  */
 import type { Socket } from 'node:net';
+import { cancelledError } from '../call/context.js';
 import { answerControl } from '../call/control.js';
 import { deadlineAfter } from '../call/deadline.js';
 import { ErrorCode, errorInfo, LIPBusyError, LIPConnectionError, LIPNotFoundError, LIPProtocolError, ownErrorInfo, ownFault, type RemoteErrorInfo } from '../errors.js';
@@ -228,12 +229,6 @@ export class NativeConnection {
 
 function protocolInfo(message: string): RemoteErrorInfo {
   return ownErrorInfo(new LIPProtocolError(message));
-}
-
-function cancelledError(message: string): Error {
-  const error = new Error(message);
-  error.name = 'AbortError';
-  return error;
 }
 
 function positiveInt(value: unknown): number | undefined {

@@ -139,35 +139,50 @@ export const isLIPTimeoutError = makeGuard(LIPTimeoutError, 'LIPTimeoutError');
 export const isLIPProtocolError = makeGuard(LIPProtocolError, 'LIPProtocolError');
 export const isLIPArgumentError = makeGuard(LIPArgumentError, 'LIPArgumentError');
 
-// Errors the server raised about a call before (or instead of) running the function.
-const ownFaults = new WeakSet<Error>();
+// The one mark of "the library raised this about the call" (not the function): the wire says `lip: true`.
+const ownFaults = new WeakSet<object>();
 
-/** Marks an error the library raises about a call itself (not one the function threw). */
-export function ownFault<E extends Error>(error: E): E {
-  ownFaults.add(error);
+/** Marks an error the library raises about a call itself (not one the function threw); returns it. */
+export function ownFault<E>(error: E): E {
+  if ((typeof error === 'object' && error !== null) || typeof error === 'function') ownFaults.add(error);
   return error;
 }
 
-/** An error answer of the library's own, built on the spot. */
-export function libraryError(name: string, code: ErrorCode, message: string): RemoteErrorInfo {
-  return { name, code, message, lip: true };
+export interface ErrorInfoOptions {
+  /** Send the error's stack. @default false */
+  stack?: boolean;
 }
 
+const NO_STACK: ErrorInfoOptions = {};
+
 /**
- * Turns anything thrown into the wire shape, keeping what it can. `own`: the
- * library raised it (also implied for errors marked with ownFault). Never
- * throws: a thrown value is hostile input (getters and proxy traps that throw,
- * a `message` that is an object), and answering it must not take the server down.
+ * Anything thrown, in the wire shape, keeping what it can; `lip: true` when the
+ * library raised it (ownFault). Never throws: a thrown value is hostile input
+ * (getters and proxy traps that throw, a `message` that is an object), and
+ * answering it must not take the server down.
  */
-export function toRemoteErrorInfo(thrown: unknown, includeStack = true, own = false): RemoteErrorInfo {
+export function errorInfo(thrown: unknown, options: ErrorInfoOptions = NO_STACK): RemoteErrorInfo {
   try {
-    return readThrown(thrown, includeStack, own);
+    return readThrown(thrown, options.stack === true);
   } catch {
     return { name: 'NonError', message: 'a value was thrown that cannot be read' };
   }
 }
 
-function readThrown(thrown: unknown, includeStack: boolean, own: boolean): RemoteErrorInfo {
+/** The library's own answer about a call it refused or could not finish: name and code from the error's class, no stack. */
+export function ownErrorInfo(error: Error): RemoteErrorInfo {
+  return errorInfo(ownFault(error));
+}
+
+/**
+ * @deprecated use `errorInfo(thrown, { stack })`, and `ownFault` for the library's own errors.
+ * Kept while the session's branches merge.
+ */
+export function toRemoteErrorInfo(thrown: unknown, includeStack = true, own = false): RemoteErrorInfo {
+  return errorInfo(own ? ownFault(thrown) : thrown, { stack: includeStack });
+}
+
+function readThrown(thrown: unknown, includeStack: boolean): RemoteErrorInfo {
   // instanceof runs a proxy's getPrototypeOf trap, so it is read safely too.
   if (attempt(() => thrown instanceof Error) === true) {
     const error = thrown as Error;
@@ -176,7 +191,7 @@ function readThrown(thrown: unknown, includeStack: boolean, own: boolean): Remot
       name: asText(attempt(() => error.name)) || 'Error',
       message: asText(message) ?? (message === undefined ? '' : showThrown(message)),
     };
-    if (own || ownFaults.has(error)) info.lip = true;
+    if (ownFaults.has(error)) info.lip = true;
     const code = attempt(() => (error as { code?: unknown }).code);
     if (typeof code === 'string' || typeof code === 'number') info.code = String(code);
     if (includeStack) {

@@ -87,3 +87,10 @@ function deadlineError(): Error {
   error.name = 'TimeoutError';
   return error;
 }
+
+/** Why a call's signal fires when its caller went away: an AbortError, as fetch and timers use. */
+export function cancelledError(message: string): Error {
+  const error = new Error(message);
+  error.name = 'AbortError';
+  return error;
+}

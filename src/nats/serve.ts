@@ -6,13 +6,18 @@
  */
 import { connect, type NatsConnection, type Service, type ServiceMsg } from 'nats';
 import type { Logger } from 'pino';
-import { answerControl, runCall } from '../call/runner.js';
 import { LazyCallContext } from '../call/context.js';
+import { answerControl } from '../call/control.js';
+import { deadlineAfter } from '../call/deadline.js';
 import type { Endpoint } from '../call/endpoint.js';
-import { ErrorCode, libraryError, toRemoteErrorInfo, type RemoteErrorInfo } from '../errors.js';
+import { encodeErrorMessage } from '../call/error-message.js';
+import { InFlight } from '../call/in-flight.js';
+import { CallRunner } from '../call/runner.js';
+import type { CallSink } from '../call/sink.js';
+import { ErrorCode, errorInfo, LIPNotFoundError, LIPProtocolError, ownErrorInfo, ownFault, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
 import type { FunctionInfo } from '../function/introspection.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
-import { Kind, parseClientMessage } from '../protocol/messages.js';
+import { Kind, parseClientMessage, type CallMessage } from '../protocol/messages.js';
 import { natsServiceName, natsSubject, NATS_QUEUE } from './names.js';
 
 export interface NatsServeOptions {
@@ -32,15 +37,20 @@ const STATUS: Record<string, number> = {
 };
 
 export class NatsServing {
-  private inflight = 0;
-  private idle: (() => void) | undefined;
+  private readonly inFlight = new InFlight();
+  private readonly runner: CallRunner;
+  /** How much of a function's error a caller is sent (stacks unless `sendStacks: false`). */
+  readonly errorDetail: ErrorInfoOptions;
 
   private constructor(
     private readonly endpoint: Endpoint,
     private readonly connection: NatsConnection,
     private readonly service: Service,
     private readonly options: NatsServeOptions,
-  ) {}
+  ) {
+    this.runner = new CallRunner({ endpoint, inFlight: this.inFlight });
+    this.errorDetail = { stack: options.sendStacks !== false };
+  }
 
   static async start(endpoint: Endpoint, options: NatsServeOptions): Promise<NatsServing> {
     const info = endpoint.info() as FunctionInfo;
@@ -79,16 +89,8 @@ export class NatsServing {
   /** Stops taking requests (the queue group gives new ones to other replicas), lets running ones finish, then drains. */
   async stop(timeoutMs: number): Promise<{ unfinished: number }> {
     await this.service.stop();
-    if (this.inflight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        this.idle = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    const unfinished = this.inflight;
+    await this.inFlight.idle(timeoutMs);
+    const unfinished = this.inFlight.count;
     await this.connection.drain().catch(() => this.connection.close());
     return { unfinished };
   }
@@ -98,7 +100,7 @@ export class NatsServing {
     try {
       message = parseClientMessage(decodeValue(msg.data));
     } catch (error) {
-      this.fail(msg, 0, toRemoteErrorInfo(error, false, true));
+      this.fail(msg, 0, errorInfo(ownFault(error)));
       return;
     }
     const id = message[1];
@@ -107,30 +109,18 @@ export class NatsServing {
       return;
     }
     if (message[0] !== Kind.Call) {
-      this.fail(msg, id, libraryError('LIPProtocolError', ErrorCode.Protocol, 'over NATS only calls and control verbs are taken'));
+      this.fail(msg, id, ownErrorInfo(new LIPProtocolError('over NATS only calls and control verbs are taken')));
       return;
     }
-    const [, , fn, args, kwargs, options] = message;
+    const [, , fn, args, kwargs] = message;
     if (fn !== this.endpoint.name) {
-      this.fail(msg, id, libraryError('LIPNotFoundError', ErrorCode.NotFound, `this endpoint serves '${this.endpoint.name}', not '${fn}'`));
+      this.fail(msg, id, ownErrorInfo(new LIPNotFoundError(`this endpoint serves '${this.endpoint.name}', not '${fn}'`)));
       return;
     }
     // No refusal while stopping: a request NATS delivered here before the drain is ours to answer,
     // and the queue group already sends new ones to the other replicas.
-    const timeoutMs = options?.timeoutMs;
-    const context = new LazyCallContext('nats', id, typeof timeoutMs === 'number' && timeoutMs > 0 ? Date.now() + timeoutMs : undefined);
-    this.inflight++;
     // Streams are collected: a NATS request has one reply, and a stream request always gets a list.
-    runCall(this.endpoint, args, kwargs, context, (failed, valueOrError, collected) => {
-      try {
-        context.dispose();
-        if (failed) this.fail(msg, id, toRemoteErrorInfo(valueOrError, this.options.sendStacks !== false));
-        else this.reply(msg, id, options?.stream && !collected ? [valueOrError] : valueOrError);
-      } finally {
-        this.inflight--;
-        if (this.inflight === 0) this.idle?.();
-      }
-    });
+    this.runner.run(new NatsCall(this, msg, message), args, kwargs);
   }
 
   private control(msg: ServiceMsg, id: number, verb: string): void {
@@ -139,31 +129,26 @@ export class NatsServing {
       // Anyone on the bus could send `stop`: stopping is for those who can reach the socket.
       value = answerControl(this.endpoint, verb, () => false);
     } catch (error) {
-      this.fail(msg, id, toRemoteErrorInfo(error, false, true));
+      this.fail(msg, id, errorInfo(ownFault(error)));
       return;
     }
     this.reply(msg, id, value);
   }
 
 
-  private reply(msg: ServiceMsg, id: number, value: unknown): void {
+  reply(msg: ServiceMsg, id: number, value: unknown): void {
     let body: Uint8Array;
     try {
       body = encodeValue([Kind.Result, id, value]);
     } catch (error) {
-      this.fail(msg, id, toRemoteErrorInfo(error, false, true));
+      this.fail(msg, id, errorInfo(ownFault(error)));
       return;
     }
     this.send(msg, id, () => msg.respond(body));
   }
 
-  private fail(msg: ServiceMsg, id: number, info: RemoteErrorInfo): void {
-    let data: Uint8Array;
-    try {
-      data = encodeValue([Kind.Error, id, info]);
-    } catch {
-      data = encodeValue([Kind.Error, id, { name: info.name, message: info.message, code: info.code, lip: info.lip }]);
-    }
+  fail(msg: ServiceMsg, id: number, info: RemoteErrorInfo): void {
+    const data = encodeErrorMessage(id, info);
     // Only the library's own errors map to a status; whatever the function threw is a 500.
     const status = info.lip ? (STATUS[info.code ?? ''] ?? 500) : 500;
     this.send(msg, id, () => msg.respondError(status, `${info.name}: ${info.message}`, data));
@@ -175,9 +160,9 @@ export class NatsServing {
       publish();
     } catch (error) {
       if ((error as { code?: string }).code === 'MAX_PAYLOAD_EXCEEDED') {
-        const info = libraryError('LIPProtocolError', ErrorCode.Protocol, `the reply is larger than the NATS server's max_payload (1 MiB unless configured)`);
+        const info = ownErrorInfo(new LIPProtocolError(`the reply is larger than the NATS server's max_payload (1 MiB unless configured)`));
         try {
-          msg.respondError(400, `${info.name}: ${info.message}`, encodeValue([Kind.Error, id, info]));
+          msg.respondError(400, `${info.name}: ${info.message}`, encodeErrorMessage(id, info));
           return;
         } catch {
           // fall through to the log
@@ -185,5 +170,30 @@ export class NatsServing {
       }
       this.options.logger?.error({ err: error }, 'could not send a NATS reply');
     }
+  }
+}
+
+/** One NATS request's sink: its reply goes to the request's inbox. */
+class NatsCall implements CallSink {
+  readonly context: LazyCallContext;
+  readonly wantsList: boolean;
+  private readonly id: number;
+
+  constructor(
+    private readonly serving: NatsServing,
+    private readonly msg: ServiceMsg,
+    [, id, , , , options]: CallMessage,
+  ) {
+    this.id = id;
+    this.context = new LazyCallContext('nats', id, deadlineAfter(options?.timeoutMs));
+    this.wantsList = options?.stream === true;
+  }
+
+  result(value: unknown): void {
+    this.serving.reply(this.msg, this.id, value);
+  }
+
+  error(thrown: unknown): void {
+    this.serving.fail(this.msg, this.id, errorInfo(thrown, this.serving.errorDetail));
   }
 }

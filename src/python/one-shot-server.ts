@@ -4,14 +4,16 @@
  * Endpoint, write one reply map, close. Wired in through `ServerOptions.onOneShot`.
  */
 import type { Socket } from 'node:net';
-import { runCall } from '../call/runner.js';
-import { LazyCallContext } from '../call/context.js';
+import type { Logger } from 'pino';
+import type { CollectLimits } from '../call/collect.js';
+import { cancelledError, LazyCallContext } from '../call/context.js';
+import type { Endpoint } from '../call/endpoint.js';
+import type { CallRunner } from '../call/runner.js';
+import type { CallSink } from '../call/sink.js';
 import { detachSmallBinaries, DETACH_ABOVE } from '../server/detach-binaries.js';
-import type { ConnectionShare } from '../server/memory-budget.js';
-import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
-import type { SocketServer } from '../server/socket-server.js';
+import type { ConnectionShare, MemoryBudget } from '../server/memory-budget.js';
 import { CborItemReader } from './cbor-item.js';
-import { toRemoteErrorInfo } from '../errors.js';
+import { errorInfo } from '../errors.js';
 import { decodeOneShot, encodeOneShot, parseRequest, pythonErrorMessage, type OneShotRequest } from './wire.js';
 
 export interface OneShotOptions {
@@ -21,6 +23,20 @@ export interface OneShotOptions {
   maxRequestBytes?: number;
 }
 
+/** What a one-shot exchange needs of the socket server that accepted it. */
+export interface OneShotHost {
+  readonly endpoint: Endpoint;
+  /** True once the server takes no new calls. */
+  readonly draining: boolean;
+  /** Runs the call, counted with the server's others (what its drain waits for). */
+  readonly runner: CallRunner;
+  /** The request's bytes, and a stream's collected values, are held against it. */
+  readonly budget: MemoryBudget;
+  /** The default for `maxRequestBytes`. */
+  readonly maxFrameBytes: number;
+  readonly logger: Logger | undefined;
+}
+
 const DEFAULT_READ_TIMEOUT_MS = 30_000;
 // After our reply, a peer that never closes its end is cut off after this long.
 const LINGER_MS = 5_000;
@@ -28,14 +44,15 @@ const LINGER_MS = 5_000;
 let nextRequest = 1;
 
 /** Serves one one-shot connection; `firstBytes` are what the server read while sniffing. */
-export function serveOneShot(server: SocketServer, socket: Socket, firstBytes: Buffer, options: OneShotOptions = {}): void {
+export function serveOneShot(server: OneShotHost, socket: Socket, firstBytes: Buffer, options: OneShotOptions = {}): void {
   new OneShotExchange(server, socket, options).start(firstBytes);
 }
 
-class OneShotExchange {
+class OneShotExchange implements CallSink {
   private readonly reader: CborItemReader;
   private readonly readTimer: NodeJS.Timeout;
-  private context: LazyCallContext | undefined;
+  // Set when the call starts; a sink's context is read only from then on.
+  private callContext: LazyCallContext | undefined;
   private requestRead = false;
   private finished = false;
   // The request's bytes count against the server's memory budget until the reply is sent.
@@ -45,11 +62,11 @@ class OneShotExchange {
   private held: Buffer | undefined;
 
   constructor(
-    private readonly server: SocketServer,
+    private readonly server: OneShotHost,
     private readonly socket: Socket,
     options: OneShotOptions,
   ) {
-    this.reader = new CborItemReader(options.maxRequestBytes ?? server.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    this.reader = new CborItemReader(options.maxRequestBytes ?? server.maxFrameBytes);
     this.share = server.budget.open();
     // A client that half-closes after its request (as one should with the original)
     // must still get the reply: don't let its FIN end our side too.
@@ -109,12 +126,10 @@ class OneShotExchange {
   private readonly onClose = (): void => {
     clearTimeout(this.readTimer);
     // A call still running keeps its request's bytes counted until it answers.
-    if (!this.context || this.finished) this.releaseBudget();
-    const context = this.context;
+    if (!this.callContext || this.finished) this.releaseBudget();
+    const context = this.callContext;
     if (context && !this.finished) {
-      const error = new Error('the connection to the caller closed');
-      error.name = 'AbortError';
-      context.abort(error);
+      context.abort(cancelledError('the connection to the caller closed'));
     }
   };
 
@@ -149,40 +164,40 @@ class OneShotExchange {
   }
 
   private call(args: unknown[], kwargs: Record<string, unknown> | null): void {
-    const server = this.server;
-    const endpoint = server.endpoint;
-    if (server.draining) {
-      this.reply({ error: `'${endpoint.name}' is shutting down and takes no new calls` });
+    if (this.server.draining) {
+      this.reply({ error: `'${this.server.endpoint.name}' is shutting down and takes no new calls` });
       return;
     }
-    const context = new LazyCallContext('py', nextRequest++, undefined);
-    this.context = context;
-    server.callStarted();
+    this.callContext = new LazyCallContext('py', nextRequest++, undefined);
     // A streaming function's values come back as one list: the original has no streams.
-    runCall(
-      endpoint,
-      args,
-      kwargs,
-      context,
-      (failed, valueOrError) => {
-        context.dispose();
-        server.callFinished();
-        if (failed) this.reply({ error: errorText(valueOrError) });
-        else this.reply({ result: valueOrError });
+    this.server.runner.run(this, args, kwargs);
+  }
+
+  get context(): LazyCallContext {
+    return this.callContext!;
+  }
+
+  get collecting(): CollectLimits {
+    return {
+      maxBytes: this.server.budget.limits.connectionBytes,
+      charge: (bytes) => {
+        if (!this.share.tryHold(bytes)) return false;
+        this.reserved += bytes;
+        return true;
       },
-      {
-        maxBytes: server.budget.limits.connectionBytes,
-        charge: (bytes) => {
-          if (!this.share.tryHold(bytes)) return false;
-          this.reserved += bytes;
-          return true;
-        },
-      },
-    );
+    };
+  }
+
+  result(value: unknown): void {
+    this.reply({ result: value });
+  }
+
+  error(thrown: unknown): void {
+    this.reply({ error: errorText(thrown) });
   }
 
   private fail(message: string): void {
-    this.server.options.logger?.debug({ err: message }, 'one-shot request refused');
+    this.server.logger?.debug({ err: message }, 'one-shot request refused');
     this.reply({ error: message });
   }
 
@@ -223,5 +238,5 @@ function errorText(error: unknown): string {
   } catch {
     // A getter of the thrown value threw: fall back to the reading that can't.
   }
-  return toRemoteErrorInfo(error, false).message;
+  return errorInfo(error).message;
 }

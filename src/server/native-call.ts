@@ -1,0 +1,124 @@
+/**
+ * One call on a native connection, and the sink its answer goes to: a Result,
+ * Items under the client's credit then End, or an Error, each only while the
+ * caller still listens. The request's bytes stay held against the memory
+ * budget until the call ends.
+ */
+import { LazyCallContext } from '../call/context.js';
+import { roughSize, type CollectLimits } from '../call/collect.js';
+import type { CallSink, StreamSink } from '../call/sink.js';
+import { encodeValue } from '../protocol/codec.js';
+import { Kind } from '../protocol/messages.js';
+import { errorInfo, LIPProtocolError, ownErrorInfo } from '../errors.js';
+import type { NativeConnection } from './native-connection.js';
+
+/** Most stream items a client may have outstanding; credit beyond it is ignored. */
+export const MAX_STREAM_CREDIT = 65_536;
+/** At least what a Result frame adds around its value (header, kind, id). */
+const REPLY_HEADER_BYTES = 8;
+
+export class NativeCall implements CallSink, StreamSink {
+  readonly context: LazyCallContext;
+  readonly id: number;
+  /** Bytes of the request's frame (and of a stream's collected values), held until the call ends. */
+  bytes: number;
+  /** For streams: items the client will still take. */
+  private credit = 0;
+  private wakeStream: (() => void) | undefined = undefined;
+  private readonly connection: NativeConnection;
+
+  /** Takes over the reservation of the request's frame (its arguments live as long as the call). */
+  constructor(connection: NativeConnection, id: number, deadline: number | undefined) {
+    this.connection = connection;
+    this.id = id;
+    this.context = new LazyCallContext(connection.id, id, deadline);
+    this.bytes = connection.channel.claimFrame();
+  }
+
+  /** A stream collected for one reply: as much as the connection's budget, charged to the call as it grows. */
+  get collecting(): CollectLimits {
+    const share = this.connection.share;
+    return {
+      maxBytes: this.connection.server.budget.limits.connectionBytes,
+      charge: (bytes) => {
+        if (!share.tryHold(bytes)) return false;
+        this.bytes += bytes;
+        return true;
+      },
+    };
+  }
+
+  get open(): boolean {
+    return !this.connection.channel.isClosed;
+  }
+
+  /** The client took items and grants `n` more (up to MAX_STREAM_CREDIT outstanding). */
+  grant(n: number): void {
+    this.credit = Math.min(this.credit + n, MAX_STREAM_CREDIT);
+    this.wake();
+  }
+
+  /** The caller went away or cancelled: the function's signal fires, a waiting stream stops. */
+  cancel(reason: Error): void {
+    this.context.abort(reason);
+    this.wake();
+  }
+
+  room(): PromiseLike<unknown> | undefined {
+    if (this.credit <= 0) return new Promise<void>((resolve) => (this.wakeStream = resolve));
+    // Credit is the client's word, not room: the socket must also have taken the items already sent.
+    const { channel, share } = this.connection;
+    if (channel.congested || !share.mayStream()) return share.whenRoom();
+    return undefined;
+  }
+
+  item(value: unknown): void {
+    this.credit--;
+    this.connection.channel.send([Kind.Item, this.id, value]);
+  }
+
+  end(): void {
+    if (this.connection.ended(this)) this.connection.channel.send([Kind.End, this.id]);
+  }
+
+  result(value: unknown): void {
+    if (!this.connection.ended(this)) return;
+    const { share, server } = this.connection;
+    // Not even encoded when it can't fit (a cheap lower bound of its size says so).
+    if (!share.mayWrite(roughSize(value) + REPLY_HEADER_BYTES)) {
+      this.refuseReply('a reply');
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = encodeValue([Kind.Result, this.id, value]);
+    } catch (encodeError) {
+      const why = `the result of '${server.endpoint.name}' could not be sent: ${(encodeError as Error).message}`;
+      this.connection.sendError(this.id, ownErrorInfo(new LIPProtocolError(why)));
+      return;
+    }
+    if (!share.mayWrite(body.length)) {
+      this.refuseReply(`a reply of ${body.length} bytes`);
+      return;
+    }
+    this.connection.channel.sendEncoded(body);
+  }
+
+  /** Answers with what the function threw (even `undefined`: it still failed). */
+  error(thrown: unknown): void {
+    if (this.connection.ended(this)) this.connection.sendError(this.id, errorInfo(thrown, this.connection.server.errorDetail));
+  }
+
+  private wake(): void {
+    const wake = this.wakeStream;
+    this.wakeStream = undefined;
+    wake?.();
+  }
+
+  /** The call ran, but its answer can't be held: say so (typed), rather than queue it without bound. */
+  private refuseReply(what: string): void {
+    const backlog = this.connection.share.backlog;
+    const why = backlog > 0 ? `${backlog} bytes of earlier replies wait for this client to read them` : "the server's memory budget is spent";
+    this.connection.sendError(this.id, this.connection.server.busyInfo(`could not hold ${what}: ${why}`));
+  }
+}

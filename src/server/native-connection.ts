@@ -1,0 +1,236 @@
+/**
+ * One accepted connection: its first bytes say which protocol it speaks (a
+ * Python one-shot request is handed off); a native client then gets the message
+ * loop: calls run by the server's CallRunner, cancels, stream credit, built-in
+ * verbs, and the per-connection limits and idle clock.
+ */
+import type { Socket } from 'node:net';
+import { cancelledError } from '../call/context.js';
+import { answerControl } from '../call/control.js';
+import { deadlineAfter } from '../call/deadline.js';
+import { ErrorCode, errorInfo, LIPBusyError, LIPConnectionError, LIPNotFoundError, LIPProtocolError, ownErrorInfo, ownFault, type RemoteErrorInfo } from '../errors.js';
+import { encodeErrorMessage } from '../call/error-message.js';
+import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE, PROBE_PREAMBLE, PROTOCOL_VERSION } from '../protocol/frame.js';
+import { isRequestId, Kind, parseClientMessage, type CallMessage, type ClientMessage } from '../protocol/messages.js';
+import { SocketChannel } from '../transport/socket-channel.js';
+import { LIB_ID } from '../version.js';
+import { detachSmallBinaries, DETACH_ABOVE } from './detach-binaries.js';
+import { sniffProtocol, type Protocol } from './first-bytes.js';
+import type { ConnectionShare } from './memory-budget.js';
+import { MAX_STREAM_CREDIT, NativeCall } from './native-call.js';
+import type { SocketServer } from './socket-server.js';
+
+const DEFAULT_STREAM_CREDIT = 16;
+export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 10_000;
+/** How long a connection we closed may take to go away before it is cut. */
+export const CLOSE_GRACE_MS = 1000;
+
+export class NativeConnection {
+  readonly server: SocketServer;
+  readonly id: number;
+  private readonly socket: Socket;
+  // Set once the first bytes said "native" (or "probe"); calls only arrive after.
+  private channelOrUndefined: SocketChannel | undefined;
+  private shareOrUndefined: ConnectionShare | undefined;
+  private readonly calls = new Map<number, NativeCall>();
+  // Calls started here and not finished (a cancelled call still counts until it returns).
+  private running = 0;
+  // For the idle sweep: a whole message arrived or a call ended since the last sweep.
+  private touched = false;
+  private lastActive = Date.now();
+  // Given to the one-shot handler, which keeps its own read timeout and may run a long call.
+  private handedOff = false;
+
+  constructor(server: SocketServer, socket: Socket, id: number) {
+    this.server = server;
+    this.socket = socket;
+    this.id = id;
+    sniffProtocol(socket, this.known);
+    socket.on('error', () => {});
+  }
+
+  /** The native channel: only read by calls, which exist only once it does. */
+  get channel(): SocketChannel {
+    return this.channelOrUndefined!;
+  }
+
+  get share(): ConnectionShare {
+    return this.shareOrUndefined!;
+  }
+
+  end(): void {
+    if (this.channelOrUndefined) this.channelOrUndefined.close();
+    else this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  /** Closes the connection if nothing ran or arrived whole for `idleMs` (a half-sent frame doesn't count). */
+  checkIdle(now: number, idleMs: number): void {
+    if (this.handedOff) return;
+    if (this.running > 0 || this.touched) {
+      this.touched = false;
+      this.lastActive = now;
+      return;
+    }
+    if (now - this.lastActive < idleMs) return;
+    this.server.options.logger?.debug({ conn: this.id, idleMs }, 'connection closed: idle');
+    this.lastActive = Infinity; // once
+    this.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Forgets a call that ended; returns whether its caller still wants the answer. */
+  ended(call: NativeCall): boolean {
+    if (this.calls.get(call.id) === call) this.calls.delete(call.id);
+    this.running--;
+    this.touched = true;
+    this.channel.release(call.bytes);
+    return !call.context.aborted && !this.channel.isClosed;
+  }
+
+  sendError(id: number, info: RemoteErrorInfo): void {
+    const channel = this.channelOrUndefined;
+    if (!channel || channel.isClosed) return;
+    channel.sendEncoded(encodeErrorMessage(id, info));
+  }
+
+  private readonly known = (protocol: Protocol, bytes: Buffer): void => {
+    const onOneShot = this.server.options.onOneShot;
+    if (protocol === 'probe') this.startNative(Buffer.concat([PREAMBLE, bytes.subarray(PROBE_PREAMBLE.length)]));
+    else if (protocol === 'native') this.startNative(bytes);
+    else if (protocol === 'one-shot' && onOneShot) {
+      this.handedOff = true;
+      onOneShot(this.socket, bytes);
+    } else {
+      this.server.options.logger?.debug({ conn: this.id }, 'connection closed: not a LIP client');
+      this.socket.destroy();
+    }
+  };
+
+  private startNative(bytes: Buffer): void {
+    const version = bytes[3];
+    const share = this.server.budget.open();
+    const channel = new SocketChannel(this.socket, { maxFrameBytes: this.server.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, share });
+    this.channelOrUndefined = channel;
+    this.shareOrUndefined = share;
+    channel.onClose = () => this.dropAll();
+    if (version !== PROTOCOL_VERSION) {
+      this.sendError(0, protocolInfo(`unsupported protocol version ${version}; this server speaks ${PROTOCOL_VERSION}`));
+      channel.close();
+      return;
+    }
+    channel.onMessage = (message) => {
+      this.touched = true;
+      this.handle(message);
+    };
+    channel.onProtocolError = (error) => this.sendError(0, ownErrorInfo(error));
+    // A frame whose values can't be decoded fails only the request it names; the connection stays.
+    channel.onUndecodable = ({ kind, id }, error) => {
+      this.touched = true;
+      const what = kind === Kind.Call ? "the call's arguments" : `a message of kind ${kind}`;
+      this.sendError(id > 0 ? id : 0, protocolInfo(`${what} could not be decoded: ${error.message}`));
+    };
+    channel.send([Kind.Hello, { v: PROTOCOL_VERSION, pid: process.pid, name: this.server.endpoint.name, lib: LIB_ID }]);
+    const rest = bytes.subarray(PREAMBLE.length);
+    if (rest.length > 0) channel.feed(rest);
+  }
+
+  private handle(raw: unknown): void {
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(raw);
+    } catch (error) {
+      // The frame was whole, so the stream is still in step: answer and carry on.
+      const id = Array.isArray(raw) && isRequestId(raw[1]) ? raw[1] : 0;
+      this.sendError(id, errorInfo(ownFault(error)));
+      return;
+    }
+    switch (message[0]) {
+      case Kind.Call:
+        this.startCall(message);
+        return;
+      case Kind.Cancel:
+        this.cancel(message[1]);
+        return;
+      case Kind.Credit:
+        this.calls.get(message[1])?.grant(message[2]);
+        return;
+      case Kind.Control:
+        this.control(message[1], message[2]);
+        return;
+    }
+  }
+
+  private startCall(message: CallMessage): void {
+    const [, id, fn, args, kwargs, options] = message;
+    const server = this.server;
+    const name = server.endpoint.name;
+    if (this.calls.has(id)) {
+      this.sendError(id, protocolInfo(`request id ${id} is already in use on this connection`));
+      return;
+    }
+    const maxInFlight = server.options.maxInFlightPerConnection ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION;
+    if (this.running >= maxInFlight) {
+      this.sendError(id, ownErrorInfo(new LIPBusyError(`${this.running} calls are running for this connection, its limit`)));
+      return;
+    }
+    if (fn !== name) {
+      this.sendError(id, ownErrorInfo(new LIPNotFoundError(`this socket serves '${name}', not '${fn}'`)));
+      return;
+    }
+    if (server.draining) {
+      this.sendError(id, ownErrorInfo(new LIPConnectionError(`'${name}' is shutting down and takes no new calls`, { code: ErrorCode.ShuttingDown })));
+      return;
+    }
+    const call = new NativeCall(this, id, deadlineAfter(options?.timeoutMs));
+    if (this.channel.frameLength > DETACH_ABOVE) {
+      detachSmallBinaries(args);
+      detachSmallBinaries(kwargs);
+    }
+    this.calls.set(id, call);
+    this.running++;
+    if (options?.stream) {
+      call.grant(Math.min(positiveInt(options.credit) ?? server.options.defaultStreamCredit ?? DEFAULT_STREAM_CREDIT, MAX_STREAM_CREDIT));
+      void server.runner.stream(call, args, kwargs);
+    } else server.runner.run(call, args, kwargs);
+  }
+
+  private cancel(id: number): void {
+    const call = this.calls.get(id);
+    if (!call) return;
+    this.calls.delete(id);
+    call.cancel(cancelledError('the caller cancelled the call'));
+  }
+
+  private control(id: number, verb: string): void {
+    let value: unknown;
+    try {
+      value = answerControl(this.server.endpoint, verb, () => {
+        const stop = this.server.options.onStopRequest;
+        if (stop) setImmediate(stop);
+        return stop !== undefined;
+      });
+    } catch (error) {
+      this.sendError(id, errorInfo(ownFault(error)));
+      return;
+    }
+    this.channelOrUndefined?.send([Kind.Result, id, value]);
+  }
+
+  /** The connection is gone: every running call's signal fires, streams stop. */
+  private dropAll(): void {
+    for (const call of this.calls.values()) call.cancel(cancelledError('the connection to the caller closed'));
+    this.calls.clear();
+  }
+}
+
+function protocolInfo(message: string): RemoteErrorInfo {
+  return ownErrorInfo(new LIPProtocolError(message));
+}
+
+function positiveInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}

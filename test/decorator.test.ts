@@ -99,7 +99,7 @@ test('two instances can be served side by side under distinct names', async (t) 
 
 test('lip serve serves an exported instance from a .ts file, even one built with another copy of the package', async (t) => {
   const { serve } = await import('./helpers/lip-cli.js');
-  const { FIXTURES } = await import('./helpers.js');
+  const { FIXTURES } = await import('./helpers/paths.js');
   const dir = socketDir(t);
   // decorated-server.ts imports ../../src (through tsx) while `lip` runs from dist: two copies.
   process.env.SERVE_ON_IMPORT = '0';

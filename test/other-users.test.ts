@@ -180,7 +180,7 @@ test("init() next to another user's live squatter says the file is theirs and ca
 });
 
 // Re-points `link` between two directories as fast as it can until `end` (ms since the epoch): a fresh symlink renamed over it.
-const SYMLINK_SWAPPER = String.raw`
+const SYMLINK_SWAPPER = `
 const fs = require('node:fs');
 const [link, a, b, end] = process.argv.slice(1);
 const spare = link + '.next';

@@ -106,7 +106,10 @@ results.meta.durationS = Math.round((Date.now() - started) / 100) / 10;
 results.targets = evaluateTargets(results);
 // One flat number-or-n/a table, for readers and for the smoke test.
 results.values = Object.fromEntries(
-  Object.entries(results.cells).map(([w, row]) => [w, Object.fromEntries(Object.entries(row).map(([p, c]) => [p, typeof c === 'object' && typeof c.value === 'number' ? c.value : c === 'n/a' ? 'n/a' : null]))]),
+  Object.entries(results.cells).map(([w, row]) => [
+    w,
+    Object.fromEntries(Object.entries(row).map(([p, c]) => [p, typeof c === 'object' && typeof c.value === 'number' ? c.value : c === 'n/a' ? 'n/a' : null])),
+  ]),
 );
 
 console.log(renderTable(results));
@@ -114,7 +117,7 @@ console.log(`\nTargets (ratios in this run):\n${renderTargets(results.targets)}`
 console.log(`\n${results.meta.durationS} s; figures in ${out}, chart in ${chart}`);
 
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 mkdirSync(dirname(chart), { recursive: true });
 writeFileSync(chart, renderChart(results));
 const failed = Object.values(results.values).some((row) => Object.values(row).some((v) => v === null));

@@ -15,9 +15,8 @@ function find(dir) {
 
 const only = process.argv.slice(2);
 const files = only.length > 0 ? only : find('test').sort();
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-  { stdio: 'inherit', env: { ...process.env, LIP_TEST: '1' } },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, LIP_TEST: '1' },
+});
 process.exit(result.status ?? 1);

@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, socketDir } from './helpers.js';
+import { ROOT } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 const WORKLOADS = ['sequential', 'inflight64', 'multi8x8', 'echo1m', 'cached', 'logging', 'init', 'list100', 'idle1000'];
 const PEERS = ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'nats'];
@@ -42,8 +43,14 @@ test('bench --quick runs every peer and workload and writes the result file', { 
     workloads: { id: string }[];
     values: Record<string, Record<string, unknown>>;
   };
-  assert.deepEqual(results.workloads.map((w) => w.id), WORKLOADS);
-  assert.deepEqual(results.peers.map((p) => p.id), PEERS);
+  assert.deepEqual(
+    results.workloads.map((w) => w.id),
+    WORKLOADS,
+  );
+  assert.deepEqual(
+    results.peers.map((p) => p.id),
+    PEERS,
+  );
   for (const workload of WORKLOADS) {
     for (const peer of PEERS) {
       const value = results.values[workload]?.[peer];

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LIPClient } from '../src/index.js';
 import type { endless as Endless, greet as Greet, ticks as Ticks } from './fixtures/features-server.js';
-import { socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 test('client.bind: promises for plain functions, streams for async generators', async (t) => {
   const dir = socketDir(t);

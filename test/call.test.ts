@@ -1,3 +1,9 @@
+/**
+ * Calling a function served by another process: listing, arguments,
+ * docstrings, many concurrent and out-of-order replies, value round trips,
+ * remote errors and their classes, deadlines, abort, and a server killed
+ * mid-call.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -15,7 +21,8 @@ import {
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { decodeValue, encodeValue } from '../src/protocol/codec.js';
-import { socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 test('a client in this process calls functions served by another process', async (t) => {
   const dir = socketDir(t);
@@ -39,13 +46,21 @@ test('a client in this process calls functions served by another process', async
 
   await t.test('1000 concurrent calls over one connection all come back right', async () => {
     const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => client.callFunction<number>('add', [i, 1000 * i])));
-    results.forEach((value, i) => assert.equal(value, i + 1000 * i));
+    results.forEach((value, i) => {
+      assert.equal(value, i + 1000 * i);
+    });
   });
 
   await t.test('replies that come back out of order reach the right callers', async () => {
     const order: string[] = [];
-    const slow = client.callFunction('sleep', [300, 'slow']).then((v) => (order.push(v as string), v));
-    const fast = client.callFunction('sleep', [1, 'fast']).then((v) => (order.push(v as string), v));
+    const slow = client.callFunction('sleep', [300, 'slow']).then((v) => {
+      order.push(v as string);
+      return v;
+    });
+    const fast = client.callFunction('sleep', [1, 'fast']).then((v) => {
+      order.push(v as string);
+      return v;
+    });
     assert.deepEqual(await Promise.all([slow, fast]), ['slow', 'fast']);
     assert.deepEqual(order, ['fast', 'slow']);
   });
@@ -75,7 +90,14 @@ test('a client in this process calls functions served by another process', async
       [new Date('2024-02-29T12:34:56.789Z'), 'Date'],
       [[1, 'two', [3]], 'Array'],
       [{ a: 1, nested: { b: [true] } }, 'object'],
-      [new Map<unknown, unknown>([[1, 'one'], ['two', 2], [true, null]]), 'Map'],
+      [
+        new Map<unknown, unknown>([
+          [1, 'one'],
+          ['two', 2],
+          [true, null],
+        ]),
+        'Map',
+      ],
       [Buffer.from([0, 1, 2, 255]), 'Buffer'],
     ];
     for (const [value, kind] of values) {
@@ -137,7 +159,10 @@ test('a client in this process calls functions served by another process', async
   });
 
   await t.test('an unknown function is LIPNotFoundError', async () => {
-    await assert.rejects(client.callFunction('nope', []), (e: unknown) => e instanceof LIPNotFoundError && e.code === ErrorCode.NotFound && /nope/.test(e.message));
+    await assert.rejects(
+      client.callFunction('nope', []),
+      (e: unknown) => e instanceof LIPNotFoundError && e.code === ErrorCode.NotFound && /nope/.test(e.message),
+    );
     await assert.rejects(client.callFunction('../etc/passwd', []), LIPNotFoundError);
   });
 
@@ -147,7 +172,10 @@ test('a client in this process calls functions served by another process', async
   });
 
   await t.test('a deadline that passes is LIPTimeoutError; the connection stays usable', async () => {
-    await assert.rejects(client.callFunction('sleep', [2000, 'late'], {}, { timeoutMs: 50 }), (e: unknown) => e instanceof LIPTimeoutError && e.code === ErrorCode.Timeout);
+    await assert.rejects(
+      client.callFunction('sleep', [2000, 'late'], {}, { timeoutMs: 50 }),
+      (e: unknown) => e instanceof LIPTimeoutError && e.code === ErrorCode.Timeout,
+    );
     assert.equal(await client.callFunction('add', [20, 22]), 42);
   });
 

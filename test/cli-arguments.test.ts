@@ -8,8 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { socketDir } from './helpers.js';
-import { fixture, lip, LIP, serve, type Result } from './fixtures/cli-harness.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { fixture, lip, LIP, serve, type Result } from './helpers/lip-cli.js';
 
 /** `lip ...args` with `input` written to its stdin. */
 function lipWithStdin(args: string[], dir: string, input: string | Buffer): Promise<Result> {
@@ -99,7 +99,11 @@ test('lip call takes arguments from files and stdin, and writes results to files
     ]);
     assert.equal((await lip(['call', 'same', '12345678901234567890'], dir)).stdout.trim(), '"12345678901234567890"');
     assert.deepEqual(ok(await lip(['call', 'kinds', '--args', '[[1], 99999999999999999999]'], dir)), ['array', 'bigint 99999999999999999999']);
-    assert.deepEqual(ok(await lip(['call', 'keywords', '--kw', 'a=18446744073709551616'], dir)), { a: 'bigint 18446744073709551616', b: 'string unset', data: 'string unset' });
+    assert.deepEqual(ok(await lip(['call', 'keywords', '--kw', 'a=18446744073709551616'], dir)), {
+      a: 'bigint 18446744073709551616',
+      b: 'string unset',
+      data: 'string unset',
+    });
   });
 
   await t.test('Errors print with name, message, code and fields; a RegExp as its literal', async () => {

@@ -7,8 +7,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { socketDir } from './helpers.js';
-import { LIP } from './fixtures/cli-harness.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { LIP } from './helpers/lip-cli.js';
 
 const hasZsh = spawnSync('zsh', ['--version']).status === 0;
 
@@ -26,13 +26,21 @@ test('bash: lip completion bash completes commands, options, values and function
   const complete = (...words: string[]) =>
     execFileSync(
       'bash',
-      ['-c', `eval "$(${JSON.stringify(process.execPath)} ${JSON.stringify(LIP)} completion bash)"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _lip; printf '%s\\n' "\${COMPREPLY[@]}"`, 'bash', ...words],
+      [
+        '-c',
+        `eval "$(${JSON.stringify(process.execPath)} ${JSON.stringify(LIP)} completion bash)"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _lip; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        'bash',
+        ...words,
+      ],
       { encoding: 'utf8', env: { ...process.env, LIP_SOCKET_DIR: dir } },
     )
       .split('\n')
       .filter(Boolean)
       .sort();
-  assert.match(execFileSync('bash', ['-c', `eval "$(${JSON.stringify(process.execPath)} ${JSON.stringify(LIP)} completion bash)"; complete -p lip`], { encoding: 'utf8' }), /-F _lip lip/);
+  assert.match(
+    execFileSync('bash', ['-c', `eval "$(${JSON.stringify(process.execPath)} ${JSON.stringify(LIP)} completion bash)"; complete -p lip`], { encoding: 'utf8' }),
+    /-F _lip lip/,
+  );
   assert.deepEqual(complete('lip', 'ca'), ['call']);
   assert.deepEqual(complete('lip', 's'), ['serve', 'stats', 'stop']);
   assert.deepEqual(complete('lip', 'call', ''), ['add', 'createUser']);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { lip } from './fixtures/cli-harness.js';
+import { lip } from './helpers/lip-cli.js';
 
 function alive(pid: number): boolean {
   try {

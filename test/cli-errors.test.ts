@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { EXIT_CODE_BY_ERROR } from '../src/cli/exit-codes.js';
 import { ErrorCode } from '../src/errors.js';
-import { FIXTURES, ROOT, socketDir, watchOutput } from './helpers.js';
-import { fixture, lip, serve, spawnLip, type Result } from './fixtures/cli-harness.js';
+import { watchOutput } from './helpers/child-output.js';
+import { FIXTURES, ROOT } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { fixture, lip, serve, spawnLip, type Result } from './helpers/lip-cli.js';
 
 type ErrorJson = { error: { code: string; name: string; message: string; remote: { name: string; message: string; code?: string } | null } };
 
@@ -71,7 +73,7 @@ test('lip call: exit statuses and --json errors, against real servers', async (t
     assert.match(long.stderr, /ERR_LIP_SOCKET_PATH/);
   });
 
-  await t.test("not found: 3, suggesting a close name", async () => {
+  await t.test('not found: 3, suggesting a close name', async () => {
     const result = await lip(['call', 'createuser', 'ann'], dir);
     assert.equal(result.code, 3);
     assert.match(result.stderr, /Function 'createuser' not found in .*; did you mean 'createUser'\?/);
@@ -127,12 +129,18 @@ test('lip ls and lip stats on a directory that does not exist say so and exit 3'
 test('lip serve explains decorator mistakes: experimentalDecorators, and a class exported without an instance', async (t) => {
   const work = socketDir(t);
   const dist = JSON.stringify(join(ROOT, 'dist', 'index.js'));
-  writeFileSync(join(work, 'shapes.ts'), `import { LIPModule } from ${dist};\nexport class Shapes {\n  @LIPModule()\n  area(w: number, h: number) { return w * h; }\n}\n`);
+  writeFileSync(
+    join(work, 'shapes.ts'),
+    `import { LIPModule } from ${dist};\nexport class Shapes {\n  @LIPModule()\n  area(w: number, h: number) { return w * h; }\n}\n`,
+  );
   writeFileSync(join(work, 'package.json'), JSON.stringify({ type: 'module' }));
   // tsx reads the tsconfig.json of the working directory, as it would in the user's project.
   const serveThere = () =>
     new Promise<Result>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'serve', 'shapes.ts', '--socket-dir', work], { cwd: work, env: { ...process.env, NO_COLOR: '1' } });
+      const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'serve', 'shapes.ts', '--socket-dir', work], {
+        cwd: work,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       const output = watchOutput(child, 'lip serve');
       void output.closed.then(({ code, signal }) => resolve({ code, signal, stdout: output.stdout(), stderr: output.stderr() }));
     });

@@ -7,8 +7,8 @@ import { statSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { socketDir } from './helpers.js';
-import { fixture, lip, serve, spawnLip } from './fixtures/cli-harness.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { fixture, lip, serve, spawnLip } from './helpers/lip-cli.js';
 
 /** Opens and closes one connection: moves the primary's round-robin on by one worker. */
 function oneConnection(path: string): Promise<void> {
@@ -68,7 +68,9 @@ test('lip serve --instances 2 serves calls from two processes on one socket', as
 
 test('Ctrl-C on a --instances 2 server lets a running call finish in its worker', async (t) => {
   const dir = socketDir(t);
-  const server = await serve(t, [fixture('cli-math.ts'), '--only', 'sleep', '--instances', '2', '--log-level', 'silent', '--grace', '30000'], dir, 1, { detached: true });
+  const server = await serve(t, [fixture('cli-math.ts'), '--only', 'sleep', '--instances', '2', '--log-level', 'silent', '--grace', '30000'], dir, 1, {
+    detached: true,
+  });
   const slow = spawnLip(['call', 'sleep', '12000', 'finished'], dir);
   let output = '';
   slow.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

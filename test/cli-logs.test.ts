@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
-import { socketDir, watchOutput } from './helpers.js';
-import { fixture, lip, LIP, serve } from './fixtures/cli-harness.js';
+import { watchOutput } from './helpers/child-output.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { fixture, lip, LIP, serve } from './helpers/lip-cli.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -36,19 +37,25 @@ test('lip serve on a terminal: readable logs, one announcement per function, err
     assert.doesNotMatch(screen, /^\{"level"/m, 'no raw pino JSON on the terminal');
     assert.equal(screen.match(/serving.*\badd\b/g)?.length, 1, screen);
     assert.equal(screen.match(/serving.*\bfail\b/g)?.length, 1, screen);
-    assert.match(screen, /^\d\d:\d\d:\d\d\.\d{3} WARNING fail: 'fail' failed {2}RangeError: x is out of range \(code E_RANGE\) {2}callId=\S+ ms=[\d.]+ outcome=error$/m);
+    assert.match(
+      screen,
+      /^\d\d:\d\d:\d\d\.\d{3} WARNING fail: 'fail' failed {2}RangeError: x is out of range \(code E_RANGE\) {2}callId=\S+ ms=[\d.]+ outcome=error$/m,
+    );
     assert.doesNotMatch(screen, /^\s+at /m, 'no stack above debug');
   });
 
   await t.test('at debug the stack follows the warning', async (t) => {
     const screen = await serveOnTerminal(t, ['--log-level', 'debug']);
     assert.match(screen, /WARNING fail: 'fail' failed {2}RangeError: x is out of range.*\n {4}at .*cli-math\.ts/);
-    assert.match(screen, /DEBUG {3}add: call 'add'  callId=\S+ ms=\d+(\.\d\d?)? outcome=ok$/m);
+    assert.match(screen, /DEBUG {3}add: call 'add' {2}callId=\S+ ms=\d+(\.\d\d?)? outcome=ok$/m);
   });
 
   await t.test('--log-format json keeps pino JSON on a terminal', async (t) => {
     const screen = await serveOnTerminal(t, ['--log-format', 'json']);
-    const records = screen.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string; err?: unknown });
+    const records = screen
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string; err?: unknown });
     const failure = records.find((r) => r.msg === "'fail' failed");
     assert.equal(failure?.level, 40);
     assert.deepEqual(failure?.err, { name: 'RangeError', message: 'x is out of range', code: 'E_RANGE' });
@@ -60,9 +67,16 @@ test('lip serve through a pipe logs JSON lines', async (t) => {
   const server = await serve(t, [fixture('cli-math.ts'), '--only', 'fail'], dir, 1);
   assert.equal((await lip(['call', 'fail', 'x'], dir)).code, 1);
   await watchOutputUntil(() => server.stderr().includes("'fail' failed"));
-  const records = server.stderr().trim().split('\n').map((l) => JSON.parse(l) as { msg: string; level: number });
+  const records = server
+    .stderr()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { msg: string; level: number });
   assert.ok(records.some((r) => r.msg === "'fail' failed" && r.level === 40));
-  assert.ok(records.some((r) => r.msg === "serving 'fail'"), 'the serving record is kept in JSON logs');
+  assert.ok(
+    records.some((r) => r.msg === "serving 'fail'"),
+    'the serving record is kept in JSON logs',
+  );
 });
 
 async function watchOutputUntil(check: () => boolean): Promise<void> {

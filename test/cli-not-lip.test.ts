@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { socketDir, watchOutput } from './helpers.js';
-import { fixture, lip } from './fixtures/cli-harness.js';
+import { watchOutput } from './helpers/child-output.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { fixture, lip } from './helpers/lip-cli.js';
 
 // A server that closes every connection without a word is not here: the client can't tell it from a
 // server going away (connection closed), so it is reported as unreachable.
@@ -29,7 +30,10 @@ test('a server that is not a LIP server is described as one everywhere', async (
   const listed = await lip(['ls', '--json'], dir);
   assert.equal(listed.code, 0, listed.stderr);
   const rows = JSON.parse(listed.stdout) as { name: string; state: string; error?: string }[];
-  assert.deepEqual(rows.map((r) => [r.name, r.state]), MODES.map((m) => [m, 'not-lip']));
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.state]),
+    MODES.map((m) => [m, 'not-lip']),
+  );
   for (const row of rows) assert.match(row.error ?? '', /is not a LIP server/, row.name);
   const table = await lip(['ls'], dir, { NO_COLOR: '1' });
   assert.equal(table.code, 0, table.stderr);

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { socketDir } from './helpers.js';
-import { fixture, lip, serve } from './fixtures/cli-harness.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { fixture, lip, serve } from './helpers/lip-cli.js';
 
 test('lip ping -c 5 prints each round trip, then min/avg/max', async (t) => {
   const dir = socketDir(t);

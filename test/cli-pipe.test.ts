@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { socketDir } from './helpers.js';
-import { fixture, LIP, serve } from './fixtures/cli-harness.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { fixture, LIP, serve } from './helpers/lip-cli.js';
 
 /** Runs `lip <args> | head -<lines>` in bash; resolves with lip's stdout as head passed it, lip's stderr and status. */
 function pipeToHead(args: string[], lines: number, dir: string): Promise<{ out: string; err: string; status: number }> {

@@ -6,39 +6,20 @@
  * server apart leaves no error in the original's log.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { LIPClient } from '../src/index.js';
-import { ROOT, socketDir, until } from './helpers.js';
-import { fixture, lip, serve } from './fixtures/cli-harness.js';
-
-const PYTHON = '/usr/bin/python3';
-const PY_SERVER = join(ROOT, 'test/python/lip_server.py');
+import { startPythonServer } from './helpers/python-server.js';
+import { socketDir, tempDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
+import { fixture, lip, serve } from './helpers/lip-cli.js';
 
 /** Starts the Python stand-in with its logs in a fresh directory; returns that directory. */
 async function startPython(t: TestContext, dir: string): Promise<string> {
-  const logs = mkdtempSync('/tmp/lipl-');
-  t.after(() => rmSync(logs, { recursive: true, force: true }));
-  const child = spawn(PYTHON, [PY_SERVER, '--dir', dir, '--log-dir', logs], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('READY')) resolve();
-    });
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then(() => reject(new Error(`python server exited: ${output}`)));
-  });
+  const logs = tempDir(t, '/tmp/lipl-');
+  await startPythonServer(t, dir, ['--log-dir', logs]);
   return logs;
 }
 
@@ -68,7 +49,10 @@ test('functions served by the Python original, through lip and LIPClient', async
         { name: 'py_add', state: 'live', kind: 'python', doc: 'Adds two numbers.' },
       ],
     );
-    assert.ok(rows.filter((r) => r.name.startsWith('py_')).every((r) => r.state === 'live' && r.kind === 'python'), json.stdout);
+    assert.ok(
+      rows.filter((r) => r.name.startsWith('py_')).every((r) => r.state === 'live' && r.kind === 'python'),
+      json.stdout,
+    );
     const table = await lip(['ls'], dir);
     assert.match(table.stdout, /^py_add\s+py_add\(…\)\s+Adds two numbers\.\s+-\s+-\s+-\s+live \(python\)$/m);
   });
@@ -95,7 +79,10 @@ test('functions served by the Python original, through lip and LIPClient', async
     for (const command of ['stats', 'stop']) {
       const result = await lip([command, 'py_add'], dir);
       assert.equal(result.code, 1, result.stderr);
-      assert.equal(result.stderr.trim(), `lip: error: 'py_add' is served by the Python original, which does not support ${command} (only calls and docstrings)`);
+      assert.equal(
+        result.stderr.trim(),
+        `lip: error: 'py_add' is served by the Python original, which does not support ${command} (only calls and docstrings)`,
+      );
     }
     const json = await lip(['stats', 'py_add', '--json'], dir);
     assert.equal(JSON.parse(json.stderr).error.code, 'ERR_LIP_UNSUPPORTED');

@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { colourEnabled } from '../src/cli/style.js';
-import { ROOT, socketDir } from './helpers.js';
-import { fixture, LIP, lip, serve } from './fixtures/cli-harness.js';
+import { ROOT } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { fixture, LIP, lip, serve } from './helpers/lip-cli.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
@@ -95,14 +96,18 @@ test('--socket-dir overrides LIP_SOCKET_DIR', async (t) => {
   assert.equal((await lip(['call', 'echo', '7'], other)).code, 3);
 });
 
-test('the real binary colours on a terminal (a pty from script(1)), and not with NO_COLOR or through a pipe', { skip: !hasScript && 'no script(1) here' }, (t) => {
+test('the real binary colours on a terminal (a pty from script(1)), and not with NO_COLOR or through a pipe', {
+  skip: !hasScript && 'no script(1) here',
+}, (t) => {
   const dir = socketDir(t);
   const inPty = (env: Record<string, string>) =>
     execFileSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(LIP)} ls --socket-dir ${JSON.stringify(dir)}`, '/dev/null'], {
       encoding: 'utf8',
       env: { ...process.env, ...env, NO_COLOR: env.NO_COLOR ?? '' },
     });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ANSI escape is what this test looks for
   assert.match(inPty({}), /\u001b\[2mno functions served here/);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ANSI escape is what this test looks for
   assert.doesNotMatch(inPty({ NO_COLOR: '1' }), /\u001b\[/);
   const piped = execFileSync(process.execPath, [LIP, 'ls', '--socket-dir', dir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
   assert.equal(piped, 'no functions served here\n');

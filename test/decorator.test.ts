@@ -1,9 +1,15 @@
+/**
+ * The standard @LIPModule decorator on class methods: served from a child
+ * process with `this` bound, keyword arguments, cache and docstrings;
+ * instances and their names; and `lip serve` of an exported instance.
+ */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LIPClient, LIPModule } from '../src/index.js';
-import { socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 test('@LIPModule on class methods, served from a child process', async (t) => {
   const dir = socketDir(t);
@@ -20,7 +26,7 @@ test('@LIPModule on class methods, served from a child process', async (t) => {
     assert.equal(await client.callFunction('geometry.area', [3, 4]), 12);
   });
 
-  await t.test('keyword arguments and defaults bind by the method\'s parameter names', async () => {
+  await t.test("keyword arguments and defaults bind by the method's parameter names", async () => {
     assert.equal(await client.callFunction('geometry.area', [], { w: 5, h: 2 }), 10);
     assert.equal(await client.callFunction('geometry.area', [7]), 7);
   });
@@ -92,8 +98,8 @@ test('two instances can be served side by side under distinct names', async (t) 
 });
 
 test('lip serve serves an exported instance from a .ts file, even one built with another copy of the package', async (t) => {
-  const { serve } = await import('./fixtures/cli-harness.js');
-  const { FIXTURES } = await import('./helpers.js');
+  const { serve } = await import('./helpers/lip-cli.js');
+  const { FIXTURES } = await import('./helpers/paths.js');
   const dir = socketDir(t);
   // decorated-server.ts imports ../../src (through tsx) while `lip` runs from dist: two copies.
   process.env.SERVE_ON_IMPORT = '0';

@@ -1,9 +1,15 @@
+/**
+ * Docstrings: the JSDoc above a function is found in TypeScript run through
+ * tsx and in compiled JavaScript.
+ */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LIPClient } from '../src/index.js';
-import { FIXTURES, socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { FIXTURES } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 const expected: Record<string, string | null> = {
   documentedAbove: 'Adds two numbers.\n\n@param a - the first\n@param b - the second',
@@ -35,7 +41,10 @@ test('docstrings are found in TypeScript run through the tsx loader', async (t) 
 
 test('docstrings are found in compiled JavaScript', async (t) => {
   const dir = socketDir(t);
-  const child = spawn(process.execPath, [join(FIXTURES, 'docs-module.js')], { env: { ...process.env, LIP_SOCKET_DIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(FIXTURES, 'docs-module.js')], {
+    env: { ...process.env, LIP_SOCKET_DIR: dir },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.after(() => child.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());

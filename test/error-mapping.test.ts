@@ -1,3 +1,7 @@
+/**
+ * Errors the library raises come back to the caller as its own classes, code
+ * by code; only the library's own errors are marked as such on the wire.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -34,7 +38,7 @@ test('errors the library raised (lip: true) come back as its own classes, code b
   }
 });
 
-test('only errors marked as the library\'s own, or flagged so, carry lip on the wire', () => {
+test("only errors marked as the library's own, or flagged so, carry lip on the wire", () => {
   assert.equal(toRemoteErrorInfo(new LIPArgumentError('bad')).lip, undefined);
   assert.equal(toRemoteErrorInfo(ownFault(new LIPArgumentError('bad'))).lip, true);
   assert.equal(toRemoteErrorInfo(new Error('x'), false, true).lip, true);

@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, LIPClient, LIPConnectionError, LIPTimeoutError, isLIPError } from '../src/index.js';
-import { socketDir, startFixture, until } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
 
 interface Probe {
   sockets: number;
@@ -18,7 +20,7 @@ interface Probe {
 
 test('the server SIGKILLed mid-call: every pending call rejects with LIPConnectionError', async (t) => {
   const dir = socketDir(t);
-  const server = await startFixture(t, 'rel-server.ts', dir);
+  const server = await startFixture(t, 'target-server.ts', dir);
   const client = new LIPClient({ socketDir: dir, timeoutMs: 0 });
   t.after(() => client.destroy());
   assert.equal(await client.callFunction('add', [1, 2]), 3);
@@ -53,14 +55,14 @@ test('the server SIGKILLed mid-call: every pending call rejects with LIPConnecti
 
 test('a client killed mid-call: the server drops its calls, frees its handles and keeps serving', async (t) => {
   const dir = socketDir(t);
-  await startFixture(t, 'rel-server.ts', dir);
+  await startFixture(t, 'target-server.ts', dir);
   const observer = new LIPClient({ socketDir: dir });
   t.after(() => observer.destroy());
   await until(async () => (await observer.callFunction<Probe>('probe')).sockets > 0);
   const baseline = await observer.callFunction<Probe>('probe');
 
   for (let round = 0; round < 3; round++) {
-    const child = await startFixture(t, 'rel-client.ts', dir, { REL_FN: 'hang', REL_CALLS: '50' });
+    const child = await startFixture(t, 'pending-calls-client.ts', dir, { PENDING_FN: 'hang', PENDING_CALLS: '50' });
     await until(async () => (await observer.callFunction<Probe>('probe')).hangStarted === baseline.hangStarted + 50 * (round + 1));
     const during = await observer.callFunction<Probe>('probe');
     assert.ok(during.sockets > baseline.sockets, 'the client holds a connection');
@@ -77,7 +79,7 @@ test('a client killed mid-call: the server drops its calls, frees its handles an
 
 test('a function that never returns: the deadline fires, its signal stops it, the server stays healthy', async (t) => {
   const dir = socketDir(t);
-  await startFixture(t, 'rel-server.ts', dir);
+  await startFixture(t, 'target-server.ts', dir);
   const client = new LIPClient({ socketDir: dir });
   t.after(() => client.destroy());
   const before = await client.callFunction<Probe>('probe');
@@ -95,7 +97,7 @@ test('a function that never returns: the deadline fires, its signal stops it, th
 
 test('the server restarted under load: calls in flight fail clearly, new calls succeed with the same client', async (t) => {
   const dir = socketDir(t);
-  let server = await startFixture(t, 'rel-server.ts', dir);
+  let server = await startFixture(t, 'target-server.ts', dir);
   const client = new LIPClient({ socketDir: dir, timeoutMs: 10_000, connectTimeoutMs: 1000 });
   t.after(() => client.destroy());
 
@@ -124,7 +126,7 @@ test('the server restarted under load: calls in flight fail clearly, new calls s
   server.child.kill('SIGKILL');
   await server.exited;
   await until(() => errors.size > 0, 5000);
-  server = await startFixture(t, 'rel-server.ts', dir);
+  server = await startFixture(t, 'target-server.ts', dir);
   const afterRestart = ok.length;
   await until(() => ok.length > afterRestart + 500, 10_000);
   running = false;

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode, LIPClient, LIPTimeoutError } from '../src/index.js';
-import { socketDir, startFixture, type ServerProcess } from './helpers.js';
+import { startFixture, type ServerProcess } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 /** Has another client call `block(ms)`, and resolves once the server's event loop is held. */
 async function blockServer(t: TestContext, server: ServerProcess, dir: string, ms: number): Promise<{ done: Promise<unknown> }> {
@@ -20,18 +21,30 @@ async function blockServer(t: TestContext, server: ServerProcess, dir: string, m
   return { done };
 }
 
+/** A blocking-server held by another client for `ms`, and a fresh client that has not contacted it yet. */
+async function blockedWithFreshClient(t: TestContext, ms: number): Promise<{ blocked: Promise<unknown>; blockedEnd: Promise<void>; client: LIPClient }> {
+  const dir = socketDir(t);
+  const server = await startFixture(t, 'blocking-server.ts', dir);
+  const { done: blocked } = await blockServer(t, server, dir, ms);
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  return {
+    blocked,
+    blockedEnd: blocked.then(
+      () => undefined,
+      () => undefined,
+    ),
+    client,
+  };
+}
+
 /** Fails with `what` if `work` has not settled by the time `guard` does (a hang guard, not a speed check). */
 function beforeThat<T>(work: Promise<T>, guard: Promise<unknown>, what: string): Promise<T> {
   return Promise.race([work, guard.then(() => Promise.reject(new Error(what)))]);
 }
 
 test("a fresh client's first call to a blocked server times out at the call's deadline, not after the 5 s probe", async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'blocking-server.ts', dir);
-  const { done: blocked } = await blockServer(t, server, dir, 9000);
-  const blockedEnd = blocked.then(() => undefined, () => undefined);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { blocked, blockedEnd, client } = await blockedWithFreshClient(t, 9000);
   const error = await beforeThat(
     client.callFunction('quick', [], {}, { timeoutMs: 1000 }).then(
       () => assert.fail('the call answered while the server was blocked'),
@@ -49,12 +62,7 @@ test("a fresh client's first call to a blocked server times out at the call's de
 });
 
 test('ping and describe on first contact honour their own timeouts too', async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'blocking-server.ts', dir);
-  const { done: blocked } = await blockServer(t, server, dir, 9000);
-  const blockedEnd = blocked.then(() => undefined, () => undefined);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { blockedEnd, client } = await blockedWithFreshClient(t, 9000);
   const outcomes = await beforeThat(
     Promise.allSettled([client.ping('quick', { timeoutMs: 800 }), client.describe('nap', { timeoutMs: 800 })]),
     blockedEnd,
@@ -67,12 +75,8 @@ test('ping and describe on first contact honour their own timeouts too', async (
 });
 
 test('the time the first contact took counts against the call deadline', async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'blocking-server.ts', dir);
   // The probe waits out most of the block; the nap that follows would fit in a fresh deadline but not in what is left.
-  const { done: blocked } = await blockServer(t, server, dir, 1200);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { blocked, client } = await blockedWithFreshClient(t, 1200);
   await assert.rejects(client.callFunction('nap', [1500], {}, { timeoutMs: 2000 }), (error: unknown) => {
     assert.ok(error instanceof LIPTimeoutError, String(error));
     assert.match(error.message, /within its deadline of 2000 ms/);

@@ -1,3 +1,8 @@
+/**
+ * The length-prefixed frame decoder: frames glued, split at every offset or
+ * fed byte by byte come out whole and in order; a length over the limit is
+ * refused from the header; malformed CBOR is a LIPProtocolError.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, LIPProtocolError } from '../src/errors.js';

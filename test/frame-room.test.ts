@@ -26,7 +26,12 @@ function cut(bytes: Buffer, sizes: number[]): Buffer[] {
 
 test('frames over 2 MiB come out whole however they are split, one after another', () => {
   const decoder = new FrameDecoder();
-  for (const [seed, sizes] of [[1, [65536]], [2, [1, 3, 70_000, 7]], [3, [4_000_000]], [4, [123_457]]] as const) {
+  for (const [seed, sizes] of [
+    [1, [65536]],
+    [2, [1, 3, 70_000, 7]],
+    [3, [4_000_000]],
+    [4, [123_457]],
+  ] as const) {
     const { body, frame } = bigFrame(5 * 1024 * 1024 + seed, seed);
     const out: Buffer[] = [];
     for (const piece of cut(frame, [...sizes])) out.push(...decoder.push(piece));

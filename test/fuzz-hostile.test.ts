@@ -9,14 +9,16 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, LIPClient } from '../src/index.js';
 import { MAX_BIGNUM_BYTES, MAX_CBOR_NESTING } from '../src/protocol/codec.js';
-import { socketDir, startFixture } from './helpers.js';
-import { cbor, frame, head, PREAMBLE, RawPeer, rawCall } from './fixtures/rel-wire.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { cbor, frame, head, rawCall } from './helpers/raw-cbor.js';
+import { PREAMBLE, RawPeer } from './helpers/raw-peer.js';
 
 type Outcome = { reply?: unknown[]; closed: boolean; connError?: unknown[] };
 
 test('hostile inputs get an error or a clean close, and the server keeps serving', async (t) => {
   const dir = socketDir(t);
-  const server = await startFixture(t, 'rel-server.ts', dir);
+  const server = await startFixture(t, 'target-server.ts', dir);
   const good = new LIPClient({ socketDir: dir });
   t.after(() => good.destroy());
   const baseline = await good.callFunction<{ objectProtoKeys: string[] }>('probe');
@@ -55,7 +57,7 @@ test('hostile inputs get an error or a clean close, and the server keeps serving
     const outcome = await send(rawCall(1, 'inspect', [deep]));
     protocolErrorOrClose(outcome, 'deep');
     // The frame's head is readable: only that call fails, the connection stays (issue 13).
-    assert.match(((outcome.reply?.[2]) as { message: string }).message, /nested deeper than 512/);
+    assert.match((outcome.reply![2] as { message: string }).message, /nested deeper than 512/);
     assert.equal(outcome.closed, false);
     await healthy('deep nesting');
     const ok = Buffer.concat([Buffer.alloc(MAX_CBOR_NESTING - 3, 0x81), Buffer.from([0x01])]);
@@ -71,7 +73,7 @@ test('hostile inputs get an error or a clean close, and the server keeps serving
     assert.ok(Date.now() - started < 5000);
     await healthy('huge bignum');
     const fits = await send(rawCall(1, 'inspect', [cbor.tag(3, cbor.bytes(Buffer.alloc(MAX_BIGNUM_BYTES, 0xff)))]));
-    assert.deepEqual((fits.reply?.[2] as { type: string }).type, 'bigint');
+    assert.deepEqual((fits.reply![2] as { type: string }).type, 'bigint');
   });
 
   await t.test('tags cbor-x would act on are refused; unknown tags arrive as plain data', async () => {
@@ -110,7 +112,7 @@ test('hostile inputs get an error or a clean close, and the server keeps serving
     for (const [i, value] of [polluter, ctor, cbor.array([polluter, ctor])].entries()) {
       const outcome = await send(rawCall(1, 'inspect', [value]));
       assert.equal(outcome.reply?.[0], 2, `case ${i}`);
-      assert.equal((outcome.reply?.[2] as { plainProto: boolean }).plainProto, true, `case ${i}`);
+      assert.equal((outcome.reply![2] as { plainProto: boolean }).plainProto, true, `case ${i}`);
     }
     // As a Map (tag 259) the key is just a key.
     assert.equal((await send(rawCall(1, 'echo', [cbor.tag(259, polluter)]), 1, 'echo')).reply?.[0], 2);
@@ -162,8 +164,14 @@ test('hostile inputs get an error or a clean close, and the server keeps serving
       cbor.map([[cbor.text('timeoutMs'), head(1, 5)]]),
       cbor.map([[cbor.text('timeoutMs'), Buffer.from([0xfb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0])]]), // Infinity
       cbor.map([[cbor.text('timeoutMs'), cbor.text('soon')]]),
-      cbor.map([[cbor.text('stream'), cbor.text('yes')], [cbor.text('credit'), head(1, 4)]]),
-      cbor.map([[cbor.text('stream'), Buffer.from([0xf5])], [cbor.text('credit'), cbor.uint(2 ** 40)]]),
+      cbor.map([
+        [cbor.text('stream'), cbor.text('yes')],
+        [cbor.text('credit'), head(1, 4)],
+      ]),
+      cbor.map([
+        [cbor.text('stream'), Buffer.from([0xf5])],
+        [cbor.text('credit'), cbor.uint(2 ** 40)],
+      ]),
     ]) {
       const body = cbor.array([cbor.uint(1), cbor.uint(1), cbor.text('inspect'), cbor.array([cbor.uint(1)]), cbor.null, opts]);
       const outcome = await send(body);

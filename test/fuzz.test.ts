@@ -11,30 +11,30 @@ import fc from 'fast-check';
 import { ErrorCode, LIPClient, LIPProtocolError } from '../src/index.js';
 import { checkCbor, decodeValue, encodeValue } from '../src/protocol/codec.js';
 import { FrameDecoder, joinFrame } from '../src/protocol/frame.js';
-import { socketDir, startFixture } from './helpers.js';
-import { bytesCaseArb, cborArb, fuzzBytes, fuzzGrammar } from './long/fuzz-lib.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { bytesCaseArb, cborArb, fuzzBytes, fuzzGrammar } from './helpers/wire-fuzzer.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? '1');
 
 test('FrameDecoder: any frames, glued and split anywhere, come out whole and in order', () => {
   fc.assert(
-    fc.property(
-      fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
-      fc.array(fc.nat(), { maxLength: 10 }),
-      (bodies, cuts) => {
-        const stream = Buffer.concat(bodies.map((b) => joinFrame(b)));
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-        const decoder = new FrameDecoder(1024);
-        const out: Buffer[] = [];
-        let last = 0;
-        for (const p of [...points, stream.length]) {
-          out.push(...decoder.push(stream.subarray(last, p)));
-          last = p;
-        }
-        assert.deepEqual(out.map((b) => Buffer.from(b).toString('hex')), bodies.map((b) => Buffer.from(b).toString('hex')));
-        assert.equal(decoder.pendingBytes, 0);
-      },
-    ),
+    fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (bodies, cuts) => {
+      const stream = Buffer.concat(bodies.map((b) => joinFrame(b)));
+      const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+      const decoder = new FrameDecoder(1024);
+      const out: Buffer[] = [];
+      let last = 0;
+      for (const p of [...points, stream.length]) {
+        out.push(...decoder.push(stream.subarray(last, p)));
+        last = p;
+      }
+      assert.deepEqual(
+        out.map((b) => Buffer.from(b).toString('hex')),
+        bodies.map((b) => Buffer.from(b).toString('hex')),
+      );
+      assert.equal(decoder.pendingBytes, 0);
+    }),
     { numRuns: 2000 },
   );
 });
@@ -45,7 +45,10 @@ test('FrameDecoder: fed byte by byte, the same frames come out', () => {
       const stream = Buffer.concat(bodies.map((b) => joinFrame(b)));
       const decoder = new FrameDecoder(64);
       const out = [...stream].flatMap((byte) => decoder.push(Buffer.from([byte])));
-      assert.deepEqual(out.map((b) => b.toString('hex')), bodies.map((b) => Buffer.from(b).toString('hex')));
+      assert.deepEqual(
+        out.map((b) => b.toString('hex')),
+        bodies.map((b) => Buffer.from(b).toString('hex')),
+      );
     }),
     { numRuns: 500 },
   );
@@ -106,7 +109,7 @@ test('a real server survives the grammar and random bytes; a good client is serv
   const dir = socketDir(t);
   const cwd = mkdtempSync('/tmp/lipt-cwd-');
   t.after(() => rmSync(cwd, { recursive: true, force: true }));
-  const server = await startFixture(t, 'rel-server.ts', dir, { REL_CWD: cwd });
+  const server = await startFixture(t, 'target-server.ts', dir, { TARGET_CWD: cwd });
   const good = new LIPClient({ socketDir: dir });
   t.after(() => good.destroy());
   const before = await good.callFunction<{ rss: number; objectProtoKeys: string[] }>('probe');

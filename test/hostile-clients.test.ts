@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -15,19 +14,16 @@ import { promisify } from 'node:util';
 import { ErrorCode, LIPBusyError, LIPClient, LIPModule, LIPProtocolError, isLIPRemoteError } from '../src/index.js';
 import { decodeValue } from '../src/protocol/codec.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../src/protocol/frame.js';
-import { ROOT, socketDir, startFixture, until, type ServerProcess } from './helpers.js';
-import { encodeValue, frame, PREAMBLE, RawPeer } from './fixtures/rel-wire.js';
+import { startFixture, type ServerProcess } from './helpers/fixture-server.js';
+import { rssOf } from './helpers/process-memory.js';
+import { ROOT } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
+import { frame } from './helpers/raw-cbor.js';
+import { encodeValue, PREAMBLE, RawPeer } from './helpers/raw-peer.js';
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
-
-/** Resident memory of a process, from /proc (what the kernel charges it). */
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status);
-  if (!kb) throw new Error(`no VmRSS for ${pid}`);
-  return Number(kb[1]) * 1024;
-}
 
 interface Hostile {
   dir: string;
@@ -101,8 +97,18 @@ test('item 4: whatever a function throws becomes an error reply; the server neve
   // Logging on: the error log line reads the thrown value too.
   const h = await startHostile(t, { logLevel: 'error' });
   const kinds = [
-    'code-getter', 'assigned-input', 'message-symbol', 'name-getter', 'message-getter', 'stack-getter',
-    'proxy', 'null-prototype', 'symbol', 'to-string-throws', 'bigint', 'undefined',
+    'code-getter',
+    'assigned-input',
+    'message-symbol',
+    'name-getter',
+    'message-getter',
+    'stack-getter',
+    'proxy',
+    'null-prototype',
+    'symbol',
+    'to-string-throws',
+    'bigint',
+    'undefined',
   ];
   for (const fn of ['thrower', 'rejecter', 'streamThrower']) {
     for (const kind of kinds) {
@@ -321,9 +327,9 @@ test('item 12: a Python client refused for maxConnections reads the refusal as a
   const h = await startHostile(t, { maxConnections: 1 });
   const held = await h.connect('add');
   assert.ok(await held.waitFrame((f) => f[0] === 0), 'Hello');
-  const { stdout } = await run('/usr/bin/python3', [join(ROOT, 'test/python/lip_client.py'), '--dir', h.dir, 'call', 'add', '1', '2'], { timeout: 30_000 }).catch(
-    (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
-  );
+  const { stdout } = await run('/usr/bin/python3', [join(ROOT, 'test/python/lip_client.py'), '--dir', h.dir, 'call', 'add', '1', '2'], {
+    timeout: 30_000,
+  }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
   const out = JSON.parse(stdout) as { error?: string; type?: string };
   assert.equal(out.type, 'ValueError', stdout);
   assert.match(out.error!, /maximum of 1 connections/);

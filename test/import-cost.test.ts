@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test, type TestContext } from 'node:test';
-import { ROOT, socketDir } from './helpers.js';
+import { ROOT } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 /** The node_modules packages a child `node <args>` resolves, with a resolve hook that reports each. */
 function packagesLoaded(t: TestContext, args: string[]): Set<string> {

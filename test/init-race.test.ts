@@ -11,7 +11,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode, LIPClient } from '../src/index.js';
-import { FIXTURES, socketDir, watchOutput, type WatchedOutput } from './helpers.js';
+import { watchOutput, type WatchedOutput } from './helpers/child-output.js';
+import { FIXTURES } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 const ROUNDS = 100;
 
@@ -61,7 +63,11 @@ test(`two servers racing init() over a stale socket file: exactly one wins, the 
     const [, , code, leaks] = lost.split(' ');
     assert.equal(code, ErrorCode.AlreadyServed, `round ${round}: ${lost}`);
     assert.equal(leaks, '-', `round ${round}: the loser still holds ${leaks}`);
-    const told = lost.split(' ').slice(4).join(' ').replace(/\/tmp\S+/g, '<path>');
+    const told = lost
+      .split(' ')
+      .slice(4)
+      .join(' ')
+      .replace(/\/tmp\S+/g, '<path>');
     losses.set(told, (losses.get(told) ?? 0) + 1);
     // The winner is the one answering at the path (not an orphan whose file was taken away).
     const client = new LIPClient({ socketDir: dir, timeoutMs: 5000 });
@@ -82,7 +88,10 @@ test('the loser of an init() race exits by itself: it holds no socket, timer or 
   const lines = await Promise.all(racers.map((r) => answer(r, 1)));
   const loser = racers[lines.findIndex((line) => line.startsWith('LOST'))];
   assert.ok(loser, lines.join(' | '));
-  assert.ok(lines.some((line) => line.startsWith('WON')), lines.join(' | '));
+  assert.ok(
+    lines.some((line) => line.startsWith('WON')),
+    lines.join(' | '),
+  );
   const exited = await Promise.race([loser.output.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
   assert.equal(exited, true, 'the loser process exited by itself');
 });

@@ -1,7 +1,13 @@
+/**
+ * Keyword arguments bound by parameter name as in Python: defaults, rest
+ * parameters, destructured parameters, and each binding error (missing, too
+ * many, unexpected, given twice); describe lists the parameters.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, LIPArgumentError, LIPClient } from '../src/index.js';
-import { socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 test('keyword arguments bind by parameter name, as in Python', async (t) => {
   const dir = socketDir(t);
@@ -44,7 +50,10 @@ test('keyword arguments bind by parameter name, as in Python', async (t) => {
 
   await t.test('destructured parameters are positional only, and the error says so', async () => {
     assert.deepEqual(await call('point', [{ x: 1, y: 2 }], { scale: 3 }), [3, 6]);
-    await assert.rejects(call('point', [], { x: 1 }), argumentError(/unexpected keyword argument 'x' \(destructured parameters can only be passed positionally\)/));
+    await assert.rejects(
+      call('point', [], { x: 1 }),
+      argumentError(/unexpected keyword argument 'x' \(destructured parameters can only be passed positionally\)/),
+    );
   });
 
   await t.test('after all those errors the server still serves', async () => {

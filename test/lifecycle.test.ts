@@ -1,10 +1,19 @@
+/**
+ * init() and exit() of a served function: names already served (in this or
+ * another process), stale and foreign files at the socket path, graceful and
+ * timed-out shutdown, restarting, and a client that follows servers as they
+ * come and go.
+ */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, LIPClient, LIPConnectionError, LIPError, LIPModule } from '../src/index.js';
-import { FIXTURES, socketDir, startFixture, until } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { FIXTURES } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
 
 test('init() refuses a name a live server already serves, in another process', async (t) => {
   const dir = socketDir(t);

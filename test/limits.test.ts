@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, LIPBusyError, LIPClient, LIPModule, LIPProtocolError } from '../src/index.js';
 import { decodeValue } from '../src/protocol/codec.js';
-import { socketDir, startFixture, until } from './helpers.js';
-import { encodeValue, frame, PREAMBLE, RawPeer } from './fixtures/rel-wire.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
+import { frame } from './helpers/raw-cbor.js';
+import { encodeValue, PREAMBLE, RawPeer } from './helpers/raw-peer.js';
 
 function sock(dir: string, name: string): string {
   return join(dir, `lipcm-${name}.sock`);
@@ -22,7 +25,7 @@ async function probe(client: LIPClient): Promise<{ rss: number; sockets: number 
 
 test('a length header over the maximum frame size is refused before the body is sent', async (t) => {
   const dir = socketDir(t);
-  await startFixture(t, 'rel-server.ts', dir, { REL_OPTS: JSON.stringify({ maxFrameBytes: 1024 }) });
+  await startFixture(t, 'target-server.ts', dir, { TARGET_OPTS: JSON.stringify({ maxFrameBytes: 1024 }) });
   const good = new LIPClient({ socketDir: dir });
   t.after(() => good.destroy());
   const before = await probe(good);
@@ -59,7 +62,7 @@ test('a length header over the maximum frame size is refused before the body is 
 
 test('a client refuses a reply frame over its own maxFrameBytes', async (t) => {
   const dir = socketDir(t);
-  await startFixture(t, 'rel-server.ts', dir);
+  await startFixture(t, 'target-server.ts', dir);
   const small = new LIPClient({ socketDir: dir, maxFrameBytes: 1024 });
   t.after(() => small.destroy());
   await assert.rejects(small.callFunction('echo', ['y'.repeat(4096)]), (error: unknown) => {
@@ -73,7 +76,7 @@ test('a client refuses a reply frame over its own maxFrameBytes', async (t) => {
 
 test('idle connections are closed after idleTimeoutMs; busy ones are not', async (t) => {
   const dir = socketDir(t);
-  await startFixture(t, 'rel-server.ts', dir, { REL_OPTS: JSON.stringify({ idleTimeoutMs: 300 }) });
+  await startFixture(t, 'target-server.ts', dir, { TARGET_OPTS: JSON.stringify({ idleTimeoutMs: 300 }) });
 
   await t.test('a client that sends half a frame and stops is closed', async () => {
     const peer = await RawPeer.connect(sock(dir, 'echo'));
@@ -120,7 +123,7 @@ test('idle connections are closed after idleTimeoutMs; busy ones are not', async
     assert.deepEqual(decodeValue(Buffer.concat(chunks)), { result: 'one-shot' });
   });
 
-    await t.test('LIPClient reconnects on its own after its idle connection was closed', async () => {
+  await t.test('LIPClient reconnects on its own after its idle connection was closed', async () => {
     const client = new LIPClient({ socketDir: dir });
     try {
       assert.equal(await client.callFunction('add', [1, 2]), 3);
@@ -134,10 +137,12 @@ test('idle connections are closed after idleTimeoutMs; busy ones are not', async
 
 test('maxConnections caps the connections a server holds; more are refused cleanly', async (t) => {
   const dir = socketDir(t);
-  await startFixture(t, 'rel-server.ts', dir, { REL_OPTS: JSON.stringify({ maxConnections: 3 }) });
+  await startFixture(t, 'target-server.ts', dir, { TARGET_OPTS: JSON.stringify({ maxConnections: 3 }) });
   const path = sock(dir, 'add');
   const held: RawPeer[] = [];
-  t.after(() => held.forEach((p) => p.destroy()));
+  t.after(() => {
+    for (const p of held) p.destroy();
+  });
   for (let i = 0; i < 3; i++) {
     const peer = await RawPeer.connect(path);
     peer.write(PREAMBLE);
@@ -147,10 +152,14 @@ test('maxConnections caps the connections a server holds; more are refused clean
   const refused = await RawPeer.connect(path);
   refused.write(PREAMBLE);
   const error = await refused.waitFrame((f) => f[0] === 3 && f[1] === 0);
-  assert.equal((error?.[2] as { code: string }).code, ErrorCode.Busy);
-  assert.match((error?.[2] as { message: string }).message, /maximum of 3 connections/);
+  assert.equal((error![2] as { code: string }).code, ErrorCode.Busy);
+  assert.match((error![2] as { message: string }).message, /maximum of 3 connections/);
   await refused.waitClosed();
-  assert.equal(refused.frames.some((f) => (f as unknown[])[0] === 0), false, 'no Hello for a refused connection');
+  assert.equal(
+    refused.frames.some((f) => (f as unknown[])[0] === 0),
+    false,
+    'no Hello for a refused connection',
+  );
 
   const client = new LIPClient({ socketDir: dir });
   t.after(() => client.destroy());
@@ -171,7 +180,7 @@ test('maxConnections caps the connections a server holds; more are refused clean
 
 test('maxInFlightPerConnection answers calls beyond it with ERR_LIP_BUSY', async (t) => {
   const dir = socketDir(t);
-  await startFixture(t, 'rel-server.ts', dir, { REL_OPTS: JSON.stringify({ maxInFlightPerConnection: 8 }) });
+  await startFixture(t, 'target-server.ts', dir, { TARGET_OPTS: JSON.stringify({ maxInFlightPerConnection: 8 }) });
   const peer = await RawPeer.connect(sock(dir, 'sleep'));
   t.after(() => peer.destroy());
   peer.write(PREAMBLE);
@@ -188,7 +197,7 @@ test('maxInFlightPerConnection answers calls beyond it with ERR_LIP_BUSY', async
 
 test('a client that never reads its replies does not make the server buffer them without bound', async (t) => {
   const dir = socketDir(t);
-  await startFixture(t, 'rel-server.ts', dir);
+  await startFixture(t, 'target-server.ts', dir);
   const good = new LIPClient({ socketDir: dir });
   t.after(() => good.destroy());
   const before = await probe(good);

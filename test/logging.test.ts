@@ -1,3 +1,8 @@
+/**
+ * The log a served function writes: levels (names and Python numbers), call
+ * lines with duration and outcome, error details, logArgs, log files and their
+ * rotation, and a user-supplied pino logger.
+ */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -5,7 +10,8 @@ import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import { LIPClient, LIPModule } from '../src/index.js';
-import { socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 interface LogLine {
   level: number;
@@ -30,7 +36,14 @@ async function runWithLevel(t: TestContext, level: string, env: Record<string, s
   client.destroy();
   server.child.kill('SIGTERM');
   await server.exited;
-  return { dir, lines: server.errors().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine) };
+  return {
+    dir,
+    lines: server
+      .errors()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LogLine),
+  };
 }
 
 const PINO = { debug: 20, info: 30, warn: 40, error: 50 };
@@ -50,7 +63,11 @@ test('at debug, each call is logged with its duration and outcome, without argum
 
 test('error details are under err in every log line; a call cancelled by its caller is info "cancelled", not a failure', async (t) => {
   const { lines } = await runWithLevel(t, 'info');
-  assert.equal(lines.some((l) => 'error' in l), false, JSON.stringify(lines));
+  assert.equal(
+    lines.some((l) => 'error' in l),
+    false,
+    JSON.stringify(lines),
+  );
   const thrown = lines.find((l) => l.fn === 'explode' && /failed/.test(l.msg));
   assert.deepEqual(thrown?.err, { name: 'Error', message: 'kaboom' });
   const badArgs = lines.find((l) => l.fn === 'shout' && /bad arguments/.test(l.msg));
@@ -74,7 +91,10 @@ test('logArgs adds the arguments to call logs', async (t) => {
 test('at info there are start and shutdown lines but no call lines', async (t) => {
   const { lines } = await runWithLevel(t, 'info');
   assert.ok(lines.some((l) => /serving 'shout'/.test(l.msg)));
-  assert.equal(lines.some((l) => l.level === PINO.debug), false);
+  assert.equal(
+    lines.some((l) => l.level === PINO.debug),
+    false,
+  );
   // A function's error: a warning with its name and message, and no stack above debug.
   const failure = lines.find((l) => l.level === PINO.warn && l.fn === 'explode');
   assert.deepEqual(failure?.err, { name: 'Error', message: 'kaboom' });
@@ -83,7 +103,10 @@ test('at info there are start and shutdown lines but no call lines', async (t) =
 test('at warning (Python number 30) only warnings and errors', async (t) => {
   const { lines } = await runWithLevel(t, '30');
   assert.ok(lines.length > 0);
-  assert.ok(lines.every((l) => l.level >= PINO.warn), JSON.stringify(lines));
+  assert.ok(
+    lines.every((l) => l.level >= PINO.warn),
+    JSON.stringify(lines),
+  );
 });
 
 test('critical and silent log no call errors at all', async (t) => {
@@ -121,7 +144,9 @@ test('a log file rotates at 10 MiB and keeps 5 old files', async (t) => {
   for (let i = 0; i < 80; i++) await client.callFunction('shout', [payload]);
   server.child.kill('SIGTERM');
   await server.exited;
-  const files = readdirSync(dir).filter((f) => f.startsWith('big.log')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith('big.log'))
+    .sort();
   assert.ok(existsSync(file));
   assert.deepEqual(files, ['big.log', 'big.log.1', 'big.log.2', 'big.log.3', 'big.log.4', 'big.log.5']);
   for (const f of files.slice(1)) assert.ok(statSync(join(dir, f)).size <= 11 * 1024 * 1024, `${f} near 10 MiB`);

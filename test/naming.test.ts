@@ -1,9 +1,15 @@
+/**
+ * What a function is served as and where: its name or the name option, the
+ * names allowed, the socket path limit, LIP_SOCKET_DIR, options checked up
+ * front (wrapper, init(), exit(), client), and the wrapper staying a local
+ * function.
+ */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, LIPClient, LIPConnectionError, LIPError, LIPModule } from '../src/index.js';
-import { socketDir } from './helpers.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 test('the served name is the function name, or the name option', async (t) => {
   const dir = socketDir(t);

@@ -1,9 +1,15 @@
+/**
+ * The NATS transport against a real nats-server: discovery and calls with the
+ * same API, errors and deadlines, streams, the standard $SRV tooling, replicas
+ * sharing the load, local versus NATS preference, and the CLI's --nats.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect } from 'nats';
 import { LIPArgumentError, LIPClient, LIPProtocolError, LIPRemoteError, LIPTimeoutError, LIPModule } from '../src/index.js';
-import { socketDir, startFixture } from './helpers.js';
-import { startNatsServer } from './nats-helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { startNatsServer } from './helpers/nats-server.js';
 
 test('functions served over NATS are discovered and called with the same API', async (t) => {
   const url = await startNatsServer(t);
@@ -31,7 +37,10 @@ test('functions served over NATS are discovered and called with the same API', a
     assert.ok(error instanceof LIPRemoteError);
     assert.equal(error.remote.name, 'RangeError');
     assert.equal(error.remote.message, 'boom');
-    await assert.rejects(client.callFunction('mul', [], { c: 1 }), (e: unknown) => e instanceof LIPArgumentError && /unexpected keyword argument 'c'/.test(e.message));
+    await assert.rejects(
+      client.callFunction('mul', [], { c: 1 }),
+      (e: unknown) => e instanceof LIPArgumentError && /unexpected keyword argument 'c'/.test(e.message),
+    );
   });
 
   await t.test('deadlines', async () => {
@@ -75,7 +84,11 @@ test('three replicas share the load; one stopped mid-load loses no call', async 
   const url = await startNatsServer(t);
   const dir = socketDir(t);
   const env = { NATS_URL: url, SOCKET: '0', DELAY_MS: '2' };
-  const replicas = [await startFixture(t, 'nats-replica.ts', dir, env), await startFixture(t, 'nats-replica.ts', dir, env), await startFixture(t, 'nats-replica.ts', dir, env)];
+  const replicas = [
+    await startFixture(t, 'nats-replica.ts', dir, env),
+    await startFixture(t, 'nats-replica.ts', dir, env),
+    await startFixture(t, 'nats-replica.ts', dir, env),
+  ];
   const client = new LIPClient({ nats: url, socketDir: dir });
   t.after(() => client.destroy());
   await client.callFunction('mul', [1, 1]);
@@ -104,7 +117,10 @@ test('three replicas share the load; one stopped mid-load loses no call', async 
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
   assert.deepEqual(failures, []);
-  assert.equal([...pids.values()].reduce((a, b) => a + b, 0), total);
+  assert.equal(
+    [...pids.values()].reduce((a, b) => a + b, 0),
+    total,
+  );
   assert.equal(pids.size, 3, `calls spread over the three replicas: ${JSON.stringify([...pids])}`);
   assert.equal(await replicas[0]!.exited, 0);
   assert.match(replicas[0]!.output(), /EXITED/);
@@ -127,11 +143,14 @@ test('a name served both locally and over NATS: local wins unless told otherwise
   });
   assert.equal(await local.callFunction('where'), 'local');
   assert.equal(await remote.callFunction('where'), 'nats');
-  assert.deepEqual((await local.listFunctions()).filter((n) => n === 'where'), ['where']);
+  assert.deepEqual(
+    (await local.listFunctions()).filter((n) => n === 'where'),
+    ['where'],
+  );
 });
 
 test('the CLI against NATS: lip serve --nats --no-socket, lip ls --nats, lip call --nats', async (t) => {
-  const { lip, serve, fixture } = await import('./fixtures/cli-harness.js');
+  const { lip, serve, fixture } = await import('./helpers/lip-cli.js');
   const url = await startNatsServer(t);
   const dir = socketDir(t);
   const served = await serve(t, ['--nats', url, '--no-socket', '--only', 'add,greet', fixture('cli-math.ts')], dir, 2);

@@ -13,7 +13,11 @@ import { ErrorCode, LIPClient, LIPModule, isLIPError } from '../src/index.js';
 import { encodeValue } from '../src/protocol/codec.js';
 import { joinFrame } from '../src/protocol/frame.js';
 import { encodeOneShot } from '../src/python/wire.js';
-import { ROOT, socketDir, startFixture, until, watchOutput } from './helpers.js';
+import { watchOutput } from './helpers/child-output.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { ROOT } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
 import { SECOND_USER_SKIP, secondUser } from './helpers/second-user.js';
 import { SQUATTER_SCRIPT, squatterReport, type SquatterReport } from './fixtures/squatter.js';
 
@@ -74,7 +78,10 @@ function assertNothingReached(t: TestContext, outcome: RaceOutcome, report: Squa
   assert.ok(!outcome.answers.includes('forged'), 'no forged answer was taken');
 }
 
-test('a squatter racing to bind the path as another user receives nothing from fresh clients', { skip: SECOND_USER_SKIP, timeout: RACE_MS + 60_000 }, async (t) => {
+test('a squatter racing to bind the path as another user receives nothing from fresh clients', {
+  skip: SECOND_USER_SKIP,
+  timeout: RACE_MS + 60_000,
+}, async (t) => {
   const user = secondUser(t);
   const shared = sharedDir(t);
   const squatter = user.node(SQUATTER_SCRIPT, [join(shared, 'lipcm-victim.sock'), 'race', FORGED_RESULT, HELLO]);
@@ -85,7 +92,10 @@ test('a squatter racing to bind the path as another user receives nothing from f
   assert.deepEqual(outcome.answers, []);
 });
 
-test('a squatter racing our own restarting server for the path receives nothing (the file is checked before and after connect)', { skip: SECOND_USER_SKIP, timeout: RACE_MS + 60_000 }, async (t) => {
+test('a squatter racing our own restarting server for the path receives nothing (the file is checked before and after connect)', {
+  skip: SECOND_USER_SKIP,
+  timeout: RACE_MS + 60_000,
+}, async (t) => {
   const user = secondUser(t);
   const shared = sharedDir(t);
   const path = join(shared, 'lipcm-victim.sock');
@@ -115,7 +125,7 @@ test('a client whose server stopped sends nothing to another user who binds the 
   const shared = sharedDir(t);
 
   // Native: a lipmodule server of ours, called once; then it stops and the squatter takes the path.
-  const server = await startFixture(t, 'rel-server.ts', shared);
+  const server = await startFixture(t, 'target-server.ts', shared);
   const client = new LIPClient({ socketDir: shared, timeoutMs: 2000 });
   t.after(() => client.destroy());
   assert.equal(await client.callFunction('echo', ['hello']), 'hello');
@@ -141,7 +151,10 @@ test('a client whose server stopped sends nothing to another user who binds the 
 
   await native.stop();
   await oneShot.stop();
-  for (const [label, report] of [['native', squatterReport(native.stdout())], ['one-shot', squatterReport(oneShot.stdout())]] as const) {
+  for (const [label, report] of [
+    ['native', squatterReport(native.stdout())],
+    ['one-shot', squatterReport(oneShot.stdout())],
+  ] as const) {
     assert.equal(report.secrets, 0, `${label}: secrets that reached the other user`);
     assert.equal(report.bytes, 0, `${label}: bytes written to the other user's socket (first bytes: ${report.sample})`);
   }
@@ -167,7 +180,7 @@ test("init() next to another user's live squatter says the file is theirs and ca
 });
 
 // Re-points `link` between two directories as fast as it can until `end` (ms since the epoch): a fresh symlink renamed over it.
-const SYMLINK_SWAPPER = String.raw`
+const SYMLINK_SWAPPER = `
 const fs = require('node:fs');
 const [link, a, b, end] = process.argv.slice(1);
 const spare = link + '.next';
@@ -182,7 +195,10 @@ while (Date.now() < Number(end)) {
 console.log('SWAPS ' + swaps);
 `;
 
-test("a socketDir given as another user's symlink in /tmp is refused; re-pointing it during calls gets them nothing", { skip: SECOND_USER_SKIP, timeout: RACE_MS + 60_000 }, async (t) => {
+test("a socketDir given as another user's symlink in /tmp is refused; re-pointing it during calls gets them nothing", {
+  skip: SECOND_USER_SKIP,
+  timeout: RACE_MS + 60_000,
+}, async (t) => {
   const user = secondUser(t);
   const top = socketDir(t);
   chmodSync(top, 0o711);
@@ -193,7 +209,9 @@ test("a socketDir given as another user's symlink in /tmp is refused; re-pointin
   mkdirSync(theirs, { mode: 0o700 });
   chownSync(theirs, user.uid, user.gid);
   const link = `/tmp/lipatk-lipdir-${process.pid}-${Date.now()}`;
-  t.after(() => rmSync(link, { force: true }) as void);
+  t.after(() => {
+    rmSync(link, { force: true });
+  });
   const mine = LIPModule({ logLevel: 'silent', socketDir: ours, name: 'victim' })(function victim() {
     return 'ours';
   });

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, LIPClient, isLIPError } from '../src/index.js';
-import { socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 const OVERSIZED = 20 * 2 ** 20;
 
@@ -32,7 +33,10 @@ test('an oversized request as the first call of a fresh client: the next call wo
   await startFixture(t, 'core-server.ts', dir);
   const client = new LIPClient({ socketDir: dir });
   t.after(() => client.destroy());
-  await assert.rejects(client.callFunction('echo', [new Uint8Array(OVERSIZED)]), (error: unknown) => isLIPError(error) && error.code === ErrorCode.FrameTooLarge);
+  await assert.rejects(
+    client.callFunction('echo', [new Uint8Array(OVERSIZED)]),
+    (error: unknown) => isLIPError(error) && error.code === ErrorCode.FrameTooLarge,
+  );
   assert.equal(await client.callFunction('add', [2, 3]), 5);
   assert.equal(await client.callFunction('echo', ['again']), 'again');
 });

@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { ROOT, watchOutput } from './helpers.js';
+import { watchOutput } from './helpers/child-output.js';
+import { ROOT } from './helpers/paths.js';
 
 const run = promisify(execFile);
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -72,9 +73,20 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   assert.ok(tarball, 'npm pack wrote a tarball');
   const files = (await sh('tar', ['tzf', join(work, tarball)], work)).split('\n').filter(Boolean);
   // What the README and docs link to is shipped with them.
-  const linked = ['package/LICENSE', 'package/examples/quickstart.ts', 'package/bench/results/chart.svg', 'package/bench/results/latest.json', 'package/dist/cli/demo-functions.js'];
-  for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/README.md', ...linked]) assert.ok(files.includes(file), `${file} is shipped`);
-  assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.startsWith('package/src/')), [], 'no maps pointing at sources that are not shipped');
+  const linked = [
+    'package/LICENSE',
+    'package/examples/quickstart.ts',
+    'package/bench/results/chart.svg',
+    'package/bench/results/latest.json',
+    'package/dist/cli/demo-functions.js',
+  ];
+  for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/README.md', ...linked])
+    assert.ok(files.includes(file), `${file} is shipped`);
+  assert.deepEqual(
+    files.filter((f) => f.endsWith('.map') || f.startsWith('package/src/')),
+    [],
+    'no maps pointing at sources that are not shipped',
+  );
 
   // A new TypeScript project installs the tarball (tsx, an optional peer, is not pulled in).
   const app = join(work, 'app');
@@ -84,14 +96,29 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   assert.equal(existsSync(join(app, 'node_modules', 'tsx')), false, 'tsx is not installed with the package');
   const native = (await sh(process.execPath, ['--input-type=module', '-e', "console.log((await import('cbor-x')).isNativeAccelerationEnabled)"], app)).trim();
   const size = (await sh('du', ['-sk', '--exclude=@types', join(app, 'node_modules')], app)).split('\t')[0];
-  t.diagnostic(`installed: ${Number(size) / 1024 | 0} MiB of node_modules without @types; cbor-x native acceleration (cbor-extract): ${native}`);
+  t.diagnostic(`installed: ${(Number(size) / 1024) | 0} MiB of node_modules without @types; cbor-x native acceleration (cbor-extract): ${native}`);
 
   // The README's example type-checks against the shipped types (skipLibCheck off), compiles and runs.
   writeFileSync(join(app, 'example.ts'), readFileSync(join(ROOT, 'examples', 'quickstart.ts'), 'utf8'));
-  writeFileSync(join(app, 'math.ts'), "import { LIPModule } from 'lipmodule';\n\n/** Adds two numbers. */\nexport const add = LIPModule()(function add(a: number, b: number): number {\n  return a + b;\n});\n");
+  writeFileSync(
+    join(app, 'math.ts'),
+    "import { LIPModule } from 'lipmodule';\n\n/** Adds two numbers. */\nexport const add = LIPModule()(function add(a: number, b: number): number {\n  return a + b;\n});\n",
+  );
   writeFileSync(
     join(app, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', sourceMap: true, types: ['node'], skipLibCheck: false }, files: ['example.ts', 'math.ts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        outDir: 'out',
+        sourceMap: true,
+        types: ['node'],
+        skipLibCheck: false,
+      },
+      files: ['example.ts', 'math.ts'],
+    }),
   );
   await sh(process.execPath, [TSC, '-p', app], app);
   const example = await sh(process.execPath, [join(app, 'out', 'example.js')], app, { LIP_SOCKET_DIR: sockets });
@@ -107,7 +134,21 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
       "async function main(): Promise<void> {\n  await sum.init();\n  const client = new LIPClient();\n  console.log(await client.callFunction('sum', [2, 3]));\n  await client.close();\n  await sum.exit();\n}\n\n" +
       'if (require.main === module) void main();\n',
   );
-  writeFileSync(join(cjs, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, outDir: 'out', types: ['node'], skipLibCheck: false }, files: ['sum.ts'] }));
+  writeFileSync(
+    join(cjs, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        outDir: 'out',
+        types: ['node'],
+        skipLibCheck: false,
+      },
+      files: ['sum.ts'],
+    }),
+  );
   await sh(process.execPath, [TSC, '-p', cjs], cjs);
   assert.match(readFileSync(join(cjs, 'out', 'sum.js'), 'utf8'), /require\("lipmodule"\)/, 'compiled to CommonJS');
   assert.equal(await sh(process.execPath, [join(cjs, 'out', 'sum.js')], cjs, { LIP_SOCKET_DIR: sockets }), '5\n');
@@ -135,9 +176,15 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
       assert.equal(await call('call', 'add', '20', '22'), '42');
       await call('stop', 'add');
     });
-    await assert.rejects(sh('npx', ['--no', 'lip', 'serve', 'shapes.ts', '--socket-dir', sockets], app), /decorators \(@LIPModule on methods\).* need a loader: npm install --save-dev tsx/);
+    await assert.rejects(
+      sh('npx', ['--no', 'lip', 'serve', 'shapes.ts', '--socket-dir', sockets], app),
+      /decorators \(@LIPModule on methods\).* need a loader: npm install --save-dev tsx/,
+    );
   } else {
-    await assert.rejects(sh('npx', ['--no', 'lip', 'serve', 'math.ts', '--socket-dir', sockets], app), /needs the tsx loader, which is not installed: npm install --save-dev tsx/);
+    await assert.rejects(
+      sh('npx', ['--no', 'lip', 'serve', 'math.ts', '--socket-dir', sockets], app),
+      /needs the tsx loader, which is not installed: npm install --save-dev tsx/,
+    );
   }
 
   // With tsx installed, any TypeScript: decorators too.
@@ -155,7 +202,11 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   // The git URL install built its own dist/ and works the same.
   await fromGit;
   assert.ok(existsSync(join(gitApp, 'node_modules', 'lipmodule', 'dist', 'index.js')), 'installed from git with dist/');
-  const imported = await sh(process.execPath, ['--input-type=module', '-e', "const m = await import('lipmodule'); console.log(typeof m.LIPModule, typeof m.LIPClient)"], gitApp);
+  const imported = await sh(
+    process.execPath,
+    ['--input-type=module', '-e', "const m = await import('lipmodule'); console.log(typeof m.LIPModule, typeof m.LIPClient)"],
+    gitApp,
+  );
   assert.equal(imported.trim(), 'function function');
   assert.match((await sh('npx', ['--no', 'lip', '--version'], gitApp)).trim(), /^\d+\.\d+\.\d+/);
 });

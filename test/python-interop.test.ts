@@ -4,23 +4,22 @@
  * TypeScript server process, in a fresh socket directory.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { Encoder } from 'cbor-x';
 import { ErrorCode, LIPClient, LIPProtocolError, LIPRemoteError, isLIPRemoteError } from '../src/index.js';
 import type { Endpoint } from '../src/call/endpoint.js';
 import { serveOneShot } from '../src/python/one-shot-server.js';
 import { SocketServer } from '../src/server/socket-server.js';
-import { ROOT, socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { PY_CLIENT, PYTHON, startPythonServer } from './helpers/python-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
-const PYTHON = '/usr/bin/python3';
-const PY_CLIENT = join(ROOT, 'test/python/lip_client.py');
-const PY_SERVER = join(ROOT, 'test/python/lip_server.py');
 const run = promisify(execFile);
 
 type PyOutput = { result?: unknown; error?: string; type?: string };
@@ -35,27 +34,6 @@ async function py(dir: string, ...args: string[]): Promise<PyOutput> {
     if (stdout) return JSON.parse(stdout) as PyOutput;
     throw new Error(`python client failed: ${stderr}`, { cause: error });
   }
-}
-
-/** Starts the Python server (functions named py_*); stopped after the test. */
-async function startPythonServer(t: TestContext, dir: string, ...args: string[]): Promise<void> {
-  const child = spawn(PYTHON, [PY_SERVER, '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('READY')) resolve();
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then(() => reject(new Error(`python server exited: ${output}`)));
-  });
 }
 
 /** Writes raw bytes to a socket (optionally half-closing) and returns everything read until it closes. */
@@ -144,7 +122,12 @@ test('a Python client calls TypeScript functions unchanged', async (t) => {
       half: { $float: 1.5 },
       huge: { $int: (2n ** 70n).toString() },
       nothing: null,
-      map: { $dict: [[1, 'one'], ['two', 2]] },
+      map: {
+        $dict: [
+          [1, 'one'],
+          ['two', 2],
+        ],
+      },
       set: { $set: [1, 2] },
       bytes: { $bytes: 3, sha256: sha256(Buffer.from([1, 2, 3])) },
       floats: [{ $float: 0.5 }, 2],
@@ -220,13 +203,31 @@ test('LIPClient calls functions served by the Python original', async (t) => {
   await t.test('100 calls in a row, and 20 at once', async () => {
     for (let i = 0; i < 100; i++) assert.equal(await client.callFunction('py_add', [i, 1]), i + 1);
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => client.callFunction('py_add', [i, i])));
-    assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => 2 * i));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 20 }, (_, i) => 2 * i),
+    );
   });
 
   await t.test('values arrive as Python types and come back', async () => {
     const sent = [1, 1.5, 2 ** 40, 2n ** 70n, undefined, new Map([[1, 'a']]), new Set([1]), Buffer.from('x'), new Date(0), 'text', [1], { a: 1 }];
-    assert.deepEqual(await client.callFunction('py_kinds', sent), ['int', 'float', 'int', 'int', 'NoneType', 'dict', 'set', 'bytes', 'datetime', 'str', 'list', 'dict']);
-    assert.deepEqual(await client.callFunction('py_echo', [{ n: [2 ** 40, -(2 ** 40), 2n ** 70n, 0.5, null, true] }]), { n: [2 ** 40, -(2 ** 40), 2n ** 70n, 0.5, null, true] });
+    assert.deepEqual(await client.callFunction('py_kinds', sent), [
+      'int',
+      'float',
+      'int',
+      'int',
+      'NoneType',
+      'dict',
+      'set',
+      'bytes',
+      'datetime',
+      'str',
+      'list',
+      'dict',
+    ]);
+    assert.deepEqual(await client.callFunction('py_echo', [{ n: [2 ** 40, -(2 ** 40), 2n ** 70n, 0.5, null, true] }]), {
+      n: [2 ** 40, -(2 ** 40), 2n ** 70n, 0.5, null, true],
+    });
   });
 
   await t.test('ping is emulated; describe, stats and stop are refused clearly', async () => {
@@ -245,7 +246,7 @@ test('LIPClient calls functions served by the Python original', async (t) => {
 
 test("LIPClient works with the original's short-read request loop", async (t) => {
   const dir = socketDir(t);
-  await startPythonServer(t, dir, '--short-reads');
+  await startPythonServer(t, dir, ['--short-reads']);
   const client = new LIPClient({ socketDir: dir, timeoutMs: 20_000 });
   t.after(() => client.destroy());
   assert.equal(await client.callFunction('py_counter'), 1);
@@ -289,13 +290,16 @@ test('a native client and one-shot clients on the same TypeScript socket at once
 
   const native = Promise.all(Array.from({ length: 200 }, (_, i) => client.callFunction('sleep', [i % 7, i])));
   const python = py(dir, 'call', 'add', '1', '1', '--repeat', '50');
-  const raw = Promise.all(
-    Array.from({ length: 20 }, (_, i) => rawExchange(path, encode({ args: [i % 5, `raw ${i}`], kwargs: {} }))),
-  );
+  const raw = Promise.all(Array.from({ length: 20 }, (_, i) => rawExchange(path, encode({ args: [i % 5, `raw ${i}`], kwargs: {} }))));
   const [nativeResults, pythonResult, rawReplies] = await Promise.all([native, python, raw]);
-  assert.deepEqual(nativeResults, Array.from({ length: 200 }, (_, i) => i));
+  assert.deepEqual(
+    nativeResults,
+    Array.from({ length: 200 }, (_, i) => i),
+  );
   assert.deepEqual(pythonResult, { result: Array.from({ length: 50 }, () => 2) });
-  rawReplies.forEach((reply, i) => assert.deepEqual(decode(reply), { result: `raw ${i}` }));
+  rawReplies.forEach((reply, i) => {
+    assert.deepEqual(decode(reply), { result: `raw ${i}` });
+  });
   const stats = await client.stats('sleep');
   assert.equal(stats.calls, 220, 'one-shot calls count in stats');
 });

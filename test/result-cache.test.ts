@@ -1,11 +1,18 @@
+/**
+ * The LRU result cache (lru: true), observed through the function's side
+ * effects in the server process: one entry per bound argument list, eviction,
+ * TTL, concurrent identical calls, no cached rejections, local calls of the
+ * wrapper.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LIPClient, LIPModule, LIPRemoteError } from '../src/index.js';
-import { socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 type Counters = Record<string, number>;
 
-test('the LRU cache, observed through the function\'s side effects in the server process', async (t) => {
+test("the LRU cache, observed through the function's side effects in the server process", async (t) => {
   const dir = socketDir(t);
   await startFixture(t, 'features-server.ts', dir);
   const client = new LIPClient({ socketDir: dir });

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { socketDir } from './helpers.js';
-import { runSoak } from './long/soak-lib.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { runSoak } from './helpers/soak-runner.js';
 
 test('soak: 2 processes x 2,000 calls, 64 in flight, payloads up to 1 MiB: no loss, duplicate or mix-up', async (t) => {
   const dir = socketDir(t);

@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode, LIPClient, LIPModule, isLIPError, type LIPError } from '../src/index.js';
-import { socketDir } from './helpers.js';
+import { socketDir } from './helpers/temp-dir.js';
 import { SECOND_USER_SKIP, secondUser } from './helpers/second-user.js';
 
 const quiet = { logLevel: 'silent' } as const;
@@ -36,7 +36,7 @@ function refusal(dir: string, owner: number, mode: string, fix: RegExp) {
   };
 }
 
-test("a socket directory another user created first is refused by init() and the client", { skip: SECOND_USER_SKIP }, async (t) => {
+test('a socket directory another user created first is refused by init() and the client', { skip: SECOND_USER_SKIP }, async (t) => {
   const user = secondUser(t);
   const top = socketDir(t);
   chmodSync(top, 0o1777); // like /tmp: the other user gets there first
@@ -51,7 +51,10 @@ test("a socket directory another user created first is refused by init() and the
   await made.stop();
   assert.equal(statSync(theirs).uid, user.uid);
 
-  for (const [dir, mode] of [[theirs, '0777'], [sticky, '1777']] as const) {
+  for (const [dir, mode] of [
+    [theirs, '0777'],
+    [sticky, '1777'],
+  ] as const) {
     await assert.rejects(served(t, dir).init(), refusal(dir, user.uid, mode, /directory you own.*chown/));
     const client = new LIPClient({ socketDir: dir });
     t.after(() => client.destroy());
@@ -68,7 +71,11 @@ test("a socket directory another user created first is refused by init() and the
 
 test('a directory of ours that group or others can write to is refused unless sticky', async (t) => {
   const top = socketDir(t);
-  for (const [mode, who] of [[0o777, 'any user'], [0o775, 'its group'], [0o702, 'any user']] as const) {
+  for (const [mode, who] of [
+    [0o777, 'any user'],
+    [0o775, 'its group'],
+    [0o702, 'any user'],
+  ] as const) {
     const dir = join(top, mode.toString(8));
     mkdirSync(dir);
     chmodSync(dir, mode);
@@ -134,7 +141,10 @@ test('creating a missing socket directory on a full file system says what failed
 
 test('a socket directory of ours under a parent that group or others can write to is refused, naming the parent', async (t) => {
   const top = socketDir(t);
-  for (const [mode, who] of [[0o775, 'its group'], [0o777, 'any user']] as const) {
+  for (const [mode, who] of [
+    [0o775, 'its group'],
+    [0o777, 'any user'],
+  ] as const) {
     // Whoever can rename entries in `team` can swap `team/sock` between our checks and connect(2).
     const team = join(top, `team${mode.toString(8)}`);
     const dir = join(team, 'sock');
@@ -143,7 +153,9 @@ test('a socket directory of ours under a parent that group or others can write t
     chmodSync(dir, 0o700);
     const shown = mode.toString(8).padStart(4, '0');
     const namesParent = (e: unknown) =>
-      refusal(team, 0, shown, /chmod go-w/)(e) && (e as Error).message.includes(`${team}, a parent of the socket directory ${dir}`) && (e as Error).message.includes(who);
+      refusal(team, 0, shown, /chmod go-w/)(e) &&
+      (e as Error).message.includes(`${team}, a parent of the socket directory ${dir}`) &&
+      (e as Error).message.includes(who);
     await assert.rejects(served(t, dir).init(), namesParent);
     const client = new LIPClient({ socketDir: dir });
     t.after(() => client.destroy());
@@ -157,7 +169,9 @@ test('a socket directory under a sticky parent that another user owns is refused
   const top = socketDir(t);
   chmodSync(top, 0o1777);
   const shared = join(top, 'shared');
-  const made = user.node(`const fs = require('node:fs'); fs.mkdirSync(process.argv[1]); fs.chmodSync(process.argv[1], 0o1777); console.log('READY');`, [shared]);
+  const made = user.node(`const fs = require('node:fs'); fs.mkdirSync(process.argv[1]); fs.chmodSync(process.argv[1], 0o1777); console.log('READY');`, [
+    shared,
+  ]);
   await made.waitFor('READY');
   await made.stop();
   const dir = join(shared, 'sock');

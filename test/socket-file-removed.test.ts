@@ -10,11 +10,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LIPClient } from '../src/index.js';
-import { socketDir, startFixture, until } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
 
 test('a socket file removed while serving is noticed, logged and put back; a live stranger there is not taken over', async (t) => {
   const dir = socketDir(t);
-  const server = await startFixture(t, 'rel-server.ts', dir, { REL_OPTS: JSON.stringify({ logLevel: 'warning' }) });
+  const server = await startFixture(t, 'target-server.ts', dir, { TARGET_OPTS: JSON.stringify({ logLevel: 'warning' }) });
   const path = join(dir, 'lipcm-echo.sock');
   const before = lstatSync(path).ino;
   const kept = new LIPClient({ socketDir: dir });

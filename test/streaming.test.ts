@@ -1,7 +1,14 @@
+/**
+ * Generators served as streams: values one by one, collected by a plain call,
+ * back-pressure, cancellation (break, abort, deadline) reaching the function's
+ * signal and its finally, and concurrency and stats while streams run.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LIPAbortError, LIPClient, LIPProtocolError, LIPTimeoutError } from '../src/index.js';
-import { socketDir, startFixture, until } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
 
 type Counters = {
   produced: number;
@@ -71,7 +78,7 @@ test('streaming and cancellation', async (t) => {
     await until(async () => (await counters()).streamFinally === before + 1);
   });
 
-  await t.test('a client abort fires the function\'s context signal', async () => {
+  await t.test("a client abort fires the function's context signal", async () => {
     const controller = new AbortController();
     const call = client.callFunction('watchSignal', [], {}, { signal: controller.signal });
     await new Promise((r) => setTimeout(r, 50));
@@ -81,7 +88,7 @@ test('streaming and cancellation', async (t) => {
     assert.match((await counters()).signalReason, /cancelled/);
   });
 
-  await t.test('a deadline fires the function\'s signal too', async () => {
+  await t.test("a deadline fires the function's signal too", async () => {
     await assert.rejects(client.callFunction('watchSignal', [], {}, { timeoutMs: 100 }), LIPTimeoutError);
     await until(async () => (await counters()).signalAborted === 2);
   });

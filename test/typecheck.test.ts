@@ -1,8 +1,13 @@
+/**
+ * The TypeScript side: the tests and the compile-only type tests in test/types
+ * type-check, and a class with standard @LIPModule decorators compiled by tsc
+ * serves.
+ */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from './helpers.js';
+import { ROOT } from './helpers/paths.js';
 
 test('the tests type-check, including the compile-only type tests in test/types', () => {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -34,7 +39,10 @@ await LIPModule.exit(g);
   );
   writeFileSync(
     join(work, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, outDir: 'out', types: [] }, files: ['geometry.ts'] }),
+    JSON.stringify({
+      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, outDir: 'out', types: [] },
+      files: ['geometry.ts'],
+    }),
   );
   writeFileSync(join(work, 'package.json'), JSON.stringify({ type: 'module' }));
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -9,8 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { LIPArgumentError, LIPClient } from '../src/index.js';
-import { ROOT, socketDir } from './helpers.js';
-import { lip, serve } from './fixtures/cli-harness.js';
+import { ROOT } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { lip, serve } from './helpers/lip-cli.js';
 
 const SOURCE = (dist: string) => `import { LIPModule } from ${JSON.stringify(dist)};
 
@@ -93,7 +94,19 @@ test('compiled .js with a source map: the same, read from the TypeScript the map
   mkdirSync(join(work, 'out'));
   writeFileSync(
     join(work, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, sourceMap: true, outDir: 'out', types: [] }, files: ['greet.ts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        skipLibCheck: true,
+        sourceMap: true,
+        outDir: 'out',
+        types: [],
+      },
+      files: ['greet.ts'],
+    }),
   );
   const compiled = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', work], { encoding: 'utf8' });
   assert.equal(compiled.status, 0, compiled.stdout + compiled.stderr);

@@ -11,13 +11,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { LIPClient, LIPProtocolError } from '../src/index.js';
-import { socketDir, startFixture } from './helpers.js';
-import { build, expected, sameValue, specArb, unsendable, type Spec } from './fixtures/values-spec.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { build, expected, sameValue, specArb, unsendable, type Spec } from './helpers/values-spec.js';
 
 const RUNS = Number(process.env.VALUES_RUNS ?? '2000');
 
 // `<root><steps>: <reason>`; steps are `[i]`, `.key`, `["odd key"]`, `.keys()[i]`, `.values()[i]`, `.get(key)`.
-const REASON = /^(?:the result of '\w+' could not be sent: )?(args|result|item)((?:[[.][^]*?)?): (a function|a symbol|a Promise|a circular reference)\b/;
+const REASON = /^(?:the result of '\w+' could not be sent: )?(args|result|item)((?:[[.][\s\S]*?)?): (a function|a symbol|a Promise|a circular reference)\b/;
 
 test(`random values as arguments, results and stream items: equal after the table's normalisations, or a path error (${RUNS} cases)`, async (t) => {
   const dir = socketDir(t);

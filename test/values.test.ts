@@ -6,16 +6,18 @@
  * (items 8 and 9): what a frame may decode to, bignum bytes per frame.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, LIPClient, LIPProtocolError, LIPRemoteError } from '../src/index.js';
 import { decodeValue, encodeValue, MAX_BIGNUM_BYTES, MAX_DECODED_BYTES } from '../src/protocol/codec.js';
 import { FrameDecoder, joinFrame, PROBE_PREAMBLE } from '../src/protocol/frame.js';
-import { socketDir, startFixture } from './helpers.js';
-import { cbor, frame, head, PREAMBLE, RawPeer, rawCall } from './fixtures/rel-wire.js';
-import { CustomError } from './fixtures/values-spec.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { peakRssOf } from './helpers/process-memory.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { cbor, frame, head, rawCall } from './helpers/raw-cbor.js';
+import { PREAMBLE, RawPeer } from './helpers/raw-peer.js';
+import { CustomError } from './helpers/values-spec.js';
 
 const rejectsWith = async (promise: Promise<unknown>, pattern: RegExp): Promise<Error> => {
   const error = await promise.then(
@@ -50,7 +52,9 @@ test('values: errors, typed arrays, -0, integers, maps and values that cannot be
   });
 
   await t.test('any subclass keeps its name; one the receiver does not know arrives as an Error carrying it', async () => {
-    const [custom, aggregate, plain] = await client.callFunction<Error[]>('echo', [[new CustomError('mine'), new AggregateError([new Error('a'), 'b'], 'many'), new Error('plain')]]);
+    const [custom, aggregate, plain] = await client.callFunction<Error[]>('echo', [
+      [new CustomError('mine'), new AggregateError([new Error('a'), 'b'], 'many'), new Error('plain')],
+    ]);
     assert.ok(custom instanceof Error && custom.constructor === Error);
     assert.equal(custom.name, 'CustomError');
     assert.equal(custom.message, 'mine');
@@ -64,7 +68,9 @@ test('values: errors, typed arrays, -0, integers, maps and values that cannot be
   });
 
   await t.test('Errors as results and stream items: allSettled and { ok: false, error }', async () => {
-    const settled = await client.callFunction<{ results: PromiseSettledResult<number>[]; outcome: { ok: boolean; error: Error & { code: string } } }>('settled');
+    const settled = await client.callFunction<{ results: PromiseSettledResult<number>[]; outcome: { ok: boolean; error: Error & { code: string } } }>(
+      'settled',
+    );
     assert.deepEqual(settled.results[0], { status: 'fulfilled', value: 1 });
     const rejected = settled.results[1] as PromiseRejectedResult;
     assert.equal(rejected.status, 'rejected');
@@ -94,7 +100,10 @@ test('values: errors, typed arrays, -0, integers, maps and values that cannot be
       assert.equal(view.constructor, sent[i]!.constructor, sent[i]!.constructor.name);
       assert.ok(Buffer.from(view.buffer, view.byteOffset, view.byteLength).equals(Buffer.from(sent[i]!.buffer)), sent[i]!.constructor.name);
     });
-    assert.deepEqual(await client.callFunction('kinds', sent), sent.map((v) => v.constructor.name));
+    assert.deepEqual(
+      await client.callFunction('kinds', sent),
+      sent.map((v) => v.constructor.name),
+    );
     const bytes = await client.callFunction<unknown[]>('echo', [[new Uint8Array([1]), new Uint8Array([2]).buffer, new DataView(new Uint8Array([3]).buffer)]]);
     assert.deepEqual(bytes, [Buffer.from([1]), Buffer.from([2]), Buffer.from([3])]);
     // On the wire: tag 86 (float64, little endian) around the bytes.
@@ -129,8 +138,21 @@ test('values: errors, typed arrays, -0, integers, maps and values that cannot be
     peer.write(Buffer.concat([PREAMBLE, frame(rawCall(1, 'kinds', [bytesKey, tupleKey, intKey, cbor.map([[cbor.text('a'), cbor.uint(1)]])]))]));
     const reply = await peer.reply(1);
     assert.deepEqual(reply, [2, 1, ['Map(Buffer)', 'Map(Array)', 'Map(number)', 'Object']]);
-    const echoed = await client.callFunction<Map<unknown, unknown>>('echo', [new Map<unknown, unknown>([[Buffer.from('k'), 1], [[1, 2], 'a'], [{ o: 1 }, 'object key']])]);
-    assert.deepEqual([...echoed], [[Buffer.from('k'), 1], [[1, 2], 'a'], [{ o: 1 }, 'object key']]);
+    const echoed = await client.callFunction<Map<unknown, unknown>>('echo', [
+      new Map<unknown, unknown>([
+        [Buffer.from('k'), 1],
+        [[1, 2], 'a'],
+        [{ o: 1 }, 'object key'],
+      ]),
+    ]);
+    assert.deepEqual(
+      [...echoed],
+      [
+        [Buffer.from('k'), 1],
+        [[1, 2], 'a'],
+        [{ o: 1 }, 'object key'],
+      ],
+    );
   });
 
   await t.test('a value that cannot be sent fails its own call, naming where; the connection goes on', async () => {
@@ -139,7 +161,10 @@ test('values: errors, typed arrays, -0, integers, maps and values that cannot be
     await rejectsWith(client.callFunction('echo', [[1, Symbol('s')]]), /^args\[0\]\[1\]: a symbol can't be sent$/);
     const loop: Record<string, unknown> = { name: 'loop' };
     loop.self = loop;
-    await rejectsWith(client.callFunction('echo', [{ list: [loop] }]), /^args\[0\]\.list\[0\]\.self: a circular reference \(back to args\[0\]\.list\[0\]\) can't be sent$/);
+    await rejectsWith(
+      client.callFunction('echo', [{ list: [loop] }]),
+      /^args\[0\]\.list\[0\]\.self: a circular reference \(back to args\[0\]\.list\[0\]\) can't be sent$/,
+    );
     await rejectsWith(client.callFunction('echo', [{ later: Promise.resolve(1) }]), /^args\[0\]\.later: a Promise can't be sent \(await it first\)$/);
     await rejectsWith(client.callFunction('echo', [new Map([['k', avatar]])]), /^args\[0\]\.get\("k"\): a function can't be sent$/);
     await rejectsWith(client.callFunction('echo', [], { opts: { cb: avatar } }), /^kwargs\.opts\.cb: a function can't be sent$/);
@@ -174,8 +199,25 @@ test('values: errors, typed arrays, -0, integers, maps and values that cannot be
         return Math.hypot(this.x, this.y);
       }
     }
-    const sent = [new Point(3, 4), { toJSON: () => 'from toJSON' }, new URL('https://example.org/x'), Object(5), [1, , 3], { u: undefined }, { [Symbol('hidden')]: 1, shown: 2 }];
-    assert.deepEqual(await client.callFunction('echo', [sent]), [{ x: 3, y: 4 }, 'from toJSON', 'https://example.org/x', 5, [1, undefined, 3], { u: undefined }, { shown: 2 }]);
+    const sent = [
+      new Point(3, 4),
+      { toJSON: () => 'from toJSON' },
+      new URL('https://example.org/x'),
+      Object(5),
+      // biome-ignore lint/suspicious/noSparseArray: a hole is one of the values under test
+      [1, , 3],
+      { u: undefined },
+      { [Symbol('hidden')]: 1, shown: 2 },
+    ];
+    assert.deepEqual(await client.callFunction('echo', [sent]), [
+      { x: 3, y: 4 },
+      'from toJSON',
+      'https://example.org/x',
+      5,
+      [1, undefined, 3],
+      { u: undefined },
+      { shown: 2 },
+    ]);
   });
 
   await t.test('Dates, invalid Dates, RegExps, Sets and Maps round-trip', async () => {
@@ -204,8 +246,8 @@ test('a frame the server cannot decode fails only the call it names; the connect
   for (const [i, [label]] of refused.entries()) {
     const bad = await peer.reply(10 + i);
     assert.equal(bad?.[0], 3, label);
-    assert.equal((bad?.[2] as { code: string }).code, ErrorCode.Protocol, label);
-    assert.match((bad?.[2] as { message: string }).message, /the call's arguments could not be decoded/, label);
+    assert.equal((bad![2] as { code: string }).code, ErrorCode.Protocol, label);
+    assert.match((bad![2] as { message: string }).message, /the call's arguments could not be decoded/, label);
     assert.deepEqual(await peer.reply(100 + i), [2, 100 + i, i], `${label}: the next call on the connection is served`);
   }
   assert.equal(peer.closed, false);
@@ -275,7 +317,7 @@ test('decoding is bounded per frame: memory it would take, bignum bytes (issue 1
   peer.write(frame(rawCall(1, 'echo', [Buffer.concat([head(4, maps), Buffer.alloc(maps, 0xa0)])])));
   const amplified = await peer.reply(1, 15_000);
   assert.equal(amplified?.[0], 3);
-  assert.match((amplified?.[2] as { message: string }).message, new RegExp(`would decode to more than ${MAX_DECODED_BYTES} bytes`));
+  assert.match((amplified![2] as { message: string }).message, new RegExp(`would decode to more than ${MAX_DECODED_BYTES} bytes`));
   // Empty byte strings, the costliest item per byte: refused as well.
   peer.write(frame(rawCall(2, 'echo', [Buffer.concat([head(4, maps), Buffer.alloc(maps, 0x40)])])));
   assert.equal((await peer.reply(2, 15_000))?.[0], 3);
@@ -291,12 +333,15 @@ test('decoding is bounded per frame: memory it would take, bignum bytes (issue 1
   peer.write(frame(rawCall(3, 'echo', [Buffer.concat([head(4, 2040), ...Array.from({ length: 2040 }, () => bignum)])])));
   const bignums = await peer.reply(3, 15_000);
   assert.equal(bignums?.[0], 3);
-  assert.match((bignums?.[2] as { message: string }).message, /more than 65536 bytes of bignums in one frame/);
+  assert.match((bignums![2] as { message: string }).message, /more than 65536 bytes of bignums in one frame/);
   // Eight of them fit, and come back as the same bigints.
   peer.write(frame(rawCall(4, 'echo', [Buffer.concat([head(4, 8), ...Array.from({ length: 8 }, () => bignum)])])));
   const eight = await peer.reply(4, 15_000);
   assert.equal(eight?.[0], 2);
-  assert.deepEqual(eight?.[2], Array.from({ length: 8 }, () => BigInt(`0x${'ff'.repeat(MAX_BIGNUM_BYTES)}`)));
+  assert.deepEqual(
+    eight?.[2],
+    Array.from({ length: 8 }, () => BigInt(`0x${'ff'.repeat(MAX_BIGNUM_BYTES)}`)),
+  );
   assert.equal(peer.closed, false);
   assert.equal(await client.callFunction('add', [20, 22]), 42);
 });
@@ -309,13 +354,6 @@ test('an Error-shaped remote error is still the function failing, not a value', 
   // make() throws when its spec is not JSON: that is a LIPRemoteError, unchanged by Errors as values.
   await assert.rejects(client.callFunction('make', ['not json']), (e: unknown) => e instanceof LIPRemoteError && e.remote.name === 'SyntaxError');
 });
-
-/** Peak resident memory of a process so far (VmHWM), from /proc. */
-function peakRssOf(pid: number): number {
-  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!kb) throw new Error(`no VmHWM for ${pid}`);
-  return Number(kb[1]) * 1024;
-}
 
 test('an Error whose fields are a byte string or a typed array fails only its call, in bounded memory (D2)', async (t) => {
   const dir = socketDir(t);
@@ -337,8 +375,8 @@ test('an Error whose fields are a byte string or a typed array fails only its ca
   for (const id of [1, 2, 3]) {
     const reply = await peer.reply(id, 30_000);
     assert.equal(reply?.[0], 3, `call ${id} fails`);
-    assert.equal((reply?.[2] as { code: string }).code, ErrorCode.Protocol);
-    assert.match((reply?.[2] as { message: string }).message, /fields as a map/);
+    assert.equal((reply![2] as { code: string }).code, ErrorCode.Protocol);
+    assert.match((reply![2] as { message: string }).message, /fields as a map/);
   }
   const growth = peakRssOf(server.child.pid!) - before;
   assert.ok(growth < 200 * 1024 * 1024, `server peak RSS grew by ${Math.round(growth / 1024 / 1024)} MB`);
@@ -346,7 +384,7 @@ test('an Error whose fields are a byte string or a typed array fails only its ca
   peer.write(frame(rawCall(4, 'echo', [error(cbor.map([[cbor.text('code'), cbor.text('E1')]]))])));
   const ok = await peer.reply(4);
   assert.equal(ok?.[0], 2);
-  assert.equal((ok?.[2] as { code: string }).code, 'E1');
+  assert.equal((ok![2] as { code: string }).code, 'E1');
   assert.equal(peer.closed, false);
   // Every decoding path (server, client results, one-shot) goes through decodeValue: refused there too.
   assert.throws(() => decodeValue(error(cbor.bytes(Buffer.alloc(64, 1)))), /fields as a map/);
@@ -359,19 +397,26 @@ test('a Proxy that throws while its value is looked at fails with the path error
   await startFixture(t, 'values-server.ts', dir);
   const client = new LIPClient({ socketDir: dir, timeoutMs: 20_000 });
   t.after(() => client.destroy());
-  const throwing = new Proxy({}, {
-    getPrototypeOf() {
-      throw new TypeError('len');
+  const throwing = new Proxy(
+    {},
+    {
+      getPrototypeOf() {
+        throw new TypeError('len');
+      },
+      ownKeys() {
+        throw new TypeError('len');
+      },
     },
-    ownKeys() {
-      throw new TypeError('len');
-    },
-  });
+  );
   const revocable = Proxy.revocable({}, {});
   revocable.revoke();
   const revokedArray = Proxy.revocable([1, 2], {});
   revokedArray.revoke();
-  for (const [label, proxy] of [['a throwing trap', throwing], ['a revoked Proxy', revocable.proxy], ['a revoked array Proxy', revokedArray.proxy]] as const) {
+  for (const [label, proxy] of [
+    ['a throwing trap', throwing],
+    ['a revoked Proxy', revocable.proxy],
+    ['a revoked array Proxy', revokedArray.proxy],
+  ] as const) {
     const error = await rejectsWith(client.callFunction('echo', [{ nested: { v: proxy } }]), /^args\[0\]\.nested\.v: /);
     assert.equal((error as LIPProtocolError).code, ErrorCode.Protocol, label);
   }

@@ -32,9 +32,7 @@ export async function measureLoad({ peer, settings, fn, inflight, clients = 1, s
 function summarize(results, serverCpuUs, payloadBytes) {
   const windows = results[0].counts.length;
   // Each client's windows are on its own clock; the aggregate rate of window i is the sum of the clients' rates.
-  const rates = Array.from({ length: windows }, (_, i) =>
-    results.reduce((sum, r) => sum + (r.counts[i] ?? 0) / ((r.durations[i] ?? Infinity) / 1000), 0),
-  );
+  const rates = Array.from({ length: windows }, (_, i) => results.reduce((sum, r) => sum + (r.counts[i] ?? 0) / ((r.durations[i] ?? Infinity) / 1000), 0));
   const callsPerSec = median(rates);
   const total = results.reduce((sum, r) => sum + r.total, 0);
   const samples = results.length === 1 ? results[0].samples : Float64Array.from(results.flatMap((r) => Array.from(r.samples)));

@@ -58,16 +58,19 @@ export class Child {
 
   next(type, timeoutMs = this.timeoutMs) {
     const i = this.inbox.findIndex((m) => m.type === type || m.type === 'error');
-    const found = i >= 0 ? Promise.resolve(this.inbox.splice(i, 1)[0]) : new Promise((resolve) => {
-      const waiter = { type, settle: resolve };
-      this.waiters.push(waiter);
-      const timer = setTimeout(() => {
-        const at = this.waiters.indexOf(waiter);
-        if (at >= 0) this.waiters.splice(at, 1);
-        resolve({ type: 'error', message: `timed out waiting for '${type}'\n${this.stderr}` });
-      }, timeoutMs);
-      timer.unref();
-    });
+    const found =
+      i >= 0
+        ? Promise.resolve(this.inbox.splice(i, 1)[0])
+        : new Promise((resolve) => {
+            const waiter = { type, settle: resolve };
+            this.waiters.push(waiter);
+            const timer = setTimeout(() => {
+              const at = this.waiters.indexOf(waiter);
+              if (at >= 0) this.waiters.splice(at, 1);
+              resolve({ type: 'error', message: `timed out waiting for '${type}'\n${this.stderr}` });
+            }, timeoutMs);
+            timer.unref();
+          });
     return found.then((m) => {
       if (m.type === 'error') throw new Error(m.message);
       return m;

@@ -1,7 +1,8 @@
 /** The printed table, the targets of issue 5, and the SVG chart (written by hand: no chart dependency). */
 import { round } from './stats.mjs';
 
-const fmt = (v, digits = 0) => (typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '');
+const fmt = (v, digits = 0) =>
+  typeof v === 'number' && Number.isFinite(v) ? v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '';
 
 /** ours ÷ peer for "higher is better", peer ÷ ours for "lower is better": above 1 means lipmodule is ahead. */
 export function advantage(workload, ours, peer) {
@@ -65,10 +66,28 @@ export function evaluateTargets(results) {
   const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? round(a / b, 2) : undefined);
   const targets = [
     { id: 'sequential', text: 'sequential calls/s ≥ 0.9x raw net', actual: ratio(v('sequential', 'ours'), v('sequential', 'net')), goal: 0.9 },
-    { id: 'sequential-p50', text: 'sequential p50 ≤ 1.15x raw net', actual: ratio(v('sequential', 'ours', 'p50Us'), v('sequential', 'net', 'p50Us')), goal: 1.15, atMost: true },
+    {
+      id: 'sequential-p50',
+      text: 'sequential p50 ≤ 1.15x raw net',
+      actual: ratio(v('sequential', 'ours', 'p50Us'), v('sequential', 'net', 'p50Us')),
+      goal: 1.15,
+      atMost: true,
+    },
     { id: 'inflight64', text: '64 in flight ≥ 1.0x raw net unbatched', actual: ratio(v('inflight64', 'ours'), v('inflight64', 'net')), goal: 1.0 },
-    { id: 'inflight64-batched', text: '64 in flight vs raw net batched (aim ≥ 1.0x)', actual: ratio(v('inflight64', 'ours'), v('inflight64', 'net-batched')), goal: 1.0, aim: true },
-    { id: 'multi8x8', text: '8x8 aggregate above our 64-in-flight figure', actual: ratio(v('multi8x8', 'ours'), v('inflight64', 'ours')), goal: 1.0, above: true },
+    {
+      id: 'inflight64-batched',
+      text: '64 in flight vs raw net batched (aim ≥ 1.0x)',
+      actual: ratio(v('inflight64', 'ours'), v('inflight64', 'net-batched')),
+      goal: 1.0,
+      aim: true,
+    },
+    {
+      id: 'multi8x8',
+      text: '8x8 aggregate above our 64-in-flight figure',
+      actual: ratio(v('multi8x8', 'ours'), v('inflight64', 'ours')),
+      goal: 1.0,
+      above: true,
+    },
     { id: 'echo1m', text: '1 MiB echo ≥ 1.0x ZeroMQ', actual: ratio(v('echo1m', 'ours'), v('echo1m', 'zmq')), goal: 1.0 },
     { id: 'cached', text: 'LRU hit ≥ 1.2x uncached', actual: v('cached', 'ours', 'hitVsUncached'), goal: 1.2 },
     { id: 'logging', text: 'logging with its level off ≥ 0.95x silent (nothing measurable)', actual: v('logging', 'ours', 'offVsSilent'), goal: 0.95 },
@@ -88,7 +107,7 @@ export function renderTargets(targets) {
   return targets
     .map((t) => {
       const state = t.met === null ? 'n/a ' : t.met ? 'MET ' : t.aim ? 'aim ' : 'MISS';
-      const actual = typeof t.actual === 'number' ? `${t.actual}${t.unit ? ' ' + t.unit : 'x'}` : 'n/a';
+      const actual = typeof t.actual === 'number' ? `${t.actual}${t.unit ? ` ${t.unit}` : 'x'}` : 'n/a';
       return `  [${state}] ${t.text}: ${actual}`;
     })
     .join('\n');
@@ -108,7 +127,9 @@ export function renderChart(results) {
     const cells = results.peers.map((p) => [p, results.cells[workload.id][p.id]]);
     const values = cells.map(([, c]) => (typeof c === 'object' && typeof c.value === 'number' ? c.value : 0));
     const max = Math.max(...values, 1e-9);
-    const parts = [`<text x="12" y="${y}" class="title">${esc(workload.title)} — ${esc(workload.unit)}${workload.lowerIsBetter ? ' (lower is better)' : ''}</text>`];
+    const parts = [
+      `<text x="12" y="${y}" class="title">${esc(workload.title)} — ${esc(workload.unit)}${workload.lowerIsBetter ? ' (lower is better)' : ''}</text>`,
+    ];
     y += 8;
     for (const [peer, cell] of cells) {
       const ours = peer.id === 'ours';
@@ -116,7 +137,9 @@ export function renderChart(results) {
       if (typeof cell === 'object' && typeof cell.value === 'number') {
         const w = Math.max(1, (cell.value / max) * barMax);
         parts.push(`<rect x="${labelW}" y="${y + 2}" width="${round(w, 1)}" height="${rowH - 5}" class="${ours ? 'ours' : 'peer'}"/>`);
-        parts.push(`<text x="${round(labelW + w + 6, 1)}" y="${y + 13}" class="value">${esc(cell.value.toLocaleString('en-US', { maximumFractionDigits: cell.value < 100 ? 2 : 0 }))}</text>`);
+        parts.push(
+          `<text x="${round(labelW + w + 6, 1)}" y="${y + 13}" class="value">${esc(cell.value.toLocaleString('en-US', { maximumFractionDigits: cell.value < 100 ? 2 : 0 }))}</text>`,
+        );
       } else {
         parts.push(`<text x="${labelW + 4}" y="${y + 13}" class="na">${cell?.error ? 'error' : 'n/a'}</text>`);
       }

@@ -48,5 +48,10 @@ export async function openIdle({ dir, n }) {
     await Promise.all(batch.map((c) => new Promise((resolve, reject) => c.waitForReady(Date.now() + 10_000, (e) => (e ? reject(e) : resolve())))));
     clients.push(...batch);
   }
-  return { close: async () => clients.forEach((c) => c.close()) };
+  return {
+    close: async () =>
+      clients.forEach((c) => {
+        c.close();
+      }),
+  };
 }

@@ -17,7 +17,13 @@ export async function serve({ dir }) {
     })
     .http();
   await new Promise((resolve, reject) => server.once('error', reject).listen(path(dir), resolve));
-  return { close: () => new Promise((resolve) => (server.closeAllConnections?.(), server.close(resolve))) };
+  return {
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(resolve);
+      }),
+  };
 }
 
 export async function connect({ dir, sockets = 1 }) {
@@ -47,12 +53,15 @@ export async function openIdle({ dir, n }) {
     await Promise.all(
       batch.map(
         (agent) =>
-          new Promise((resolve, reject) =>
-            jayson.client.http({ socketPath: path(dir), agent }).request('add', [1, 2], (e) => (e ? reject(e) : resolve())),
-          ),
+          new Promise((resolve, reject) => jayson.client.http({ socketPath: path(dir), agent }).request('add', [1, 2], (e) => (e ? reject(e) : resolve()))),
       ),
     );
     agents.push(...batch);
   }
-  return { close: async () => agents.forEach((a) => a.destroy()) };
+  return {
+    close: async () =>
+      agents.forEach((a) => {
+        a.destroy();
+      }),
+  };
 }

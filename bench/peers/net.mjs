@@ -118,7 +118,12 @@ export async function openIdle({ dir, n }) {
   for (let i = 0; i < n; i++) {
     sockets.push(await connectRetrying(path(dir)));
   }
-  return { close: async () => sockets.forEach((s) => s.destroy()) };
+  return {
+    close: async () =>
+      sockets.forEach((s) => {
+        s.destroy();
+      }),
+  };
 }
 
 /** A busy server's full accept backlog makes a Unix connect fail with EAGAIN at once: wait and retry (bounded). */

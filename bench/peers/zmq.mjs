@@ -93,5 +93,10 @@ export async function openIdle({ dir, n }) {
       await dealer.receive();
     }),
   );
-  return { close: async () => dealers.forEach((d) => d.close()) };
+  return {
+    close: async () =>
+      dealers.forEach((d) => {
+        d.close();
+      }),
+  };
 }

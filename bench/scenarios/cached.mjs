@@ -14,7 +14,12 @@ export default {
   peers: ['ours'],
   async run(peer, settings) {
     // Three timed windows per variant, median taken (this workload is not run in rounds).
-    const common = { peer, settings: { ...settings, windows: settings.rounds > 1 ? 3 : settings.windows }, inflight: 1, clientConfig: { workN: WORK_N, fixedArgs: true } };
+    const common = {
+      peer,
+      settings: { ...settings, windows: settings.rounds > 1 ? 3 : settings.windows },
+      inflight: 1,
+      clientConfig: { workN: WORK_N, fixedArgs: true },
+    };
     const uncached = await measureLoad({ ...common, fn: 'work' });
     const hit = await measureLoad({ ...common, fn: 'workc' });
     const addUncached = await measureLoad({ ...common, fn: 'add' });

@@ -33,6 +33,12 @@ export default {
         tmp.remove();
       }
     }
-    return { value: round(median(times), 2), unit: 'ms', p50Us: round(median(times) * 1000), p99Us: round(percentile(times, 99) * 1000), runsMs: times.map((t) => round(t, 2)) };
+    return {
+      value: round(median(times), 2),
+      unit: 'ms',
+      p50Us: round(median(times) * 1000),
+      p99Us: round(percentile(times, 99) * 1000),
+      runsMs: times.map((t) => round(t, 2)),
+    };
   },
 };

@@ -6,7 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { watchOutput, type WatchedOutput } from '../helpers.js';
+import { watchOutput, type WatchedOutput } from './child-output.js';
 
 /** `skip` for tests that need a second user: false when we are root, else why they skip. */
 export const SECOND_USER_SKIP: false | string =

@@ -12,14 +12,17 @@
  */
 import { spawn } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { LIPClient } from '../../src/index.js';
 import { encodeValue } from '../../src/protocol/codec.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../../src/protocol/frame.js';
-import { FIXTURES, startFixture, watchOutput } from '../helpers.js';
-import { cbor, frame, head } from '../fixtures/rel-wire.js';
+import { watchOutput } from '../helpers/child-output.js';
+import { startFixture } from '../helpers/fixture-server.js';
+import { FIXTURES } from '../helpers/paths.js';
+import { rssOf, sampleRssPeak } from '../helpers/process-memory.js';
+import { cbor, frame, head } from '../helpers/raw-cbor.js';
+import { runScript } from '../helpers/script-run.js';
+import { socketDir } from '../helpers/temp-dir.js';
 
 const MiB = 1024 * 1024;
 const args = process.argv.slice(2);
@@ -150,7 +153,24 @@ const attacks: Attack[] = [
       const socket = await deaf(path('hold'));
       const count = DEFAULT_MAX_FRAME_BYTES - 64;
       // [1, 1, 'hold', [5000, [{}, {}, ...]], null, null]
-      socket.write(once('maps', () => frame(Buffer.concat([head(4, 6), head(0, 1), head(0, 1), cbor.text('hold'), head(4, 2), head(0, 5000), head(4, count), Buffer.alloc(count, 0xa0), cbor.null, cbor.null]))));
+      socket.write(
+        once('maps', () =>
+          frame(
+            Buffer.concat([
+              head(4, 6),
+              head(0, 1),
+              head(0, 1),
+              cbor.text('hold'),
+              head(4, 2),
+              head(0, 5000),
+              head(4, count),
+              Buffer.alloc(count, 0xa0),
+              cbor.null,
+              cbor.null,
+            ]),
+          ),
+        ),
+      );
       return () => socket.destroy();
     },
   },
@@ -162,16 +182,15 @@ const attacks: Attack[] = [
       const socket = await deaf(path('hold'));
       const bignum = cbor.tag(2, cbor.bytes(Buffer.alloc(8192, 0xff)));
       const items = Array.from({ length: 2040 }, () => bignum);
-      socket.write(once('bignums', () => frame(cbor.array([head(0, 1), head(0, 1), cbor.text('hold'), cbor.array([head(0, 5000), cbor.array(items)]), cbor.null, cbor.null]))));
+      socket.write(
+        once('bignums', () =>
+          frame(cbor.array([head(0, 1), head(0, 1), cbor.text('hold'), cbor.array([head(0, 5000), cbor.array(items)]), cbor.null, cbor.null])),
+        ),
+      );
       return () => socket.destroy();
     },
   },
 ];
-
-function rssOf(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return kb ? Number(kb[1]) * 1024 : 0;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -204,19 +223,22 @@ async function runAttack(attack: Attack, dir: string, pid: number, alive: () => 
     await probe.callFunction('memory');
     await probe.callFunction('loopDelayMax');
     row.before = rssOf(pid);
-    row.peak = row.before;
-    const sampler = setInterval(() => {
-      if (alive()) row.peak = Math.max(row.peak, rssOf(pid));
-    }, 25);
+    const sampler = sampleRssPeak(pid, { everyMs: 25, start: row.before });
     const stops = await Promise.all(Array.from({ length: connections }, () => attack.start(path).catch(() => () => {})));
     await sleep(ATTACK_MS);
     for (const stop of stops) stop();
     await sleep(SETTLE_MS);
     caller.stdin!.end();
     await output.waitFor((out) => out.includes('{'), 10_000);
-    const figures = JSON.parse(output.stdout().split('\n').find((line) => line.startsWith('{'))!) as { answered: number; failed: number; errors: string[] };
+    const figures = JSON.parse(
+      output
+        .stdout()
+        .split('\n')
+        .find((line) => line.startsWith('{'))!,
+    ) as { answered: number; failed: number; errors: string[] };
     Object.assign(row, figures);
-    clearInterval(sampler);
+    sampler.stop();
+    row.peak = sampler.peak();
     row.alive = alive();
     if (row.alive) {
       row.loopDelayMs = await probe.callFunction<number>('loopDelayMax').catch(() => -1);
@@ -231,13 +253,13 @@ async function runAttack(attack: Attack, dir: string, pid: number, alive: () => 
 }
 
 const mib = (bytes: number) => (bytes / MiB).toFixed(0);
-const cleanups: (() => void)[] = [];
-const t = { after: (fn: () => void) => cleanups.push(fn) } as unknown as TestContext;
-let failed = false;
-const dir = mkdtempSync('/tmp/lipt-');
-try {
+await runScript(async (t) => {
+  const dir = socketDir(t);
+  let failed = false;
   const chosen = attacks.filter((a) => only.length === 0 || only.includes(a.name));
-  console.log(`attack: ${connections} connections per attack, ${ATTACK_MS} ms each, a good client calling with 2 s deadlines; server-wide budget ${budgetMiB} MiB\n`);
+  console.log(
+    `attack: ${connections} connections per attack, ${ATTACK_MS} ms each, a good client calling with 2 s deadlines; server-wide budget ${budgetMiB} MiB\n`,
+  );
   const rows: Row[] = [];
   for (const attack of chosen) {
     // A fresh server per attack: one attack's leftovers don't count against the next.
@@ -258,7 +280,9 @@ try {
     server.child.kill('SIGKILL');
     await server.exited;
   }
-  console.log('\n| attack | item | what | RSS before / peak / after (MiB) | growth (MiB) | good calls answered / failed | longest event-loop delay (ms) | server |');
+  console.log(
+    '\n| attack | item | what | RSS before / peak / after (MiB) | growth (MiB) | good calls answered / failed | longest event-loop delay (ms) | server |',
+  );
   console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const attack = attacks.find((a) => a.name === row.attack)!;
@@ -266,11 +290,5 @@ try {
       `| ${row.attack} | ${row.item} | ${attack.what} | ${mib(row.before)} / ${mib(row.peak)} / ${row.alive ? mib(row.after) : '-'} | ${mib(row.peak - row.before)} | ${row.answered} / ${row.failed} | ${row.alive && row.loopDelayMs >= 0 ? row.loopDelayMs.toFixed(0) : '?'} | ${row.alive ? 'alive' : 'died'} |`,
     );
   }
-} catch (error) {
-  console.error(error);
-  failed = true;
-} finally {
-  for (const fn of cleanups.reverse()) fn();
-  rmSync(dir, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+  return { failed };
+});

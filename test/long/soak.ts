@@ -5,8 +5,9 @@
  * RSS at start, peak and end included; exits 1 on any loss, mix-up or error.
  * Also: `npm run soak -- <procs> <calls>`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { runSoak } from './soak-lib.js';
+import { runScript } from '../helpers/script-run.js';
+import { runSoak } from '../helpers/soak-runner.js';
+import { socketDir } from '../helpers/temp-dir.js';
 
 const [argProcs, argCalls] = process.argv.slice(2);
 const config = {
@@ -15,18 +16,10 @@ const config = {
   inflight: Number(process.env.SOAK_INFLIGHT ?? '64'),
   maxBytes: Number(process.env.SOAK_MAX_BYTES ?? String(1 << 20)),
 };
-const cleanups: (() => void)[] = [];
-const dir = mkdtempSync('/tmp/lipt-');
-let failed = true;
-try {
+await runScript(async (t) => {
+  const dir = socketDir(t);
   console.log(`soak: ${config.procs} processes x ${config.calls} calls, ${config.inflight} in flight, payloads up to ${config.maxBytes} bytes`);
-  const figures = await runSoak({ after: (fn: () => void) => cleanups.push(fn) }, dir, config);
+  const figures = await runSoak(t, dir, config);
   console.log(JSON.stringify(figures, null, 2));
-  failed = figures.errors > 0 || figures.mismatches > 0 || figures.ok !== config.procs * config.calls || !figures.serverAlive;
-} catch (error) {
-  console.error(error);
-} finally {
-  for (const fn of cleanups.reverse()) fn();
-  rmSync(dir, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+  return { failed: figures.errors > 0 || figures.mismatches > 0 || figures.ok !== config.procs * config.calls || !figures.serverAlive };
+});

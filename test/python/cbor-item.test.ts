@@ -63,12 +63,21 @@ test('refuses malformed input', () => {
 
 test('refuses more than the limit, and a declared length over it before its bytes arrive', () => {
   const big = cbor.encode({ args: [Buffer.alloc(5000)], kwargs: {} });
-  assert.throws(() => new CborItemReader(4096).push(big.subarray(0, 20)), (e: LIPProtocolError) => e.code === ErrorCode.FrameTooLarge);
+  assert.throws(
+    () => new CborItemReader(4096).push(big.subarray(0, 20)),
+    (e: LIPProtocolError) => e.code === ErrorCode.FrameTooLarge,
+  );
   // An unfinished array of many small items: refused once the bytes pass the limit.
   const reader = new CborItemReader(100);
   assert.equal(reader.push(Buffer.from('a161619f', 'hex')), undefined);
-  assert.throws(() => reader.push(Buffer.alloc(200)), (e: LIPProtocolError) => e.code === ErrorCode.FrameTooLarge);
+  assert.throws(
+    () => reader.push(Buffer.alloc(200)),
+    (e: LIPProtocolError) => e.code === ErrorCode.FrameTooLarge,
+  );
   // A whole item that is itself over the limit.
   const whole = Buffer.concat([Buffer.from('a16161985a', 'hex'), Buffer.alloc(180, 0x18)]);
-  assert.throws(() => new CborItemReader(100).push(whole), (e: LIPProtocolError) => e.code === ErrorCode.FrameTooLarge);
+  assert.throws(
+    () => new CborItemReader(100).push(whole),
+    (e: LIPProtocolError) => e.code === ErrorCode.FrameTooLarge,
+  );
 });

@@ -5,9 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { LIPClient } from '../../src/index.js';
-import { FIXTURES, startFixture } from '../helpers.js';
+import { startFixture } from './fixture-server.js';
+import { FIXTURES } from './paths.js';
+import type { AfterHook } from './temp-dir.js';
 
 export interface SoakConfig {
   procs: number;
@@ -38,8 +39,8 @@ interface WorkerResult {
   payloadMiB: number;
 }
 
-export async function runSoak(t: Pick<TestContext, 'after'>, dir: string, config: SoakConfig): Promise<SoakFigures> {
-  const server = await startFixture(t as TestContext, 'rel-server.ts', dir);
+export async function runSoak(t: AfterHook, dir: string, config: SoakConfig): Promise<SoakFigures> {
+  const server = await startFixture(t, 'target-server.ts', dir);
   const observer = new LIPClient({ socketDir: dir });
   t.after(() => observer.destroy());
   type Probe = { rss: number };
@@ -47,12 +48,10 @@ export async function runSoak(t: Pick<TestContext, 'after'>, dir: string, config
   const start = (await observer.callFunction<Probe>('probe')).rss;
   let peak = start;
   let statsAsked = 0;
-  let serverCalls = 0;
   let watching = true;
   const watcher = (async () => {
     while (watching) {
-      const stats = await observer.stats('tagged');
-      serverCalls = stats.calls;
+      await observer.stats('tagged');
       statsAsked++;
       if (statsAsked % 20 === 0) peak = Math.max(peak, (await observer.callFunction<Probe>('probe')).rss);
       await new Promise((r) => setTimeout(r, 25));
@@ -81,8 +80,8 @@ export async function runSoak(t: Pick<TestContext, 'after'>, dir: string, config
   };
 }
 
-function runWorker(t: Pick<TestContext, 'after'>, dir: string, config: SoakConfig, seed: number): Promise<WorkerResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'rel-soak-client.ts')], {
+function runWorker(t: AfterHook, dir: string, config: SoakConfig, seed: number): Promise<WorkerResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'soak-client.ts')], {
     env: {
       ...process.env,
       LIP_SOCKET_DIR: dir,

@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { socketDir, until } from './helpers.js';
-import { fixture, lip, serve, spawnLip } from './fixtures/cli-harness.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
+import { fixture, lip, serve, spawnLip } from './helpers/lip-cli.js';
 
 /** Leaves a socket file nobody answers: a process binds it and is SIGKILLed, so it cannot unlink. */
 function makeStaleSocket(path: string): void {
@@ -65,7 +66,10 @@ test('lip serve of a .ts and a .js file, driven by the other commands', async (t
     const square = await lip(['doc', 'square'], dir);
     assert.match(square.stdout, /Cache\s+on, unbounded, no expiry/);
     const json = JSON.parse((await lip(['doc', 'area', '--json'], dir)).stdout);
-    assert.deepEqual(json.params.map((p: { name: string }) => p.name), ['width', 'height']);
+    assert.deepEqual(
+      json.params.map((p: { name: string }) => p.name),
+      ['width', 'height'],
+    );
   });
 
   await t.test('call takes positional, keyword and JSON arguments', async () => {
@@ -145,7 +149,10 @@ test('lip serve of a .ts and a .js file, driven by the other commands', async (t
     await until(() => output.split('\n').length > 2);
     watch.kill('SIGINT');
     assert.equal(await closed, 0);
-    const refreshes = output.trim().split('\n').map((line) => JSON.parse(line) as { name: string });
+    const refreshes = output
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { name: string });
     assert.ok(refreshes.every((r) => r.name === 'add'));
   });
 

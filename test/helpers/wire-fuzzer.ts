@@ -6,8 +6,9 @@
  */
 import fc from 'fast-check';
 import { join } from 'node:path';
-import { LIPClient } from '../../src/index.js';
-import { cbor, frame, head, PREAMBLE, RawPeer } from '../fixtures/rel-wire.js';
+import type { LIPClient } from '../../src/index.js';
+import { cbor, frame, head } from './raw-cbor.js';
+import { PREAMBLE, RawPeer } from './raw-peer.js';
 
 // ---- raw CBOR ------------------------------------------------------------
 
@@ -16,7 +17,46 @@ const hostileStrings = [...hostileKeys, '../x', '/etc/passwd', 'a\0b', 'Error', 
 
 /** Tags: the refused ones, the ones cbor-x knows, and any other. */
 const tagArb = fc.oneof(
-  fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 14, 15, 21, 25, 27, 28, 29, 32, 35, 37, 51, 64, 72, 86, 105, 216, 224, 225, 255, 256, 258, 259, 27647, 28704, 55799, 0xdff9, 0xdffe, 0xdfff, 0xe000, 0xe0ff, 0x53687264),
+  fc.constantFrom(
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    14,
+    15,
+    21,
+    25,
+    27,
+    28,
+    29,
+    32,
+    35,
+    37,
+    51,
+    64,
+    72,
+    86,
+    105,
+    216,
+    224,
+    225,
+    255,
+    256,
+    258,
+    259,
+    27647,
+    28704,
+    55799,
+    0xdff9,
+    0xdffe,
+    0xdfff,
+    0xe000,
+    0xe0ff,
+    0x53687264,
+  ),
   fc.integer({ min: 0, max: 0xffffffff }),
 );
 
@@ -47,7 +87,18 @@ export const cborArb: fc.Arbitrary<Buffer> = fc.letrec<{ item: Buffer }>((tie) =
     leafArb,
     fc.array(tie('item'), { maxLength: 5 }).map((items) => cbor.array(items)),
     fc.array(tie('item'), { maxLength: 5 }).map((items) => Buffer.concat([Buffer.from([0x9f]), ...items, Buffer.from([0xff])])),
-    fc.array(fc.tuple(fc.oneof(textArb.map((s) => cbor.text(s)), tie('item')), tie('item')), { maxLength: 4 }).map((pairs) => cbor.map(pairs)),
+    fc
+      .array(
+        fc.tuple(
+          fc.oneof(
+            textArb.map((s) => cbor.text(s)),
+            tie('item'),
+          ),
+          tie('item'),
+        ),
+        { maxLength: 4 },
+      )
+      .map((pairs) => cbor.map(pairs)),
     fc.tuple(tagArb, tie('item')).map(([tag, item]) => cbor.tag(tag, item)),
   ),
 })).item;
@@ -60,28 +111,62 @@ const idArb = fc.oneof(
   fc.integer({ min: 0, max: 100 }).map((n) => head(1, n)),
   cborArb,
 );
-const kindArb = fc.oneof({ arbitrary: fc.constantFrom(1, 1, 1, 4, 7, 8).map((k) => head(0, k)), weight: 6 }, fc.integer({ min: 0, max: 300 }).map((k) => head(0, k)), cborArb);
+const kindArb = fc.oneof(
+  { arbitrary: fc.constantFrom(1, 1, 1, 4, 7, 8).map((k) => head(0, k)), weight: 6 },
+  fc.integer({ min: 0, max: 300 }).map((k) => head(0, k)),
+  cborArb,
+);
 // Functions that answer at once: a fuzzer must not park calls for ever (no hang, no sleep) nor stop the server.
-const fnArb = fc.oneof({ arbitrary: fc.constantFrom('echo', 'add', 'inspect', 'tagged').map((s) => cbor.text(s)), weight: 6 }, textArb.map((s) => cbor.text(s)), cborArb);
+const fnArb = fc.oneof(
+  { arbitrary: fc.constantFrom('echo', 'add', 'inspect', 'tagged').map((s) => cbor.text(s)), weight: 6 },
+  textArb.map((s) => cbor.text(s)),
+  cborArb,
+);
 const argsArb = fc.oneof({ arbitrary: fc.array(cborArb, { maxLength: 3 }).map((a) => cbor.array(a)), weight: 6 }, cborArb);
 const kwargsArb = fc.oneof(
   { arbitrary: fc.constant(cbor.null), weight: 4 },
-  fc.array(fc.tuple(fc.constantFrom(...hostileKeys).map((k) => cbor.text(k)), cborArb), { maxLength: 3 }).map((p) => cbor.map(p)),
+  fc
+    .array(
+      fc.tuple(
+        fc.constantFrom(...hostileKeys).map((k) => cbor.text(k)),
+        cborArb,
+      ),
+      { maxLength: 3 },
+    )
+    .map((p) => cbor.map(p)),
   cborArb,
 );
 const optsArb = fc.oneof(
   { arbitrary: fc.constant(cbor.null), weight: 4 },
-  fc.array(fc.tuple(fc.constantFrom('timeoutMs', 'stream', 'credit', '__proto__').map((k) => cbor.text(k)), cborArb), { maxLength: 3 }).map((p) => cbor.map(p)),
+  fc
+    .array(
+      fc.tuple(
+        fc.constantFrom('timeoutMs', 'stream', 'credit', '__proto__').map((k) => cbor.text(k)),
+        cborArb,
+      ),
+      { maxLength: 3 },
+    )
+    .map((p) => cbor.map(p)),
   cborArb,
 );
-const verbArb = fc.oneof(fc.constantFrom('ping', 'doc', 'info', 'stats').map((v) => cbor.text(v)), cborArb.filter((b) => !b.equals(cbor.text('stop'))));
+const verbArb = fc.oneof(
+  fc.constantFrom('ping', 'doc', 'info', 'stats').map((v) => cbor.text(v)),
+  cborArb.filter((b) => !b.equals(cbor.text('stop'))),
+);
 
 /** One client message body: mostly close to the grammar, sometimes far from it. */
-export const messageArb: fc.Arbitrary<Buffer> = fc.oneof(
-  { arbitrary: fc.tuple(kindArb, idArb, fnArb, argsArb, kwargsArb, optsArb, fc.integer({ min: 1, max: 7 })).map(([k, id, fn, args, kw, opts, n]) => cbor.array([k, id, fn, args, kw, opts].slice(0, n))), weight: 5 },
-  { arbitrary: fc.tuple(idArb, verbArb).map(([id, verb]) => cbor.array([head(0, 8), id, verb])), weight: 1 },
-  { arbitrary: cborArb, weight: 1 },
-).filter((body) => !containsStop(body));
+export const messageArb: fc.Arbitrary<Buffer> = fc
+  .oneof(
+    {
+      arbitrary: fc
+        .tuple(kindArb, idArb, fnArb, argsArb, kwargsArb, optsArb, fc.integer({ min: 1, max: 7 }))
+        .map(([k, id, fn, args, kw, opts, n]) => cbor.array([k, id, fn, args, kw, opts].slice(0, n))),
+      weight: 5,
+    },
+    { arbitrary: fc.tuple(idArb, verbArb).map(([id, verb]) => cbor.array([head(0, 8), id, verb])), weight: 1 },
+    { arbitrary: cborArb, weight: 1 },
+  )
+  .filter((body) => !containsStop(body));
 
 function containsStop(body: Buffer): boolean {
   // The owner may stop a server; a fuzzer that does would only prove that.
@@ -93,7 +178,10 @@ export const bytesCaseArb: fc.Arbitrary<Buffer> = fc.oneof(
   fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
   fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.concat([PREAMBLE, b])),
   fc
-    .tuple(fc.array(messageArb, { minLength: 1, maxLength: 3 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'insert', 'delete', 'truncate')), { maxLength: 4 }))
+    .tuple(
+      fc.array(messageArb, { minLength: 1, maxLength: 3 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'insert', 'delete', 'truncate')), { maxLength: 4 }),
+    )
     .map(([messages, mutations]) => {
       let bytes = Buffer.concat([PREAMBLE, ...messages.map(frame)]);
       for (const [at, value, how] of mutations) {

@@ -1,45 +1,19 @@
+/**
+ * Admission of a call before it runs: the concurrency limit and its queue
+ * (LIPBusyError when full), and a Standard Schema (zod, valibot) validating
+ * the argument list, whose JSON Schema describe reports.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, LIPArgumentError, LIPBusyError, LIPClient } from '../src/index.js';
-import { socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
 
-test('stats, ping, concurrency and schema validation', async (t) => {
+test('concurrency and schema validation', async (t) => {
   const dir = socketDir(t);
   await startFixture(t, 'features-server.ts', dir);
   const client = new LIPClient({ socketDir: dir });
   t.after(() => client.destroy());
-
-  await t.test('stats count a known sequence of calls, errors and latency', async () => {
-    for (let i = 0; i < 5; i++) await client.callFunction('greet', [`n${i}`]);
-    await assert.rejects(client.callFunction('greet', []), LIPArgumentError);
-    await assert.rejects(client.callFunction('greet', [1, 2], { zz: 1 }), LIPArgumentError);
-    const stats = await client.stats('greet');
-    assert.equal(stats.name, 'greet');
-    assert.equal(stats.calls, 7);
-    assert.equal(stats.errors, 2);
-    assert.equal(stats.inFlight, 0);
-    assert.equal(stats.latencyMs.samples, 7);
-    assert.ok(stats.latencyMs.p50 >= 0 && stats.latencyMs.p99 >= stats.latencyMs.p50 && stats.latencyMs.max >= stats.latencyMs.p99);
-    assert.match(stats.lastError?.message ?? '', /unexpected keyword argument 'zz'/);
-    assert.ok(stats.uptimeMs >= 0);
-    assert.equal(typeof stats.pid, 'number');
-  });
-
-  await t.test('ping measures a round trip', async () => {
-    const ms = await client.ping('greet');
-    assert.ok(Number.isFinite(ms) && ms >= 0);
-  });
-
-  await t.test('describe answers with the function facts', async () => {
-    const info = await client.describe('limited');
-    assert.equal(info.name, 'limited');
-    assert.equal(info.signature, 'limited(ms)');
-    assert.equal(info.version, '0.0.0');
-    assert.match(info.lib, /^lipmodule\//);
-    assert.ok(!Number.isNaN(Date.parse(info.startedAt)));
-    assert.equal(info.streaming, false);
-    assert.equal((await client.describe('ticks')).streaming, true);
-  });
 
   await t.test('concurrency queues calls, and a full queue answers LIPBusyError at once', async () => {
     // concurrency 1 and maxQueue 1: one runs, one waits, the third is refused.

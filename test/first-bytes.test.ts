@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { encode } from 'cbor-x';
 import { classifyFirstBytes, sniffProtocol, type Protocol } from '../src/server/first-bytes.js';
 import { PREAMBLE, PROBE_PREAMBLE } from '../src/protocol/frame.js';
-import { socketDir } from './helpers.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 const ONE_SHOT = Buffer.from(encode({ args: [1, 2], kwargs: {} }));
 const CASES: [string, Buffer, Protocol][] = [

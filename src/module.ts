@@ -198,8 +198,8 @@ LIPModule.isLIPFunction = function isLIPFunction(value: unknown): value is LIPFu
 /**
  * The served functions a module exports: its LIPModule-wrapped functions, and the `@LIPModule`
  * methods of the instances it exports, in export order, each once (a function exported under two
- * names is listed once). Pass the namespace of `await import(file)`; anything else is skipped.
- * `lip serve` serves what this returns.
+ * names is listed once). Pass a module namespace (what a dynamic import resolves to); values that
+ * are not served are skipped. `lip serve` serves what this returns.
  */
 LIPModule.functionsOf = function functionsOf(moduleNamespace: object): LIPFunctionControls[] {
   const found = new Set<LIPFunctionControls>();

@@ -5,12 +5,13 @@
 export { LIPModule } from './module.js';
 export type { LIPFunction, LIPFunctionControls, LIPWrap } from './module.js';
 export type { LIPModuleOptions } from './function/options.js';
-export type { InitOptions, ExitOptions } from './function/served-function.js';
+export type { InitOptions, ExitOptions } from './function/options.js';
 export { LIPClient } from './client/lip-client.js';
 export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './client/lip-client.js';
 export type { CallContext } from './call/context.js';
 export type { FunctionInfo, FunctionStats, ParamInfo } from './function/introspection.js';
-export type { LogLevel, LogLevelName } from './log/logger.js';
+export { isLogLevel } from './log/levels.js';
+export type { LogLevel, LogLevelName } from './log/levels.js';
 export type { StandardSchemaV1 } from './function/schema.js';
 export {
   ErrorCode,

@@ -6,12 +6,16 @@
 import { currentContext, type CallContext } from './call/context.js';
 import { assertValidName } from './transport/socket-names.js';
 import type { FunctionInfo, FunctionStats } from './function/introspection.js';
-import { validateModuleOptions, type LIPModuleOptions } from './function/options.js';
-import { ServedFunction, type ExitOptions, type InitOptions } from './function/served-function.js';
+import { validateModuleOptions, type ExitOptions, type InitOptions, type LIPModuleOptions } from './function/options.js';
+import { ServedFunction } from './function/served-function.js';
+import type { LogLevel, LogLevelName } from './log/levels.js';
 
 type AnyFunction = (...args: never[]) => unknown;
 
-/** What `LIPModule(options)(fn)` adds to the function it returns. */
+/**
+ * What `LIPModule(options)(fn)` adds to the function it returns; also what
+ * `LIPModule.functionsOf()` gives for each `@LIPModule` method of an instance.
+ */
 export interface LIPFunctionControls {
   /** Serves the function; resolves once its socket accepts connections. */
   init(options?: InitOptions): Promise<void>;
@@ -21,11 +25,22 @@ export interface LIPFunctionControls {
   readonly lipName: string;
   /** The socket path while served, else undefined. */
   readonly socketPath: string | undefined;
+  /** Whether it is served now (on its socket, over NATS, or both). */
   readonly serving: boolean;
+  /**
+   * Settles once the function stops serving, whoever stopped it: `exit()`, or a client's `stop`
+   * (`lip stop`). Read it after `init()`: each serving has its own; while not served it is settled
+   * already. It never rejects (a failed `exit()` rejects that call).
+   */
+  readonly closed: Promise<void>;
   /** What `client.describe()` answers, read locally. */
   describe(): FunctionInfo;
   /** What `client.stats()` answers, read locally. */
   stats(): FunctionStats;
+  /** The level its log is at now, in the original's names (a level of your own `logger` reads as the nearest). */
+  readonly logLevel: LogLevelName;
+  /** Changes what it logs from now on, as the `logLevel` option does; throws a TypeError for an unknown level. */
+  setLogLevel(level: LogLevel): void;
 }
 
 /** A wrapped function: the same call signature, plus the controls. */
@@ -51,6 +66,7 @@ interface MethodSpec {
   options: LIPModuleOptions;
   callSites: (Error | undefined)[];
   served?: ServedFunction;
+  controls?: LIPFunctionControls;
 }
 
 /** Decorated methods of an instance, keyed by method name; filled as the instance is built. */
@@ -63,23 +79,28 @@ function wrapFunction(fn: AnyFunction, options: LIPModuleOptions, callSites: (Er
   const name = options.name ?? fn.name;
   if (!name) throw new TypeError("LIPModule: the function has no name; name it (function add() {...}) or pass the 'name' option");
   assertValidName(name, 'function name');
-  const served = new ServedFunction(fn, name, options, callSites);
+  const served = new ServedFunction({ fn, name, options, callSites });
   const wrapper = function (this: unknown, ...args: unknown[]) {
     return served.callLocal(this, args);
   };
-  Object.defineProperties(wrapper, {
-    name: { value: name },
-    length: { value: fn.length },
+  Object.defineProperties(wrapper, { name: { value: name }, length: { value: fn.length }, ...controlsOf(served), [SERVED]: { value: served } });
+  return wrapper as unknown as LIPFunction<AnyFunction>;
+}
+
+/** The LIPFunctionControls members, each handing over to `served`. */
+function controlsOf(served: ServedFunction): PropertyDescriptorMap {
+  return {
     init: { value: (initOptions?: InitOptions) => served.init(initOptions) },
     exit: { value: (exitOptions?: ExitOptions) => served.exit(exitOptions) },
-    lipName: { value: name, enumerable: true },
+    lipName: { value: served.name, enumerable: true },
     socketPath: { get: () => served.socketPath },
     serving: { get: () => served.serving },
+    closed: { get: () => served.closed },
     describe: { value: () => served.info() },
     stats: { value: () => served.stats() },
-    [SERVED]: { value: served },
-  });
-  return wrapper as unknown as LIPFunction<AnyFunction>;
+    logLevel: { get: () => served.logLevel },
+    setLogLevel: { value: (level: LogLevel) => served.setLogLevel(level) },
+  };
 }
 
 function decorateMethod(method: AnyFunction, context: ClassMethodDecoratorContext, options: LIPModuleOptions, callSites: (Error | undefined)[]): AnyFunction {
@@ -108,8 +129,14 @@ function decorateMethod(method: AnyFunction, context: ClassMethodDecoratorContex
 }
 
 function servedMethod(instance: object, spec: MethodSpec): ServedFunction {
-  spec.served ??= new ServedFunction(spec.method, spec.name, spec.options, spec.callSites, instance);
+  spec.served ??= new ServedFunction({ fn: spec.method, name: spec.name, options: spec.options, callSites: spec.callSites, thisArg: instance });
   return spec.served;
+}
+
+/** A decorated method's controls: made once, so the same method is the same object each time it is asked for. */
+function methodControls(instance: object, spec: MethodSpec): LIPFunctionControls {
+  spec.controls ??= Object.defineProperties({}, controlsOf(servedMethod(instance, spec))) as LIPFunctionControls;
+  return spec.controls;
 }
 
 function isDecoratorContext(value: unknown): value is ClassMethodDecoratorContext {
@@ -169,10 +196,27 @@ LIPModule.isLIPFunction = function isLIPFunction(value: unknown): value is LIPFu
 };
 
 /**
- * Every ServedFunction behind a value: a wrapped function, or an instance
- * with decorated methods. Empty for anything else. (Used by `lip serve`.)
+ * The served functions a module exports: its LIPModule-wrapped functions, and the `@LIPModule`
+ * methods of the instances it exports, in export order, each once (a function exported under two
+ * names is listed once). Pass a module namespace (what a dynamic import resolves to); values that
+ * are not served are skipped. `lip serve` serves what this returns.
  */
-export function servedOf(value: unknown): ServedFunction[] {
+LIPModule.functionsOf = function functionsOf(moduleNamespace: object): LIPFunctionControls[] {
+  const found = new Set<LIPFunctionControls>();
+  for (const value of Object.values(moduleNamespace)) for (const controls of controlsBehind(value)) found.add(controls);
+  return [...found];
+};
+
+/** The controls behind one exported value: a wrapped function itself, or an instance's decorated methods. */
+function controlsBehind(value: unknown): LIPFunctionControls[] {
+  if (LIPModule.isLIPFunction(value)) return [value];
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return [];
+  const specs = methodSpecs(value);
+  return specs ? [...specs.values()].map((spec) => methodControls(value, spec)) : [];
+}
+
+/** Every ServedFunction behind a wrapped function, or an instance with decorated methods. */
+function servedOf(value: unknown): ServedFunction[] {
   if (typeof value === 'function' && SERVED in value) return [(value as unknown as { [SERVED]: ServedFunction })[SERVED]];
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return [];
   const specs = methodSpecs(value);

@@ -30,9 +30,19 @@ export function addCommonOptions(command: Command): Command {
     .option('--verbose', 'print stack traces with errors');
 }
 
-/** `--timeout <ms>`, for commands that wait on a server. */
-export function addTimeoutOption(command: Command, what = 'how long to wait for an answer'): Command {
-  return command.option('--timeout <ms>', `${what}, in milliseconds (0 waits for ever)`, parseMs);
+/** What the shared options mean on one client command. */
+export interface ClientOptionTexts {
+  /** What `--timeout` limits. @default 'how long to wait for an answer' */
+  timeout?: string;
+  /** What `--nats` does; left out, the command takes no `--nats`. */
+  nats?: string;
+}
+
+/** The options of every command that talks to servers: `--timeout`, `--nats` (where given), `--socket-dir`, `--verbose`. */
+export function addClientOptions(command: Command, texts: ClientOptionTexts = {}): Command {
+  command.option('--timeout <ms>', `${texts.timeout ?? 'how long to wait for an answer'}, in milliseconds (0 waits for ever)`, parseMs);
+  if (texts.nats !== undefined) addNatsOption(command, texts.nats);
+  return addCommonOptions(command);
 }
 
 export function parseMs(text: string): number {

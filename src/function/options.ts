@@ -1,4 +1,4 @@
-/** The options of `LIPModule(options)`, checked once, up front. */
+/** The options of `LIPModule(options)`, and of a wrapped function's `init()` and `exit()`, checked once, up front. */
 import type { Logger } from 'pino';
 import { assertValidName } from '../transport/socket-names.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
@@ -116,4 +116,41 @@ export function validateModuleOptions(options: unknown): asserts options is LIPM
     throw bad('socketMode', 'a file mode such as 0o600');
   }
   if (o.logger !== undefined && typeof (o.logger as { child?: unknown }).child !== 'function') throw bad('logger', 'a pino-compatible logger');
+}
+
+/** The options of a served function's `init()`. */
+export interface InitOptions {
+  /** Serve in this directory instead of the one given to LIPModule. */
+  socketDir?: string;
+  /** Also serve over NATS, as a NATS service (one URL or several). */
+  nats?: string | string[];
+  /** Serve on the Unix socket. Set false to serve over NATS only. @default true */
+  socket?: boolean;
+}
+
+/** The options of a served function's `exit()`. */
+export interface ExitOptions {
+  /** How long running calls may take to finish. @default the `exitTimeoutMs` option (10000) */
+  timeoutMs?: number;
+}
+
+/** Throws a TypeError naming the first bad `init()` option. */
+export function validateInitOptions(options: InitOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('init() takes an options object');
+  if (options.socketDir !== undefined && typeof options.socketDir !== 'string') throw new TypeError("init(): 'socketDir' must be a string");
+  if (options.socket !== undefined && typeof options.socket !== 'boolean') throw new TypeError("init(): 'socket' must be a boolean");
+  // TODO(merge): use nats/names.ts check
+  const nats = options.nats;
+  if (nats !== undefined && !(typeof nats === 'string' || (Array.isArray(nats) && nats.every((u) => typeof u === 'string')))) {
+    throw new TypeError("init(): 'nats' must be a URL or a list of URLs");
+  }
+  if (options.socket === false && !options.nats) throw new TypeError("init(): with socket: false, give a 'nats' server to serve on");
+}
+
+/** Throws a TypeError unless `exit()`'s timeout is a number of milliseconds >= 0. */
+export function validateExitOptions(options: ExitOptions): void {
+  const timeoutMs = options.timeoutMs;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
+    throw new TypeError(`exit(): 'timeoutMs' must be a number of milliseconds >= 0, got ${String(timeoutMs)}`);
+  }
 }

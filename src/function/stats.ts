@@ -16,21 +16,28 @@ export class CallStats {
   private recorded = 0;
   private max = 0;
 
-  /** A call finished after `ms` milliseconds; `failed` with what it threw (which may be undefined). */
-  record(ms: number, failed: boolean, error: unknown): void {
+  /** A call succeeded after `ms` milliseconds. */
+  succeeded(ms: number): void {
+    this.count(ms);
+  }
+
+  /** A call failed after `ms` milliseconds with what it threw (which may be undefined). */
+  failed(ms: number, error: unknown): void {
+    this.count(ms);
+    this.errors++;
+    const e = error instanceof Error ? error : undefined;
+    this.lastError = {
+      name: e?.name ?? 'NonError',
+      message: e?.message ?? String(error),
+      at: new Date().toISOString(),
+    };
+  }
+
+  private count(ms: number): void {
     this.calls++;
     this.latencies[this.recorded % RING] = ms;
     this.recorded++;
     if (ms > this.max) this.max = ms;
-    if (failed) {
-      this.errors++;
-      const e = error instanceof Error ? error : undefined;
-      this.lastError = {
-        name: e?.name ?? 'NonError',
-        message: e?.message ?? String(error),
-        at: new Date().toISOString(),
-      };
-    }
   }
 
   snapshot(name: string, extra: { queued: number; cacheSize: number; cacheHits: number; cacheMisses: number }): FunctionStats {

@@ -159,51 +159,62 @@ function splitTopLevel(text: string, separator: ',' | '=', limit = Infinity): st
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
-  for (let i = 0; i < text.length; i++) {
+  walkCode(text, 0, (i) => {
     const c = text[i]!;
-    if (c === '"' || c === "'" || c === '`') {
-      i = skipString(text, i);
-      continue;
-    }
-    if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) {
-      i = skipComment(text, i);
-      continue;
-    }
-    if (c === '=' && text[i + 1] === '>') {
-      i++;
-      continue;
-    }
+    // An arrow's `=>` neither separates nor closes anything.
+    if ((c === '=' && text[i + 1] === '>') || (c === '>' && text[i - 1] === '=')) return;
     if (c === '(' || c === '[' || c === '{' || c === '<') depth++;
     else if (c === ')' || c === ']' || c === '}' || c === '>') depth = Math.max(0, depth - 1);
     else if (depth === 0 && c === separator && parts.length < limit - 1) {
-      if (separator === '=' && (text[i + 1] === '=' || /[=!<>]/.test(text[i - 1] ?? ''))) continue;
+      if (separator === '=' && (text[i + 1] === '=' || /[=!<>]/.test(text[i - 1] ?? ''))) return;
       parts.push(text.slice(start, i));
       start = i + 1;
     }
-  }
+  });
   parts.push(text.slice(start));
   return parts;
 }
 
+const CLOSING: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+
 /** The index of the bracket closing the one at `open`, skipping strings and comments. */
 function matchingClose(text: string, open: number): number | undefined {
-  const pairs: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
-  const stack: string[] = [];
-  for (let i = open; i < text.length; i++) {
+  const expected: string[] = [];
+  let mismatched = false;
+  const at = walkCode(text, open, (i) => {
+    const c = text[i]!;
+    if (CLOSING[c]) expected.push(CLOSING[c]!);
+    else if (c === ')' || c === ']' || c === '}') {
+      mismatched = expected.pop() !== c;
+      return mismatched || expected.length === 0;
+    }
+  });
+  return mismatched ? undefined : at;
+}
+
+/**
+ * The one walk over TypeScript text every scan here makes: calls `visit(i)` at each index from `from`
+ * that is code, stepping over strings, template literals (`${...}` included) and comments whole, each
+ * told to `skipped(start, end)` (end inclusive) if given. Stops where `visit` returns true, and returns
+ * that index; undefined at the end of the text.
+ */
+function walkCode(
+  text: string,
+  from: number,
+  visit: (i: number) => boolean | undefined | void,
+  skipped?: (start: number, end: number, what: 'string' | 'comment') => void,
+): number | undefined {
+  for (let i = from; i < text.length; i++) {
     const c = text[i]!;
     if (c === '"' || c === "'" || c === '`') {
-      i = skipString(text, i);
-      continue;
-    }
-    if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) {
-      i = skipComment(text, i);
-      continue;
-    }
-    if (pairs[c]) stack.push(pairs[c]!);
-    else if (c === ')' || c === ']' || c === '}') {
-      if (stack.pop() !== c) return undefined;
-      if (stack.length === 0) return i;
-    }
+      const end = skipString(text, i);
+      skipped?.(i, end, 'string');
+      i = end;
+    } else if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) {
+      const end = skipComment(text, i);
+      skipped?.(i, end, 'comment');
+      i = end;
+    } else if (visit(i)) return i;
   }
   return undefined;
 }
@@ -227,15 +238,12 @@ function skipComment(text: string, i: number): number {
 
 function stripComments(text: string): string {
   let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"' || c === "'" || c === '`') {
-      const end = skipString(text, i);
-      out += text.slice(i, end + 1);
-      i = end;
-    } else if (c === '/' && (text[i + 1] === '/' || text[i + 1] === '*')) i = skipComment(text, i);
-    else out += c;
-  }
+  walkCode(
+    text,
+    0,
+    (i) => void (out += text[i]),
+    (start, end, what) => void (what === 'string' && (out += text.slice(start, end + 1))),
+  );
   return out;
 }
 

@@ -2,7 +2,16 @@
  * Compile-only type tests: `tsc -p tsconfig.test.json` (test/typecheck.test.ts) must accept this file.
  * Each `@ts-expect-error` line must be an error, or tsc fails.
  */
-import { LIPClient, LIPModule, LIPRemoteError, type LIPFunction, type Remote } from '../../src/index.js';
+import {
+  isLogLevel,
+  LIPClient,
+  LIPModule,
+  LIPRemoteError,
+  type LIPFunction,
+  type LIPFunctionControls,
+  type LogLevelName,
+  type Remote,
+} from '../../src/index.js';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function expectType<T extends true>(_proof?: T): void {}
@@ -81,3 +90,15 @@ void LIPModule.init(g);
 
 // @ts-expect-error: options are typed
 LIPModule({ lruMax: 'ten' });
+
+// What `lip serve` is built on: closed, the log level, and the served functions of a module.
+expectType<Equal<typeof add.closed, Promise<void>>>();
+expectType<Equal<typeof add.logLevel, LogLevelName>>();
+add.setLogLevel('warning');
+add.setLogLevel(40);
+// @ts-expect-error: not a level
+add.setLogLevel('loud');
+const served = LIPModule.functionsOf({ add, g });
+expectType<Equal<typeof served, LIPFunctionControls[]>>();
+const maybe: unknown = 'info';
+if (isLogLevel(maybe)) add.setLogLevel(maybe);

@@ -2,7 +2,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { readCallArguments } from '../call-args.js';
-import { addCommonOptions, addNatsOption, addTimeoutOption, print, withClient, type ClientOptions } from '../common.js';
+import { addClientOptions, print, withClient, type ClientOptions } from '../common.js';
 import { onFunction } from '../server-kind.js';
 import { usageError } from '../exit-codes.js';
 import { formatJson } from '../json-value.js';
@@ -52,9 +52,7 @@ Examples:
   $ lip call countdown 3 --stream
   $ lip call slow 5 --timeout 1000`,
     );
-  addTimeoutOption(command, 'deadline of the call (default 30000; none for --stream)');
-  addNatsOption(command, 'call over NATS when the function is not served here');
-  addCommonOptions(command).action((name: string, words: string[], options: CallCommandOptions) => call(name, words, options));
+  addClientOptions(command, { timeout: 'deadline of the call (default 30000; none for --stream)', nats: 'call over NATS when the function is not served here' }).action((name: string, words: string[], options: CallCommandOptions) => call(name, words, options));
 }
 
 async function call(name: string, words: string[], options: CallCommandOptions): Promise<void> {

@@ -1,7 +1,7 @@
 /** `lip doc <name>`: everything a caller needs to know about one function. */
 import type { Command } from 'commander';
-import type { FunctionInfo } from '../../function/introspection.js';
-import { addCommonOptions, addNatsOption, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
+import type { FunctionInfo } from '../../index.js';
+import { addClientOptions, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
 import { onFunction } from '../server-kind.js';
 import { out } from '../style.js';
@@ -17,9 +17,7 @@ export function registerDoc(program: Command): void {
     .argument('<name>', 'function name')
     .option('--json', 'print what the server answers, as JSON')
     .addHelpText('after', '\nExamples:\n  $ lip doc add\n  $ lip doc add --json');
-  addTimeoutOption(command);
-  addNatsOption(command, 'look over NATS too');
-  addCommonOptions(command).action((name: string, options: DocOptions) => showDoc(name, options));
+  addClientOptions(command, { nats: 'look over NATS too' }).action((name: string, options: DocOptions) => showDoc(name, options));
 }
 
 async function showDoc(name: string, options: DocOptions): Promise<void> {

@@ -1,9 +1,8 @@
 /** `lip ls`: what is served in the socket directory, and which socket files are left over. */
 import { unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { LIPClient } from '../../client/lip-client.js';
-import type { FunctionInfo, FunctionStats } from '../../function/introspection.js';
-import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, print, printJson, withClient, type ClientOptions } from '../common.js';
+import type { FunctionInfo, FunctionStats, LIPClient } from '../../index.js';
+import { addClientOptions, assertSocketDir, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { firstLine, formatTable, formatUptime } from '../format.js';
 import { describeError } from '../report-error.js';
 import { explainFailure, isNotLipServer } from '../server-kind.js';
@@ -44,9 +43,7 @@ export function registerLs(program: Command): void {
     .option('--json', 'print a JSON array instead of a table')
     .option('--prune', 'remove socket files that nobody answers')
     .addHelpText('after', '\nExamples:\n  $ lip ls\n  $ lip ls --prune\n  $ lip ls --json --socket-dir /run/user/1000/lip\n  $ lip ls --nats nats://10.0.0.5:4222');
-  addTimeoutOption(command, 'how long each function may take to answer');
-  addNatsOption(command, 'also list the functions served over NATS at this server');
-  addCommonOptions(command).action((options: LsOptions) => list(options));
+  addClientOptions(command, { timeout: 'how long each function may take to answer', nats: 'also list the functions served over NATS at this server' }).action((options: LsOptions) => list(options));
 }
 
 async function list(options: LsOptions): Promise<void> {

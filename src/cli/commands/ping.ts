@@ -1,7 +1,7 @@
 /** `lip ping <name>`: is it there, and how long does a round trip take. */
 import type { Command } from 'commander';
-import type { LIPClient } from '../../client/lip-client.js';
-import { addCommonOptions, addNatsOption, addTimeoutOption, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
+import type { LIPClient } from '../../index.js';
+import { addClientOptions, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
 import { onFunction } from '../server-kind.js';
 
@@ -18,9 +18,7 @@ export function registerPing(program: Command): void {
     .option('-c, --count <n>', 'how many pings', parseCount, 1)
     .option('--json', 'print {name, pid, ms: [...], min, avg, max} as JSON')
     .addHelpText('after', '\nExamples:\n  $ lip ping add\n  $ lip ping add -c 5 --json');
-  addTimeoutOption(command);
-  addNatsOption(command, 'ping over NATS when the function is not served here');
-  addCommonOptions(command).action((name: string, options: PingOptions) => ping(name, options));
+  addClientOptions(command, { nats: 'ping over NATS when the function is not served here' }).action((name: string, options: PingOptions) => ping(name, options));
 }
 
 async function ping(name: string, options: PingOptions): Promise<void> {

@@ -1,12 +1,12 @@
 /** `lip serve <file...>`: serves the functions that module files export. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { toPinoLevel } from '../../log/levels.js';
+import { isLogLevel, type LogLevel } from '../../log/levels.js';
 import { addCommonOptions, addNatsOption, parseCount, parseMs, type CommonOptions } from '../common.js';
 import { usageError } from '../exit-codes.js';
 
 export interface ServeOptions extends CommonOptions {
   only?: string[];
-  logLevel?: string;
+  logLevel?: LogLevel;
   logFormat?: 'pretty' | 'json';
   instances: number;
   grace?: number;
@@ -21,13 +21,11 @@ function parseLogFormat(text: string): 'pretty' | 'json' {
   return text;
 }
 
-function parseLogLevel(text: string): string {
-  try {
-    toPinoLevel(text);
-  } catch {
-    throw new InvalidArgumentError('expected debug, info, warning, error, critical, silent, or 10..50');
-  }
-  return text;
+function parseLogLevel(text: string): LogLevel {
+  // `--log-level 30` is the original's number, as the `logLevel` option takes it.
+  const level = /^\d+$/.test(text) ? Number(text) : text;
+  if (!isLogLevel(level)) throw new InvalidArgumentError('expected debug, info, warning, error, critical, silent, or 10..50');
+  return level;
 }
 
 export function registerServe(program: Command): void {

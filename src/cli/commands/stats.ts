@@ -1,8 +1,7 @@
 /** `lip stats [name]`: call counts, errors, latency and cache figures; `--watch` refreshes them in place. */
 import type { Command } from 'commander';
-import type { LIPClient } from '../../client/lip-client.js';
-import type { FunctionStats } from '../../function/introspection.js';
-import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, parseCount, print, printJson, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
+import type { FunctionStats, LIPClient } from '../../index.js';
+import { addClientOptions, assertSocketDir, parseCount, print, printJson, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { formatMs, formatTable, formatUptime } from '../format.js';
 import { checkedServerKind, onFunction } from '../server-kind.js';
 import { out } from '../style.js';
@@ -22,9 +21,7 @@ export function registerStats(program: Command): void {
     .option('-w, --watch', 'refresh until interrupted (Ctrl-C)')
     .option('--interval <ms>', 'refresh period with --watch', parseCount, 1000)
     .addHelpText('after', '\nExamples:\n  $ lip stats\n  $ lip stats fib --json\n  $ lip stats --watch --interval 500');
-  addTimeoutOption(command);
-  addNatsOption(command, 'look over NATS too');
-  addCommonOptions(command).action((name: string | undefined, options: StatsOptions) => stats(name, options));
+  addClientOptions(command, { nats: 'look over NATS too' }).action((name: string | undefined, options: StatsOptions) => stats(name, options));
 }
 
 async function stats(name: string | undefined, options: StatsOptions): Promise<void> {

@@ -1,8 +1,8 @@
 /** `lip stop <name>` / `lip stop --all`: asks servers to shut functions down gracefully. */
 import { lstat } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { LIPClient } from '../../client/lip-client.js';
-import { addCommonOptions, addTimeoutOption, assertSocketDir, print, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
+import type { LIPClient } from '../../index.js';
+import { addClientOptions, assertSocketDir, print, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { CliError, ExitCode, exitCodeFor, usageError } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
 import { checkedServerKind, isNotLipServer, onFunction } from '../server-kind.js';
@@ -32,8 +32,7 @@ Examples:
   $ lip stop add --no-wait
   $ lip stop --all`,
     );
-  addTimeoutOption(command, 'how long to wait for the server to agree and, unless --no-wait, to finish');
-  addCommonOptions(command).action((name: string | undefined, options: StopOptions) => stop(name, options));
+  addClientOptions(command, { timeout: 'how long to wait for the server to agree and, unless --no-wait, to finish' }).action((name: string | undefined, options: StopOptions) => stop(name, options));
 }
 
 async function stop(name: string | undefined, options: StopOptions): Promise<void> {

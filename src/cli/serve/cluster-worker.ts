@@ -1,5 +1,5 @@
 /** One `lip serve --instances` worker: loads the files, serves, and follows the primary's orders. */
-import type { ServedFunction } from '../../function/served-function.js';
+import type { LIPFunctionControls } from '../../index.js';
 import { exitCodeFor } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './ipc.js';
@@ -11,8 +11,8 @@ function send(message: WorkerMessage): Promise<void> {
 }
 
 /** Runs `load`, serves what it returns, tells the primary; failures go to the primary, which prints them. */
-export async function runWorker(load: () => Promise<ServedFunction[]>, settings: ServeSettings): Promise<void> {
-  let functions: ServedFunction[];
+export async function runWorker(load: () => Promise<LIPFunctionControls[]>, settings: ServeSettings): Promise<void> {
+  let functions: LIPFunctionControls[];
   try {
     functions = await load();
     const lines = await initAll(functions, settings);
@@ -24,7 +24,7 @@ export async function runWorker(load: () => Promise<ServedFunction[]>, settings:
   await serveUntilStopped(functions, settings);
 }
 
-async function serveUntilStopped(functions: ServedFunction[], settings: ServeSettings): Promise<void> {
+async function serveUntilStopped(functions: LIPFunctionControls[], settings: ServeSettings): Promise<void> {
   let draining: Promise<void> | undefined;
   const stopping = new Set<string>();
   const shutdown = () => (draining ??= exitAll(functions, settings.graceMs));
@@ -32,7 +32,7 @@ async function serveUntilStopped(functions: ServedFunction[], settings: ServeSet
     if (!isPrimaryMessage(message)) return;
     const order = message as PrimaryMessage;
     stopping.add(order.name);
-    void exitAll(functions.filter((fn) => fn.name === order.name), settings.graceMs);
+    void exitAll(functions.filter((fn) => fn.lipName === order.name), settings.graceMs);
   };
   process.on('message', onMessage);
   // Ctrl-C reaches the whole process group; the primary answers it with one SIGTERM to each worker.
@@ -42,7 +42,7 @@ async function serveUntilStopped(functions: ServedFunction[], settings: ServeSet
   const reports: Promise<void>[] = [];
   await watchStops(functions, (fn) => {
     // Stopped neither by the primary nor by a signal: a client asked this instance.
-    if (!draining && !stopping.has(fn.name)) reports.push(send({ lip: 'stopped', name: fn.name }));
+    if (!draining && !stopping.has(fn.lipName)) reports.push(send({ lip: 'stopped', name: fn.lipName }));
   });
   await draining;
   // Delivered before leaving the cluster, so the primary hears of the stop from a worker still in it.

@@ -2,7 +2,7 @@
  * Starting and stopping a set of served functions, shared by `lip serve` in
  * one process and by each `--instances` worker.
  */
-import type { ServedFunction } from '../../function/served-function.js';
+import type { LIPFunctionControls } from '../../index.js';
 import { print } from '../common.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
@@ -24,8 +24,8 @@ export interface Placement {
 }
 
 /** Serves each function in turn; if one fails, the ones already started are stopped again. */
-export async function initAll(functions: readonly ServedFunction[], placement: Placement): Promise<ServedLine[]> {
-  const started: ServedFunction[] = [];
+export async function initAll(functions: readonly LIPFunctionControls[], placement: Placement): Promise<ServedLine[]> {
+  const started: LIPFunctionControls[] = [];
   const { socketDir, nats, socket } = placement;
   try {
     for (const fn of functions) {
@@ -36,23 +36,23 @@ export async function initAll(functions: readonly ServedFunction[], placement: P
     await Promise.allSettled(started.map((fn) => fn.exit()));
     throw new CliError(`could not serve: ${describeError(error)}`, ExitCode.Failed, { cause: error });
   }
-  const where = (fn: ServedFunction) => {
-    const natsNote = nats?.length ? `NATS ${nats.join(',')} (lip.fn.${fn.name})` : '';
+  const where = (fn: LIPFunctionControls) => {
+    const natsNote = nats?.length ? `NATS ${nats.join(',')} (lip.fn.${fn.lipName})` : '';
     if (!fn.socketPath) return natsNote;
     return natsNote ? `${fn.socketPath} and ${natsNote}` : fn.socketPath;
   };
-  return functions.map((fn) => ({ name: fn.name, signature: fn.info().signature, path: where(fn) }));
+  return functions.map((fn) => ({ name: fn.lipName, signature: fn.describe().signature, path: where(fn) }));
 }
 
 /**
  * For a person at a terminal, lip serve's own "serving" and "stopped" lines announce each function: its
  * log records saying the same at info level are left out there. JSON logs keep them.
  */
-function quietLifecycle<T>(fn: ServedFunction, work: () => Promise<T>): Promise<T> {
-  if (process.env.LIP_LOG_FORMAT !== 'pretty' || !fn.log.isLevelEnabled('info')) return work();
-  const level = fn.log.level;
-  fn.log.level = 'warn';
-  return work().finally(() => (fn.log.level = level));
+function quietLifecycle<T>(fn: LIPFunctionControls, work: () => Promise<T>): Promise<T> {
+  const level = fn.logLevel;
+  if (process.env.LIP_LOG_FORMAT !== 'pretty' || (level !== 'debug' && level !== 'info')) return work();
+  fn.setLogLevel('warning');
+  return work().finally(() => fn.setLogLevel(level));
 }
 
 export function printServing(line: ServedLine, note = ''): void {
@@ -60,7 +60,7 @@ export function printServing(line: ServedLine, note = ''): void {
 }
 
 /** Stops every function gracefully: running calls finish (up to `graceMs`, else each function's exitTimeoutMs). */
-export async function exitAll(functions: readonly ServedFunction[], graceMs: number | undefined): Promise<void> {
+export async function exitAll(functions: readonly LIPFunctionControls[], graceMs: number | undefined): Promise<void> {
   const results = await Promise.allSettled(functions.map((fn) => quietLifecycle(fn, () => fn.exit(graceMs === undefined ? {} : { timeoutMs: graceMs }))));
   for (const r of results) if (r.status === 'rejected') process.stderr.write(`${err.red('lip: error:')} ${describeError(r.reason)}\n`);
 }
@@ -69,22 +69,8 @@ export async function exitAll(functions: readonly ServedFunction[], graceMs: num
  * Calls `onStopped` once per function as it stops serving, whoever stopped it
  * (our exit(), or a client's `lip stop` from inside the server); resolves when none is left.
  */
-export function watchStops(functions: readonly ServedFunction[], onStopped: (fn: ServedFunction) => void): Promise<void> {
-  const live = new Set(functions);
-  return new Promise((resolve) => {
-    // Polled: a stop asked by a client happens inside the library, which has no event for it.
-    const timer = setInterval(() => {
-      for (const fn of live) {
-        if (fn.serving) continue;
-        live.delete(fn);
-        onStopped(fn);
-      }
-      if (live.size === 0) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 100);
-  });
+export async function watchStops(functions: readonly LIPFunctionControls[], onStopped: (fn: LIPFunctionControls) => void): Promise<void> {
+  await Promise.all(functions.map((fn) => fn.closed.then(() => onStopped(fn))));
 }
 
 /** First SIGINT/SIGTERM (or `signals`): `graceful()`; a second one exits at once. Returns the remover. */

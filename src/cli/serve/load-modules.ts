@@ -6,8 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { servedOf } from '../../module.js';
-import type { ServedFunction } from '../../function/served-function.js';
+import { type LIPFunctionControls, LIPModule } from '../../index.js';
 import { CliError, ExitCode, usageError } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
 import { decoratedClassHint } from './class-hint.js';
@@ -18,21 +17,22 @@ const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const LOADABLE = new Set(['.js', '.mjs', '.cjs', ...TYPESCRIPT]);
 
 interface Found {
-  served: ServedFunction;
-  where: string;
+  fn: LIPFunctionControls;
+  /** The file that exports it, for a name clash. */
+  file: string;
 }
 
 /** The functions to serve from `files`, in file and export order; `only` keeps just those names. */
-export async function loadFunctions(files: readonly string[], only: readonly string[] = []): Promise<ServedFunction[]> {
+export async function loadFunctions(files: readonly string[], only: readonly string[] = []): Promise<LIPFunctionControls[]> {
   const paths = await Promise.all(files.map(checkFile));
   const typeScript = paths.filter((p) => TYPESCRIPT.has(extname(p)));
   const loader = typeScript.length > 0 ? await prepareTypeScript(typeScript) : undefined;
   const byName = new Map<string, Found>();
   const hints: string[] = [];
   for (const [i, path] of paths.entries()) {
-    const namespace = await importFile(path, files[i]!, loader);
-    for (const [exportName, value] of Object.entries(exportsOf(namespace))) {
-      for (const served of servedOf(value)) addUnique(byName, served, `export '${exportName}' of ${files[i]}`);
+    const exports = exportsOf(await importFile(path, files[i]!, loader));
+    for (const fn of LIPModule.functionsOf(exports)) addUnique(byName, { fn, file: files[i]! });
+    for (const [exportName, value] of Object.entries(exports)) {
       const hint = decoratedClassHint(exportName, value);
       if (hint) hints.push(hint);
     }
@@ -43,7 +43,7 @@ export async function loadFunctions(files: readonly string[], only: readonly str
         hints.map((h) => `\n  hint: ${h}`).join(''),
     );
   }
-  return pick([...byName.values()].map((f) => f.served), only);
+  return pick([...byName.values()].map((found) => found.fn), only);
 }
 
 /**
@@ -74,21 +74,20 @@ async function importFile(path: string, shown: string, loader: TypeScriptLoader 
   }
 }
 
-function addUnique(byName: Map<string, Found>, served: ServedFunction, where: string): void {
-  const other = byName.get(served.name);
-  if (!other) return void byName.set(served.name, { served, where });
-  // The same function exported twice (say, named and default) is served once.
-  if (other.served === served) return;
-  throw new CliError(
-    `two functions are named '${served.name}' (${other.where} and ${where}): give one a distinct name with LIPModule({ name })`,
-    ExitCode.Failed,
-  );
+function addUnique(byName: Map<string, Found>, found: Found): void {
+  const name = found.fn.lipName;
+  const other = byName.get(name);
+  if (!other) return void byName.set(name, found);
+  // The same function exported by two files (one re-exporting the other) is served once.
+  if (other.fn === found.fn) return;
+  const where = other.file === found.file ? `both in ${found.file}` : `in ${other.file} and ${found.file}`;
+  throw new CliError(`two functions are named '${name}' (${where}): give one a distinct name with LIPModule({ name })`, ExitCode.Failed);
 }
 
-function pick(all: ServedFunction[], only: readonly string[]): ServedFunction[] {
+function pick(all: LIPFunctionControls[], only: readonly string[]): LIPFunctionControls[] {
   if (only.length === 0) return all;
-  const names = new Set(all.map((s) => s.name));
+  const names = new Set(all.map((fn) => fn.lipName));
   const unknown = only.filter((n) => !names.has(n));
   if (unknown.length > 0) throw usageError(`--only: ${unknown.join(', ')} not found; the files export ${[...names].join(', ')}`);
-  return all.filter((s) => only.includes(s.name));
+  return all.filter((fn) => only.includes(fn.lipName));
 }

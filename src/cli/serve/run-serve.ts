@@ -1,7 +1,6 @@
 /** `lip serve`, once its options are checked: loads the files and serves them, here or in --instances workers. */
 import cluster from 'node:cluster';
-import { toPinoLevel } from '../../log/levels.js';
-import type { ServedFunction } from '../../function/served-function.js';
+import type { LIPFunctionControls, LogLevel } from '../../index.js';
 import type { ServeOptions } from '../commands/serve.js';
 import { runPrimary } from './cluster-primary.js';
 import { runWorker } from './cluster-worker.js';
@@ -23,7 +22,7 @@ function envLogFormat(): 'pretty' | 'json' | undefined {
   return value === 'pretty' || value === 'json' ? value : undefined;
 }
 
-function withLogLevel(functions: ServedFunction[], level: string | undefined): ServedFunction[] {
-  if (level !== undefined) for (const fn of functions) fn.log.level = toPinoLevel(level);
+function withLogLevel(functions: LIPFunctionControls[], level: LogLevel | undefined): LIPFunctionControls[] {
+  if (level !== undefined) for (const fn of functions) fn.setLogLevel(level);
   return functions;
 }

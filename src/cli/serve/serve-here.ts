@@ -1,5 +1,5 @@
 /** `lip serve` in this one process. */
-import type { ServedFunction } from '../../function/served-function.js';
+import type { LIPFunctionControls } from '../../index.js';
 import { print } from '../common.js';
 import { err } from '../style.js';
 import { exitAll, initAll, onShutdownSignals, printServing, watchStops, type Placement } from './lifecycle.js';
@@ -9,7 +9,7 @@ export interface ServeSettings extends Placement {
 }
 
 /** Serves until a signal or clients' `lip stop` have stopped every function. */
-export async function serveHere(functions: readonly ServedFunction[], settings: ServeSettings): Promise<void> {
+export async function serveHere(functions: readonly LIPFunctionControls[], settings: ServeSettings): Promise<void> {
   const lines = await initAll(functions, settings);
   for (const line of lines) printServing(line);
   if (process.stderr.isTTY) process.stderr.write(err.dim(`pid ${process.pid}; Ctrl-C stops gracefully\n`));
@@ -18,7 +18,7 @@ export async function serveHere(functions: readonly ServedFunction[], settings: 
     process.stderr.write(`lip: ${signal}: stopping; running calls finish first\n`);
     draining = exitAll(functions, settings.graceMs);
   });
-  await watchStops(functions, (fn) => print(`stopped ${fn.name}${draining ? '' : ' (asked by a client)'}`));
+  await watchStops(functions, (fn) => print(`stopped ${fn.lipName}${draining ? '' : ' (asked by a client)'}`));
   await draining;
   removeSignals();
 }

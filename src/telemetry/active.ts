@@ -21,12 +21,19 @@ export interface Telemetry {
 const NOOP_TRACER_CLASS = new ProxyTracerProvider().getDelegate().getTracer(INSTRUMENTATION_NAME).constructor;
 const NOOP_METER_CLASS = createNoopMeter().constructor;
 
+// Where @opentelemetry/api 1.x keeps its globals (shared by every copy of the API in the process):
+// absent until something registers, so "no SDK at all" costs one property read.
+// test/telemetry-records.test.ts fails if this stops being the key the API uses.
+const API_GLOBALS = Symbol.for('opentelemetry.js.api.1');
+const GLOBALS = globalThis as Record<symbol, unknown>;
+
 let seenTracing: unknown;
 let seenMeters: unknown;
 let current: Telemetry | undefined;
 
 /** The telemetry to record with, or `undefined` when no SDK is registered (the fast path). */
 export function activeTelemetry(): Telemetry | undefined {
+  if (GLOBALS[API_GLOBALS] === undefined) return undefined;
   const tracing = tracingProvider();
   const meters = metrics.getMeterProvider();
   if (tracing !== seenTracing || meters !== seenMeters) {

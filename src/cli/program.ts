@@ -6,6 +6,7 @@ import { registerCompletion } from './commands/completion.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoc } from './commands/doc.js';
 import { registerLs } from './commands/ls.js';
+import { registerMetrics } from './commands/metrics.js';
 import { registerPing } from './commands/ping.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
@@ -41,6 +42,7 @@ Examples:
   registerDoc(program);
   registerCall(program);
   registerStats(program);
+  registerMetrics(program);
   registerPing(program);
   registerStop(program);
   registerDemo(program);

@@ -1,0 +1,59 @@
+/**
+ * Whether an application registered an OpenTelemetry SDK, asked on every call
+ * but answered from a cache: the providers are compared by identity and the
+ * tracer and instruments rebuilt only when one changes. With no SDK, the
+ * answer is `undefined` and a call path pays one branch.
+ */
+import { createNoopMeter, metrics, ProxyTracerProvider, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import { createInstruments, type Instruments } from './instruments.js';
+import { INSTRUMENTATION_NAME } from './semconv.js';
+import { VERSION } from '../version.js';
+
+/** What the call paths record with, when anything records at all. */
+export interface Telemetry {
+  /** Set when a tracer provider is registered. */
+  readonly tracer: Tracer | undefined;
+  /** Set when a meter provider is registered. */
+  readonly instruments: Instruments | undefined;
+}
+
+// The API's own no-op classes, to recognise "nothing registered" (they are not exported).
+const NOOP_TRACER_CLASS = new ProxyTracerProvider().getDelegate().getTracer(INSTRUMENTATION_NAME).constructor;
+const NOOP_METER_CLASS = createNoopMeter().constructor;
+
+// Where @opentelemetry/api 1.x keeps its globals (shared by every copy of the API in the process):
+// absent until something registers, so "no SDK at all" costs one property read.
+// test/telemetry-records.test.ts fails if this stops being the key the API uses.
+const API_GLOBALS = Symbol.for('opentelemetry.js.api.1');
+const GLOBALS = globalThis as Record<symbol, unknown>;
+
+let seenTracing: unknown;
+let seenMeters: unknown;
+let current: Telemetry | undefined;
+
+/** The telemetry to record with, or `undefined` when no SDK is registered (the fast path). */
+export function activeTelemetry(): Telemetry | undefined {
+  if (GLOBALS[API_GLOBALS] === undefined) return undefined;
+  const tracing = tracingProvider();
+  const meters = metrics.getMeterProvider();
+  if (tracing !== seenTracing || meters !== seenMeters) {
+    seenTracing = tracing;
+    seenMeters = meters;
+    current = resolve(tracing, meters);
+  }
+  return current;
+}
+
+/** The provider behind the global proxy: the proxy stays the same object when an SDK registers. */
+function tracingProvider(): TracerProvider {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+}
+
+function resolve(tracing: TracerProvider, meters: ReturnType<typeof metrics.getMeterProvider>): Telemetry | undefined {
+  const candidate = tracing.getTracer(INSTRUMENTATION_NAME, VERSION);
+  const tracer = candidate.constructor === NOOP_TRACER_CLASS ? undefined : candidate;
+  const meter = meters.getMeter(INSTRUMENTATION_NAME, VERSION);
+  const instruments = meter.constructor === NOOP_METER_CLASS ? undefined : createInstruments(meter);
+  return tracer === undefined && instruments === undefined ? undefined : { tracer, instruments };
+}

@@ -1,0 +1,26 @@
+/**
+ * `error.type` and the status code of a failed call: low cardinality, as the
+ * conventions ask. The library's own errors give their stable ERR_LIP_* code;
+ * a function's own error gives its class name (`TypeError`, `RangeError`…).
+ */
+import { ErrorCode } from '../errors.js';
+
+/** The fallback the conventions define when nothing better is known. */
+export const OTHER_ERROR = '_OTHER';
+
+/** The longest class name reported; longer ones are generated names, not a class. */
+const MAX_NAME = 64;
+
+export function errorType(error: unknown): string {
+  if (error === null || typeof error !== 'object') return OTHER_ERROR;
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  if (typeof code === 'string' && code.startsWith('ERR_LIP_')) return code;
+  if (typeof name === 'string' && name.length > 0 && name.length <= MAX_NAME) return name;
+  return OTHER_ERROR;
+}
+
+/** `rpc.response.status_code` of a failed call: the library's code, else a remote function's own failure. */
+export function errorStatusCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_LIP_') ? code : ErrorCode.Remote;
+}

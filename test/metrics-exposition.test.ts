@@ -1,0 +1,115 @@
+/**
+ * The Prometheus exposition: checked by Debian's `promtool check metrics`
+ * (lint warnings included: no output at all) and parsed for the expected
+ * series, from a synthetic `stats` with every figure, and from `lip metrics`
+ * over a real server after a known sequence of calls.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { LIPClient } from '../src/index.js';
+import { LATENCY_BUCKETS_SECONDS, LatencyBuckets } from '../src/telemetry/latency-buckets.js';
+import { metricsExposition, type MetricsSource } from '../src/telemetry/prometheus.js';
+import { ROOT, socketDir, startFixture } from './helpers.js';
+
+const LIP = join(ROOT, 'dist/cli/main.js');
+
+function promtoolCheck(t: TestContext, text: string): boolean {
+  const which = spawnSync('promtool', ['--version']);
+  if (which.error) {
+    t.skip('promtool is not installed (Debian package prometheus; .ci/run installs it)');
+    return false;
+  }
+  const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(`${result.stdout}${result.stderr}`, '', `promtool reports no problem, not even a lint warning:\n${text}`);
+  assert.equal(result.status, 0);
+  return true;
+}
+
+/** `name{labels} value` lines as a map from `name{labels}` to the value. */
+function samples(text: string): Map<string, number> {
+  const map = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    map.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return map;
+}
+
+function source(name: string, extra: Partial<MetricsSource> = {}): MetricsSource {
+  return {
+    name,
+    pid: 1,
+    uptimeMs: 5000,
+    calls: 0,
+    errors: 0,
+    inFlight: 0,
+    queued: 0,
+    cache: { hits: 0, misses: 0, size: 0 },
+    latencyMs: { p50: 0, p99: 0, max: 0, samples: 0 },
+    lastError: null,
+    ...extra,
+  };
+}
+
+test('exposition of every figure: promtool-clean; buckets cumulative, +Inf = count; errors by code', async (t) => {
+  const buckets = new LatencyBuckets();
+  for (const ms of [0.05, 0.05, 0.3, 3, 3, 3, 40, 20_000]) buckets.record(ms);
+  const text = await metricsExposition([
+    source('add', { calls: 8, errors: 3, inFlight: 2, queued: 1, cache: { hits: 5, misses: 3, size: 3 }, errorsByCode: { ERR_LIP_REMOTE: 2, ERR_LIP_ABORTED: 1 }, cancelled: 1, latencyBuckets: buckets.snapshot() }),
+    source('say "hi"\\', { calls: 1 }),
+  ]);
+  if (!promtoolCheck(t, text)) return;
+  const s = samples(text);
+  assert.equal(s.get('lipmodule_calls_total{function="add"}'), 8);
+  assert.equal(s.get('lipmodule_errors_total{function="add",code="ERR_LIP_REMOTE"}'), 2);
+  assert.equal(s.get('lipmodule_errors_total{function="add",code="ERR_LIP_ABORTED"}'), 1);
+  assert.equal(s.get('lipmodule_cancelled_calls_total{function="add"}'), 1);
+  assert.equal(s.get('lipmodule_calls_in_flight{function="add"}'), 2);
+  assert.equal(s.get('lipmodule_calls_queued{function="add"}'), 1);
+  assert.equal(s.get('lipmodule_cache_hits_total{function="add"}'), 5);
+  assert.equal(s.get('lipmodule_cache_misses_total{function="add"}'), 3);
+  assert.equal(s.get('lipmodule_call_duration_seconds_bucket{function="add",le="0.0001"}'), 2);
+  assert.equal(s.get('lipmodule_call_duration_seconds_bucket{function="add",le="0.0005"}'), 3);
+  assert.equal(s.get('lipmodule_call_duration_seconds_bucket{function="add",le="0.005"}'), 6);
+  assert.equal(s.get('lipmodule_call_duration_seconds_bucket{function="add",le="0.05"}'), 7);
+  assert.equal(s.get('lipmodule_call_duration_seconds_bucket{function="add",le="10"}'), 7);
+  assert.equal(s.get('lipmodule_call_duration_seconds_bucket{function="add",le="+Inf"}'), 8);
+  assert.equal(s.get('lipmodule_call_duration_seconds_count{function="add"}'), 8);
+  assert.ok(Math.abs(s.get('lipmodule_call_duration_seconds_sum{function="add"}')! - 20.0494) < 1e-9);
+  assert.equal(s.get('lipmodule_calls_total{function="say \\"hi\\"\\\\"}'), 1, 'label values escaped');
+  assert.equal([...s.keys()].filter((k) => k.startsWith('lipmodule_call_duration_seconds_bucket{function="add"')).length, LATENCY_BUCKETS_SECONDS.length + 1);
+});
+
+test('lip metrics: the exposition of every function in the socket directory after known calls, promtool-clean', async (t) => {
+  const dir = socketDir(t);
+  const server = await startFixture(t, 'core-server.ts', dir);
+  const client = new LIPClient({ socketDir: dir });
+  try {
+    for (let i = 0; i < 5; i++) assert.equal(await client.callFunction('add', [i, 1]), i + 1);
+    for (let i = 0; i < 2; i++) await assert.rejects(client.callFunction('fail', ['type']));
+  } finally {
+    await client.close();
+  }
+  const result = spawnSync(process.execPath, [LIP, 'metrics', '--socket-dir', dir], { encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  if (!promtoolCheck(t, result.stdout)) return;
+  const s = samples(result.stdout);
+  assert.equal(s.get('lipmodule_calls_total{function="add"}'), 5);
+  assert.equal(s.get('lipmodule_calls_total{function="fail"}'), 2);
+  assert.equal(s.get('lipmodule_calls_total{function="echo"}'), 0);
+  const failErrors = [...s].filter(([k]) => k.startsWith('lipmodule_errors_total{function="fail"')).reduce((sum, [, v]) => sum + v, 0);
+  assert.equal(failErrors, 2);
+  assert.equal(s.get('lipmodule_calls_in_flight{function="add"}'), 0);
+
+  const file = join(dir, 'lipmodule.prom');
+  const written = spawnSync(process.execPath, [LIP, 'metrics', '--socket-dir', dir, '--output', file], { encoding: 'utf8' });
+  assert.equal(written.status, 0, written.stderr);
+  assert.equal(written.stdout, '');
+  assert.equal(samples(readFileSync(file, 'utf8')).get('lipmodule_calls_total{function="add"}'), 5);
+  server.child.kill('SIGTERM');
+  await server.exited;
+});

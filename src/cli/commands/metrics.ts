@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { LIPClient } from '../../client/lip-client.js';
 import { metricsExposition, type MetricsSource } from '../../telemetry/prometheus.js';
-import { addCommonOptions, addTimeoutOption, assertSocketDir, withClient, type ClientOptions } from '../common.js';
+import { addClientOptions, assertSocketDir, withClient, type ClientOptions } from '../common.js';
 
 interface MetricsOptions extends ClientOptions {
   output?: string;
@@ -19,8 +19,7 @@ export function registerMetrics(program: Command): void {
     .description('print the Prometheus exposition of every function in the socket directory')
     .option('-o, --output <file>', 'write it to <file> instead, atomically (for node_exporter\'s textfile collector: a name ending in .prom)')
     .addHelpText('after', '\nExamples:\n  $ lip metrics\n  $ lip metrics --output /var/lib/node_exporter/textfile/lipmodule.prom');
-  addTimeoutOption(command);
-  addCommonOptions(command).action((options: MetricsOptions) => metrics(options));
+  addClientOptions(command).action((options: MetricsOptions) => metrics(options));
 }
 
 async function metrics(options: MetricsOptions): Promise<void> {

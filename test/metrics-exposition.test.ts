@@ -12,7 +12,9 @@ import { test, type TestContext } from 'node:test';
 import { LIPClient } from '../src/index.js';
 import { LATENCY_BUCKETS_SECONDS, LatencyBuckets } from '../src/telemetry/latency-buckets.js';
 import { metricsExposition, type MetricsSource } from '../src/telemetry/prometheus.js';
-import { ROOT, socketDir, startFixture } from './helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { ROOT } from './helpers/paths.js';
+import { socketDir } from './helpers/temp-dir.js';
 
 const LIP = join(ROOT, 'dist/cli/main.js');
 
@@ -59,7 +61,16 @@ test('exposition of every figure: promtool-clean; buckets cumulative, +Inf = cou
   const buckets = new LatencyBuckets();
   for (const ms of [0.05, 0.05, 0.3, 3, 3, 3, 40, 20_000]) buckets.record(ms);
   const text = await metricsExposition([
-    source('add', { calls: 8, errors: 3, inFlight: 2, queued: 1, cache: { hits: 5, misses: 3, size: 3 }, errorsByCode: { ERR_LIP_REMOTE: 2, ERR_LIP_ABORTED: 1 }, cancelled: 1, latencyBuckets: buckets.snapshot() }),
+    source('add', {
+      calls: 8,
+      errors: 3,
+      inFlight: 2,
+      queued: 1,
+      cache: { hits: 5, misses: 3, size: 3 },
+      errorsByCode: { ERR_LIP_REMOTE: 2, ERR_LIP_ABORTED: 1 },
+      cancelled: 1,
+      latencyBuckets: buckets.snapshot(),
+    }),
     source('say "hi"\\', { calls: 1 }),
   ]);
   if (!promtoolCheck(t, text)) return;

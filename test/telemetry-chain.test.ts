@@ -12,8 +12,9 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { LIPClient } from '../src/index.js';
 import { registerTestSdk } from './helpers/otel-sdk.js';
-import { socketDir, startFixture } from './helpers.js';
-import { startNatsServer } from './nats-helpers.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+import { startNatsServer } from './helpers/nats-server.js';
 
 const PHASE_B_TODO = { todo: 'wired into the call paths in phase B' } as const;
 

@@ -31,22 +31,27 @@ const spanContextArb: fc.Arbitrary<SpanContext> = fc.record({
   traceFlags: fc.constantFrom(0, 1),
   isRemote: fc.constant(true),
   traceState: fc.option(
-    fc.array(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9_\-*/]{0,20}$/), fc.stringMatching(/^[!-+\--<>-~]{1,20}$/)), { maxLength: 5 }).map((pairs) =>
-      createTraceState(pairs.map(([k, v]) => `${k}=${v}`).join(',')),
-    ),
+    fc
+      .array(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9_\-*/]{0,20}$/), fc.stringMatching(/^[!-+\--<>-~]{1,20}$/)), { maxLength: 5 })
+      .map((pairs) => createTraceState(pairs.map(([k, v]) => `${k}=${v}`).join(','))),
     { nil: undefined },
   ),
 });
 const baggageArb = fc.option(
-  fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k.trim() === k && k !== ''), fc.string({ minLength: 1, maxLength: 30 }).filter((v) => v.trim() === v && v !== ''), {
-    maxKeys: 6,
-  }),
+  fc.dictionary(
+    fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k.trim() === k && k !== ''),
+    fc.string({ minLength: 1, maxLength: 30 }).filter((v) => v.trim() === v && v !== ''),
+    {
+      maxKeys: 6,
+    },
+  ),
   { nil: undefined },
 );
 
 function contextOf(span: SpanContext, baggage: Record<string, string> | undefined): Context {
   let context = trace.setSpanContext(ROOT_CONTEXT, span);
-  if (baggage) context = propagation.setBaggage(context, propagation.createBaggage(Object.fromEntries(Object.entries(baggage).map(([k, v]) => [k, { value: v }]))));
+  if (baggage)
+    context = propagation.setBaggage(context, propagation.createBaggage(Object.fromEntries(Object.entries(baggage).map(([k, v]) => [k, { value: v }]))));
   return context;
 }
 
@@ -54,7 +59,13 @@ function summary(context: Context) {
   const span = trace.getSpanContext(context);
   const baggage = propagation.getBaggage(context);
   return {
-    span: span && { traceId: span.traceId, spanId: span.spanId, traceFlags: span.traceFlags, isRemote: span.isRemote, state: span.traceState?.serialize() ?? '' },
+    span: span && {
+      traceId: span.traceId,
+      spanId: span.spanId,
+      traceFlags: span.traceFlags,
+      isRemote: span.isRemote,
+      state: span.traceState?.serialize() ?? '',
+    },
     // An empty baggage travels as none.
     baggage: baggage && baggage.getAllEntries().length > 0 ? Object.fromEntries(baggage.getAllEntries().map(([k, e]) => [k, e.value])) : undefined,
   };
@@ -96,11 +107,7 @@ test('traceparent: lipmodule accepts exactly the values the SDK accepts', () => 
   for (const value of samples) {
     const expected = parseTraceParent(value);
     const actual = parseTraceparent(value);
-    assert.deepEqual(
-      actual && { traceId: actual.traceId, spanId: actual.spanId, traceFlags: actual.traceFlags },
-      expected ?? undefined,
-      JSON.stringify(value),
-    );
+    assert.deepEqual(actual && { traceId: actual.traceId, spanId: actual.spanId, traceFlags: actual.traceFlags }, expected ?? undefined, JSON.stringify(value));
   }
 });
 
@@ -114,7 +121,11 @@ test('baggage: lipmodule reads hostile or oversized headers as the SDK does (mem
   ];
   for (const baggage of headers) {
     const carrier = { baggage };
-    assert.deepEqual(summary(ours.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter)).baggage, summary(sdk.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter)).baggage, baggage.slice(0, 40));
+    assert.deepEqual(
+      summary(ours.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter)).baggage,
+      summary(sdk.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter)).baggage,
+      baggage.slice(0, 40),
+    );
   }
 });
 
@@ -124,8 +135,15 @@ test('injectTraceContext: W3C when no global propagator is registered, the globa
   assert.equal(injectTraceContext(ROOT_CONTEXT), undefined, 'nothing to carry');
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   try {
-    assert.deepEqual(injectTraceContext(context), { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, 'the registered propagator carries no baggage');
-    assert.equal(propagation.getBaggage(extractTraceContext({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', baggage: 'user=ada' })), undefined);
+    assert.deepEqual(
+      injectTraceContext(context),
+      { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+      'the registered propagator carries no baggage',
+    );
+    assert.equal(
+      propagation.getBaggage(extractTraceContext({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', baggage: 'user=ada' })),
+      undefined,
+    );
   } finally {
     propagation.disable();
   }

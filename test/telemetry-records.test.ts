@@ -75,10 +75,13 @@ test('client -> A -> B: one trace, each span the parent of the next, through the
 
     const metrics = await sdk.collectMetrics();
     const server = metricPoints(metrics, 'rpc.server.call.duration');
-    assert.deepEqual(server.map((p) => p.attributes).sort((x, y) => String(x['rpc.method']).localeCompare(String(y['rpc.method']))), [
-      { 'rpc.system.name': 'lipmodule', 'rpc.method': 'a', 'error.type': 'ERR_LIP_TIMEOUT', 'rpc.response.status_code': 'ERR_LIP_TIMEOUT' },
-      { 'rpc.system.name': 'lipmodule', 'rpc.method': 'b', 'rpc.response.status_code': 'OK' },
-    ]);
+    assert.deepEqual(
+      server.map((p) => p.attributes).sort((x, y) => String(x['rpc.method']).localeCompare(String(y['rpc.method']))),
+      [
+        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'a', 'error.type': 'ERR_LIP_TIMEOUT', 'rpc.response.status_code': 'ERR_LIP_TIMEOUT' },
+        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'b', 'rpc.response.status_code': 'OK' },
+      ],
+    );
     const histogram = server[0]!.value as { count: number; sum: number; buckets: { boundaries: number[] } };
     assert.equal(histogram.count, 1);
     assert.ok(histogram.sum >= 0 && histogram.sum < 60, 'seconds, not milliseconds');
@@ -103,8 +106,14 @@ test('cache hits and misses are counted per function; a record ends once', async
     record.succeed();
     record.fail(new Error('late'));
     const metrics = await sdk.collectMetrics();
-    assert.deepEqual(metricPoints(metrics, 'lipmodule.cache.hits').map((p) => p.value), [2]);
-    assert.deepEqual(metricPoints(metrics, 'lipmodule.cache.misses').map((p) => p.value), [1]);
+    assert.deepEqual(
+      metricPoints(metrics, 'lipmodule.cache.hits').map((p) => p.value),
+      [2],
+    );
+    assert.deepEqual(
+      metricPoints(metrics, 'lipmodule.cache.misses').map((p) => p.value),
+      [1],
+    );
     const durations = metricPoints(metrics, 'rpc.server.call.duration');
     assert.equal(durations.length, 1, 'only the first ending counts');
     assert.equal((durations[0]!.value as { count: number }).count, 1);

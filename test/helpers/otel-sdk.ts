@@ -53,6 +53,8 @@ export function registerTestSdk(options: { tracing?: boolean; metrics?: boolean 
 /** The data points of metric `name`, with their attributes. */
 export function metricPoints(resourceMetrics: ResourceMetrics, name: string): { attributes: Record<string, unknown>; value: unknown }[] {
   return resourceMetrics.scopeMetrics.flatMap((scope) =>
-    scope.metrics.filter((metric) => metric.descriptor.name === name).flatMap((metric) => metric.dataPoints.map((point) => ({ attributes: point.attributes, value: point.value }))),
+    scope.metrics
+      .filter((metric) => metric.descriptor.name === name)
+      .flatMap((metric) => metric.dataPoints.map((point) => ({ attributes: point.attributes, value: point.value }))),
   );
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { FunctionInfo } from '../../function/introspection.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
-import { onFunction } from '../server-kind.js';
+import { onFunction } from '../../client/checked-kind.js';
 import { out } from '../style.js';
 
 interface DocOptions extends ClientOptions {

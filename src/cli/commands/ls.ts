@@ -6,7 +6,8 @@ import type { FunctionInfo, FunctionStats } from '../../function/introspection.j
 import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { firstLine, formatTable, formatUptime } from '../format.js';
 import { describeError } from '../report-error.js';
-import { explainFailure, isNotLipServer } from '../server-kind.js';
+import { explainFailure } from '../../client/checked-kind.js';
+import { isNotLipServer } from '../../client/server-kind.js';
 import { out } from '../style.js';
 
 interface LsOptions extends ClientOptions {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { LIPClient } from '../../client/lip-client.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
-import { onFunction } from '../server-kind.js';
+import { onFunction } from '../../client/checked-kind.js';
 
 interface PingOptions extends ClientOptions {
   count: number;

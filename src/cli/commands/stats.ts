@@ -4,7 +4,7 @@ import type { LIPClient } from '../../client/lip-client.js';
 import type { FunctionStats } from '../../function/introspection.js';
 import { addCommonOptions, addNatsOption, addTimeoutOption, assertSocketDir, parseCount, print, printJson, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { formatMs, formatTable, formatUptime } from '../format.js';
-import { checkedServerKind, onFunction } from '../server-kind.js';
+import { checkedServerKind, onFunction } from '../../client/checked-kind.js';
 import { out } from '../style.js';
 
 interface StatsOptions extends ClientOptions {

@@ -5,7 +5,8 @@ import type { LIPClient } from '../../client/lip-client.js';
 import { addCommonOptions, addTimeoutOption, assertSocketDir, print, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { CliError, ExitCode, exitCodeFor, usageError } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
-import { checkedServerKind, isNotLipServer, onFunction } from '../server-kind.js';
+import { checkedServerKind, onFunction } from '../../client/checked-kind.js';
+import { isNotLipServer } from '../../client/server-kind.js';
 import { err } from '../style.js';
 
 interface StopOptions extends ClientOptions {

@@ -22,6 +22,7 @@ export {
   LIPTimeoutError,
   LIPAbortError,
   LIPProtocolError,
+  LIPNotLipServerError,
   LIPArgumentError,
   LIPBusyError,
   isLIPError,
@@ -34,3 +35,5 @@ export {
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
 export { VERSION } from './version.js';
+export { metricsExposition, EXPOSITION_CONTENT_TYPE } from './telemetry/prometheus.js';
+export type { MetricsSource } from './telemetry/prometheus.js';

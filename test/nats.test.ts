@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect } from 'nats';
-import { LIPArgumentError, LIPClient, LIPProtocolError, LIPRemoteError, LIPTimeoutError, LIPModule } from '../src/index.js';
+import { LIPArgumentError, LIPBusyError, LIPClient, LIPProtocolError, LIPRemoteError, LIPTimeoutError, LIPModule } from '../src/index.js';
+import { rssOf, sampleRssPeak } from './helpers/process-memory.js';
 import { startFixture } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 import { startNatsServer } from './helpers/nats-server.js';
@@ -14,17 +15,33 @@ import { startNatsServer } from './helpers/nats-server.js';
 test('functions served over NATS are discovered and called with the same API', async (t) => {
   const url = await startNatsServer(t);
   const dir = socketDir(t);
-  await startFixture(t, 'nats-replica.ts', dir, { NATS_URL: url, SOCKET: '0' });
+  const server = await startFixture(t, 'nats-replica.ts', dir, { NATS_URL: url, SOCKET: '0' });
   const client = new LIPClient({ socketDir: dir, nats: url });
   t.after(() => client.destroy());
 
   await t.test('discovery through $SRV.INFO', async () => {
-    assert.deepEqual(await client.listFunctions(), ['big', 'explode', 'letters', 'mul', 'stall', 'where']);
+    assert.deepEqual(await client.listFunctions(), ['big', 'chunks', 'explode', 'letters', 'mul', 'stall', 'where']);
   });
 
   await t.test('a result over the NATS max_payload is a clear error, and the server lives on', async () => {
     await assert.rejects(client.callFunction('big', [2 * 1024 * 1024]), (e: unknown) => e instanceof LIPProtocolError && /max_payload/.test(e.message));
     assert.equal(((await client.callFunction('big', [10])) as Buffer).length, 10);
+  });
+
+  await t.test('a plain call of an endless stream stops collecting at max_payload: a typed error, bounded memory', async () => {
+    const start = rssOf(server.child.pid!);
+    const sampler = sampleRssPeak(server.child.pid!, { everyMs: 20, start });
+    t.after(() => sampler.stop());
+    // NATS can't cancel a request: before, the server collected until it ran out of memory.
+    await assert.rejects(
+      client.callFunction('chunks', [1e9, 64 * 1024], {}, { timeoutMs: 20_000 }),
+      (e: unknown) => e instanceof LIPBusyError || e instanceof LIPProtocolError,
+    );
+    sampler.stop();
+    const grew = (sampler.peak() - start) / 2 ** 20;
+    t.diagnostic(`rss grew ${grew.toFixed(1)} MiB`);
+    assert.ok(grew < 128, `the server grew ${grew.toFixed(1)} MiB`);
+    assert.equal(((await client.callFunction('chunks', [3, 10])) as Buffer[]).length, 3);
   });
 
   await t.test('calls with positional and keyword arguments', async () => {

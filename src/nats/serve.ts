@@ -13,11 +13,13 @@ import type { Endpoint } from '../call/endpoint.js';
 import { encodeErrorMessage } from '../call/error-message.js';
 import { InFlight } from '../call/in-flight.js';
 import { CallRunner } from '../call/runner.js';
+import type { CollectLimits } from '../call/collect.js';
 import type { CallSink } from '../call/sink.js';
 import { ErrorCode, errorInfo, LIPNotFoundError, LIPProtocolError, ownErrorInfo, ownFault, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
 import type { FunctionInfo } from '../function/introspection.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage, type CallMessage } from '../protocol/messages.js';
+import { MemoryBudget, type ConnectionShare } from '../server/memory-budget.js';
 import { natsServiceName, natsSubject, NATS_QUEUE } from './names.js';
 
 export interface NatsServeOptions {
@@ -26,6 +28,11 @@ export interface NatsServeOptions {
   logger?: Logger | undefined;
   sendStacks?: boolean | undefined;
 }
+
+/** A NATS server's max_payload unless it says otherwise: no reply may be larger. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Most bytes all NATS calls of one function together may collect for their replies. */
+const NATS_COLLECT_BYTES = 64 * 1024 * 1024;
 
 // Service error codes, HTTP-like as the NATS micro protocol suggests.
 const STATUS: Record<string, number> = {
@@ -41,6 +48,12 @@ export class NatsServing {
   private readonly runner: CallRunner;
   /** How much of a function's error a caller is sent (stacks unless `sendStacks: false`). */
   readonly errorDetail: ErrorInfoOptions;
+  /**
+   * What streams collected for replies may hold: each no more than a reply may carry (max_payload),
+   * all together NATS_COLLECT_BYTES. NATS can't cancel a request, so without this one request for an
+   * endless stream would grow the server without bound.
+   */
+  readonly collectBudget: MemoryBudget;
 
   private constructor(
     private readonly endpoint: Endpoint,
@@ -50,6 +63,7 @@ export class NatsServing {
   ) {
     this.runner = new CallRunner({ endpoint, inFlight: this.inFlight });
     this.errorDetail = { stack: options.sendStacks !== false };
+    this.collectBudget = new MemoryBudget({ connectionBytes: connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD, serverBytes: NATS_COLLECT_BYTES });
   }
 
   static async start(endpoint: Endpoint, options: NatsServeOptions): Promise<NatsServing> {
@@ -189,11 +203,37 @@ class NatsCall implements CallSink {
     this.wantsList = options?.stream === true;
   }
 
+  private share: ConnectionShare | undefined;
+  private held = 0;
+
+  /** A stream collected for the one reply: at most max_payload, charged to the function's NATS budget. */
+  get collecting(): CollectLimits {
+    const budget = this.serving.collectBudget;
+    return {
+      maxBytes: budget.limits.connectionBytes,
+      charge: (bytes) => {
+        this.share ??= budget.open();
+        if (!this.share.tryHold(bytes)) return false;
+        this.held += bytes;
+        return true;
+      },
+    };
+  }
+
   result(value: unknown): void {
+    this.releaseCollected();
     this.serving.reply(this.msg, this.id, value);
   }
 
   error(thrown: unknown): void {
+    this.releaseCollected();
     this.serving.fail(this.msg, this.id, errorInfo(thrown, this.serving.errorDetail));
+  }
+
+  private releaseCollected(): void {
+    if (!this.share) return;
+    this.share.release(this.held);
+    this.share.close();
+    this.share = undefined;
   }
 }

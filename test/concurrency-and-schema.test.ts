@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode, LIPArgumentError, LIPBusyError, LIPClient } from '../src/index.js';
+import { ErrorCode, LIPArgumentError, LIPBusyError, LIPClient, LIPError } from '../src/index.js';
 import { startFixture } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 
@@ -25,6 +25,18 @@ test('concurrency and schema validation', async (t) => {
     await assert.rejects(client.callFunction('limited', [1]), (e: unknown) => e instanceof LIPBusyError && e.code === ErrorCode.Busy);
     assert.deepEqual(await Promise.all([first, second]), [300, 1]);
     assert.equal(await client.callFunction('limited', [1]), 1);
+  });
+
+  await t.test('a result that fails when looked at fails its call and gives the slot back', async () => {
+    for (const kind of ['badIterator', 'thenGetter', 'revoked']) {
+      await assert.rejects(client.callFunction('oddResult', [kind], {}, { timeoutMs: 5000 }), LIPError, kind);
+      // With one slot, a slot kept by the odd result would leave this call queued until its deadline.
+      assert.equal(await client.callFunction('oddResult', ['plain'], {}, { timeoutMs: 5000 }), 1, `after ${kind}`);
+    }
+    const stats = await client.stats('oddResult');
+    assert.equal(stats.inFlight, 0);
+    // The stream failed in the function's own iteration; the other two were returned and failed only to be sent.
+    assert.equal(stats.errors, 1);
   });
 
   await t.test('a Standard Schema validates the argument list; issues come back with paths', async () => {

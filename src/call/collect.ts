@@ -74,6 +74,9 @@ export function roughSize(value: unknown): number {
   if (typeof value === 'string') return value.length;
   if (value === null || typeof value !== 'object') return 9;
   if (ArrayBuffer.isView(value)) return value.byteLength;
-  if (Array.isArray(value)) return 1 + value.length;
-  return 1;
+  try {
+    return Array.isArray(value) ? 1 + value.length : 1;
+  } catch {
+    return 1; // a revoked Proxy throws even from Array.isArray; encoding it will fail the call
+  }
 }

@@ -20,12 +20,14 @@ export interface Endpoint {
   stats(): unknown;
 }
 
+/** Never throws (see isPromiseLike below). */
 export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
-  );
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    return typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -42,7 +44,14 @@ export function onIterationEnd(source: AsyncIterable<unknown>, onEnd: (failed: b
   };
   return {
     [Symbol.asyncIterator](): AsyncIterator<unknown> {
-      const iterator = source[Symbol.asyncIterator]();
+      let iterator: AsyncIterator<unknown>;
+      try {
+        iterator = source[Symbol.asyncIterator]();
+      } catch (error) {
+        // Never iterated, so never ended by next() or return(): end it here, or its slot and figures stay taken.
+        end(true, error);
+        throw error;
+      }
       return {
         async next(...value: [] | [unknown]) {
           try {
@@ -64,10 +73,14 @@ export function onIterationEnd(source: AsyncIterable<unknown>, onEnd: (failed: b
   };
 }
 
+// A function may return anything, a revoked Proxy or an object whose getters throw included: these two
+// checks never throw, so the call's slot and figures are given back on the plain-value path.
+
 export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return false;
+  }
 }

@@ -12,7 +12,7 @@ import { fixture, lip } from './helpers/lip-cli.js';
 
 // A server that closes every connection without a word is not here: the client can't tell it from a
 // server going away (connection closed), so it is reported as unreachable.
-const MODES = ['echo', 'text'];
+const MODES = ['echo', 'frame', 'text'];
 
 test('a server that is not a LIP server is described as one everywhere', async (t) => {
   const dir = socketDir(t);

@@ -4,7 +4,7 @@
  * them when the connection goes away.
  */
 import type { Socket } from 'node:net';
-import { fromRemoteErrorInfo, LIPBusyError, LIPConnectionError, LIPProtocolError, type LIPError } from '../errors.js';
+import { fromRemoteErrorInfo, LIPBusyError, LIPConnectionError, LIPNotLipServerError, LIPProtocolError, type LIPError } from '../errors.js';
 import type { Envelope } from '../protocol/codec.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../protocol/frame.js';
 import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from '../protocol/messages.js';
@@ -184,9 +184,11 @@ export class ClientConnection implements FunctionConnection {
     channel.onMessage = (message) => this.receive(message);
     channel.onUndecodable = (envelope, error) => this.receiveUndecodable(envelope, error);
     // The channel ends the connection after a framing error: later calls take a new one.
-    channel.onProtocolError = (error) => this.endWith(error);
-    channel.onClose = (error) => {
+    channel.onProtocolError = (error) => this.endWith(this.beforeHello(error));
+    channel.onClose = (closeError) => {
       this.closed = true;
+      // The reason we ended the connection for, when we did (it may say more than the channel's error).
+      const error = this.closeReason instanceof LIPProtocolError ? this.closeReason : closeError;
       const why = error ? `: ${error.message}` : '';
       this.failAll(
         error instanceof LIPProtocolError
@@ -204,7 +206,12 @@ export class ClientConnection implements FunctionConnection {
     try {
       message = parseServerMessage(raw);
     } catch (error) {
-      this.channel?.destroy(error as Error);
+      this.channel?.destroy(this.beforeHello(error as Error));
+      return;
+    }
+    // A lipmodule server says Hello first (or refuses with an Error frame): anything else is another program.
+    if (this.hello === undefined && message[0] !== Kind.Hello && message[0] !== Kind.Error) {
+      this.channel?.destroy(this.beforeHello(new LIPProtocolError(`the first message was not a Hello (kind ${message[0]})`)));
       return;
     }
     switch (message[0]) {
@@ -255,7 +262,7 @@ export class ClientConnection implements FunctionConnection {
   private receiveUndecodable({ kind, id }: Envelope, error: Error): void {
     const entry = this.calls.get(id);
     if (id === 0 || !entry) {
-      if (id === 0) this.channel?.destroy(error);
+      if (id === 0) this.channel?.destroy(this.beforeHello(error));
       return;
     }
     const failure = new LIPProtocolError(`'${entry.fn}': ${kind === Kind.Item ? 'a stream item' : 'the answer'} could not be decoded: ${error.message}`, { cause: error });
@@ -266,6 +273,12 @@ export class ClientConnection implements FunctionConnection {
     }
     this.calls.take(id);
     failCall(entry, failure);
+  }
+
+  /** A protocol failure before the server's Hello: what answers there is not a LIP server. */
+  private beforeHello(error: Error): Error {
+    if (this.hello !== undefined || error instanceof LIPNotLipServerError) return error;
+    return new LIPNotLipServerError(this.name, { cause: error, detail: `${this.path}: ${error.message}` });
   }
 
   /** The connection is ending for `reason`: calls still to be made here fail with it, and the client takes a new connection. */

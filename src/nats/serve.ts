@@ -18,6 +18,8 @@ import { ErrorCode, errorInfo, LIPNotFoundError, LIPProtocolError, ownErrorInfo,
 import type { FunctionInfo } from '../function/introspection.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage, type CallMessage } from '../protocol/messages.js';
+import { RpcTarget } from '../telemetry/rpc-target.js';
+import { traceFields } from '../telemetry/propagation.js';
 import { natsServiceName, natsSubject, NATS_QUEUE } from './names.js';
 
 export interface NatsServeOptions {
@@ -48,7 +50,11 @@ export class NatsServing {
     private readonly service: Service,
     private readonly options: NatsServeOptions,
   ) {
-    this.runner = new CallRunner({ endpoint, inFlight: this.inFlight });
+    this.runner = new CallRunner({
+      endpoint,
+      inFlight: this.inFlight,
+      rpcTarget: () => new RpcTarget({ method: endpoint.name, serverAddress: natsSubject(endpoint.name), transport: 'tcp' }),
+    });
     this.errorDetail = { stack: options.sendStacks !== false };
   }
 
@@ -187,6 +193,19 @@ class NatsCall implements CallSink {
     this.id = id;
     this.context = new LazyCallContext('nats', id, deadlineAfter(options?.timeoutMs));
     this.wantsList = options?.stream === true;
+  }
+
+  /** Over NATS the trace context travels in the message's headers (read only when tracing). */
+  get traceCarrier(): Record<string, string> | undefined {
+    const headers = this.msg.headers;
+    if (!headers) return undefined;
+    let carrier: Record<string, string> | undefined;
+    for (const field of traceFields()) {
+      if (!headers.has(field)) continue;
+      carrier ??= {};
+      carrier[field] = headers.get(field);
+    }
+    return carrier;
   }
 
   result(value: unknown): void {

@@ -6,6 +6,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { LIPClient } from '../../client/lip-client.js';
+import type { FunctionStats } from '../../function/introspection.js';
 import { metricsExposition, type MetricsSource } from '../../telemetry/prometheus.js';
 import { addClientOptions, assertSocketDir, withClient, type ClientOptions } from '../common.js';
 
@@ -40,5 +41,5 @@ async function collect(client: LIPClient): Promise<MetricsSource[]> {
   await client.refreshSockets();
   const names = await client.listFunctions();
   const all = await Promise.all(names.map((name) => client.stats(name).catch(() => undefined)));
-  return all.filter((stats): stats is MetricsSource => stats !== undefined);
+  return all.filter((stats): stats is FunctionStats => stats !== undefined);
 }

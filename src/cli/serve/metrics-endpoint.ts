@@ -5,8 +5,7 @@
  * request closes only its own connection.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { LIPFunctionControls } from '../../index.js';
-import { EXPOSITION_CONTENT_TYPE, metricsExposition } from '../../telemetry/prometheus.js';
+import { EXPOSITION_CONTENT_TYPE, metricsExposition, type LIPFunctionControls } from '../../index.js';
 import type { MetricsAddress } from './metrics-address.js';
 
 /** Connections the endpoint holds at once: a scraper needs one or two. */

@@ -104,6 +104,22 @@ export class LIPProtocolError extends LIPError {
   }
 }
 
+/**
+ * What answers at the function's socket is neither lipmodule nor the Python original
+ * (another program listens there). A LIPProtocolError, so code that handles those still does.
+ */
+export class LIPNotLipServerError extends LIPProtocolError {
+  override name = 'LIPNotLipServerError';
+  /** The function whose socket it is. */
+  readonly functionName: string;
+  /** `detail`: what it answered; @default the cause's message */
+  constructor(functionName: string, options: { cause: Error; detail?: string }) {
+    const detail = options.detail ?? options.cause.message;
+    super(`'${functionName}' is not a LIP server: it answered neither as lipmodule nor as the Python original (${detail})`, { cause: options.cause });
+    this.functionName = functionName;
+  }
+}
+
 /** The arguments do not fit the function's parameters or schema. */
 export class LIPArgumentError extends LIPError {
   override name = 'LIPArgumentError';

@@ -11,8 +11,6 @@ export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './clie
 export type { CallContext } from './call/context.js';
 export type { FunctionInfo, FunctionStats, ParamInfo } from './function/introspection.js';
 export type { LatencyBucketsSnapshot } from './telemetry/latency-buckets.js';
-export { metricsExposition, EXPOSITION_CONTENT_TYPE } from './telemetry/prometheus.js';
-export type { MetricsSource } from './telemetry/prometheus.js';
 export { isLogLevel } from './log/levels.js';
 export type { LogLevel, LogLevelName } from './log/levels.js';
 export type { StandardSchemaV1 } from './function/schema.js';
@@ -25,6 +23,7 @@ export {
   LIPTimeoutError,
   LIPAbortError,
   LIPProtocolError,
+  LIPNotLipServerError,
   LIPArgumentError,
   LIPBusyError,
   isLIPError,
@@ -37,3 +36,5 @@ export {
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
 export { VERSION } from './version.js';
+export { metricsExposition, EXPOSITION_CONTENT_TYPE } from './telemetry/prometheus.js';
+export type { MetricsSource } from './telemetry/prometheus.js';

@@ -79,9 +79,10 @@ test('idle connections are closed after idleTimeoutMs; busy ones are not', async
   await startFixture(t, 'target-server.ts', dir, { TARGET_OPTS: JSON.stringify({ idleTimeoutMs: 300 }) });
 
   await t.test('a client that sends half a frame and stops is closed', async () => {
+    // The server's idle clock starts at accept, which may come well before connect() resolves here under load.
+    const started = Date.now();
     const peer = await RawPeer.connect(sock(dir, 'echo'));
     const body = encodeValue([1, 1, 'echo', ['z'.repeat(100)], null, null]);
-    const started = Date.now();
     peer.write(Buffer.concat([PREAMBLE, frame(body).subarray(0, 50)]));
     await peer.waitClosed(5000);
     assert.ok(Date.now() - started >= 250, 'not before the idle timeout');

@@ -13,6 +13,7 @@ import { until } from './helpers/until.js';
 type Counters = {
   produced: number;
   streamFinally: number;
+  signalWatching: number;
   signalAborted: number;
   signalReason: string;
   endlessProduced: number;
@@ -81,7 +82,8 @@ test('streaming and cancellation', async (t) => {
   await t.test("a client abort fires the function's context signal", async () => {
     const controller = new AbortController();
     const call = client.callFunction('watchSignal', [], {}, { signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    // Abort once the function runs: earlier, under load, the call might not have been sent at all.
+    await until(async () => (await counters()).signalWatching === 1);
     controller.abort();
     await assert.rejects(call, LIPAbortError);
     await until(async () => (await counters()).signalAborted === 1);

@@ -4,10 +4,11 @@
  * deadline, or the connect timeout), and the answer is remembered per path.
  */
 import type { Socket } from 'node:net';
-import { LIPConnectionError, LIPProtocolError } from '../errors.js';
+import { LIPConnectionError, LIPNotFoundError, LIPNotLipServerError, LIPProtocolError } from '../errors.js';
 import { PROBE_PREAMBLE } from '../protocol/frame.js';
 import { OWN_TRUST, type SocketTrust } from '../transport/socket-trust.js';
 import { connectTrusted } from '../transport/trusted-connect.js';
+import type { SocketState } from '../transport/unix-socket.js';
 
 /** What answers on a socket: a lipmodule server, or the Python original (one request per connection). */
 export type ServerKind = 'native' | 'one-shot';
@@ -62,7 +63,7 @@ export function probeServer(path: string, options: ProbeOptions): Promise<ProbeR
       const first = chunk[0]!;
       if (first === 0) settle({ kind: 'native' }, chunk);
       else if (first >= 0xa0 && first <= 0xbf) settle({ kind: 'one-shot' });
-      else settle(new LIPProtocolError(`${path} answered the probe with byte 0x${first.toString(16).padStart(2, '0')}: not a LIP server`));
+      else settle(new LIPProtocolError(`${path} answered the probe with byte 0x${first.toString(16).padStart(2, '0')}${PROBE_SAYS_NOT_LIP}`));
     };
     // Closed without a word: not a lipmodule server, which always says Hello. Treated as the original, as before.
     const onClosed = () => settle({ kind: 'one-shot' });
@@ -113,6 +114,38 @@ export function probeServer(path: string, options: ProbeOptions): Promise<ProbeR
       },
     );
   });
+}
+
+const PROBE_SAYS_NOT_LIP = ': not a LIP server';
+
+/**
+ * The error for `name`'s server when it answers neither as lipmodule nor as the Python original:
+ * the probe's own finding, or `cause` (what it answered when taken for the original).
+ */
+export function notLipServer(name: string, cause: Error): LIPNotLipServerError {
+  const detail = cause.message.endsWith(PROBE_SAYS_NOT_LIP) ? cause.message.slice(0, -PROBE_SAYS_NOT_LIP.length) : cause.message;
+  return new LIPNotLipServerError(name, { cause, detail });
+}
+
+
+/** Whether the probe found that the server at a path answers neither as lipmodule nor as the original. */
+export function probeSaysNotLip(error: unknown): error is LIPProtocolError {
+  return error instanceof LIPProtocolError && error.message.endsWith(PROBE_SAYS_NOT_LIP);
+}
+
+/**
+ * What answers at `path` (probed within `budget`): live, stale (refused: a file nobody listens on) or
+ * missing. No answer in time, or not a LIP server: someone is there, so live. A live server's kind is
+ * remembered in `kinds`, so the first call there needs no probe of its own.
+ */
+export async function probedState(kinds: ServerKinds, path: string, budget: ProbeBudget): Promise<SocketState> {
+  try {
+    await kinds.kindOf(path, budget);
+    return 'live';
+  } catch (error) {
+    if (error instanceof LIPNotFoundError) return 'missing';
+    return (error as Error).cause ? 'stale' : 'live';
+  }
 }
 
 function noAnswer(path: string, timeoutMs: number): LIPConnectionError {

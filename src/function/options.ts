@@ -1,6 +1,7 @@
 /** The options of `LIPModule(options)`, and of a wrapped function's `init()` and `exit()`, checked once, up front. */
 import type { Logger } from 'pino';
 import { assertValidName } from '../transport/socket-names.js';
+import { assertNatsServers } from '../nats/names.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import { toPinoLevel, type LogLevel } from '../log/logger.js';
 import { isStandardSchema, type StandardSchemaV1 } from './schema.js';
@@ -139,11 +140,7 @@ export function validateInitOptions(options: InitOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('init() takes an options object');
   if (options.socketDir !== undefined && typeof options.socketDir !== 'string') throw new TypeError("init(): 'socketDir' must be a string");
   if (options.socket !== undefined && typeof options.socket !== 'boolean') throw new TypeError("init(): 'socket' must be a boolean");
-  // TODO(merge): use nats/names.ts check
-  const nats = options.nats;
-  if (nats !== undefined && !(typeof nats === 'string' || (Array.isArray(nats) && nats.every((u) => typeof u === 'string')))) {
-    throw new TypeError("init(): 'nats' must be a URL or a list of URLs");
-  }
+  assertNatsServers(options.nats, "init(): 'nats'");
   if (options.socket === false && !options.nats) throw new TypeError("init(): with socket: false, give a 'nats' server to serve on");
 }
 

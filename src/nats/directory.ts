@@ -3,11 +3,22 @@
  * the services protocol ($SRV.INFO) and calls them with request/reply.
  */
 import type { Msg, NatsConnection, RequestStrategy } from 'nats';
-import type { CallSettings } from '../client/client-connection.js';
-import { fromRemoteErrorInfo, LIPAbortError, LIPConnectionError, LIPNotFoundError, LIPProtocolError, LIPTimeoutError, type LIPError } from '../errors.js';
+import { effectiveTimeout, MAX_TIMER_MS, timerDelay } from '../call/deadline.js';
+import { callAborted } from '../client/call-errors.js';
+import type { CallSettings } from '../client/function-connection.js';
+import { fromRemoteErrorInfo, LIPConnectionError, LIPNotFoundError, LIPProtocolError, LIPTimeoutError, type LIPError } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
-import { Kind, parseServerMessage, type ControlVerb } from '../protocol/messages.js';
+import { Kind, nextRequestId, parseServerMessage, type ControlVerb } from '../protocol/messages.js';
 import { natsSubject } from './names.js';
+
+/** One call over NATS; with `stream`, the answer is the list of every value the function produced. */
+export interface NatsCall {
+  name: string;
+  args: unknown[];
+  kwargs: Record<string, unknown> | null;
+  settings: CallSettings;
+  stream: boolean;
+}
 
 /** How long discovery listens for services answering $SRV.INFO. */
 const DISCOVERY_WAIT_MS = 500;
@@ -16,15 +27,21 @@ export class NatsDirectory {
   private connection: Promise<NatsConnection> | undefined;
   private known = new Set<string>();
   private discovered: Promise<void> | undefined;
-  private nextId = 1;
+  private lastId = 0;
 
   constructor(private readonly servers: string | string[]) {}
 
-  /** Names of lipmodule functions served on NATS (any replica), sorted. */
-  async names(refresh = false): Promise<string[]> {
-    if (refresh || !this.discovered) this.discovered = this.discover();
+  /** Names of lipmodule functions served on NATS (any replica), sorted; discovered the first time. */
+  async names(): Promise<string[]> {
+    this.discovered ??= this.discover();
     await this.discovered;
     return [...this.known].sort();
+  }
+
+  /** Discovers again, then returns the names as `names()` does. */
+  rediscover(): Promise<string[]> {
+    this.discovered = this.discover();
+    return this.names();
   }
 
   async has(name: string): Promise<boolean> {
@@ -32,9 +49,8 @@ export class NatsDirectory {
     return this.known.has(name);
   }
 
-  /** One call; with `stream`, the answer is the list of every value the function produced. */
-  call(name: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings, stream = false): Promise<unknown> {
-    const timeoutMs = positive(settings.timeoutMs);
+  call({ name, args, kwargs, settings, stream }: NatsCall): Promise<unknown> {
+    const timeoutMs = effectiveTimeout(settings.timeoutMs);
     const options = timeoutMs || stream ? { ...(timeoutMs ? { timeoutMs } : {}), ...(stream ? { stream } : {}) } : null;
     return this.request(name, settings, (id) => [Kind.Call, id, name, args, kwargs, options]);
   }
@@ -80,11 +96,10 @@ export class NatsDirectory {
   }
 
   private async request(name: string, settings: CallSettings, build: (id: number) => unknown[]): Promise<unknown> {
-    if (settings.signal?.aborted) throw new LIPAbortError(`'${name}': the call was aborted`);
+    if (settings.signal?.aborted) throw callAborted(name, settings.signal);
     const nc = await this.nats();
-    const id = this.nextId;
-    this.nextId = id >= 0xffffffff ? 1 : id + 1;
-    const timeout = positive(settings.timeoutMs) ?? 2 ** 31 - 1;
+    const id = (this.lastId = nextRequestId(this.lastId));
+    const timeout = timerDelay(effectiveTimeout(settings.timeoutMs) ?? MAX_TIMER_MS);
     const sent = nc.request(natsSubject(name), encodeValue(build(id)), { timeout });
     // NATS cannot recall a request: aborting only stops the wait here.
     const reply = settings.signal ? await raceAbort(sent, settings.signal, name) : await sent.catch((error: unknown) => Promise.reject(natsFailure(name, error)));
@@ -101,7 +116,7 @@ export class NatsDirectory {
 
 function raceAbort(sent: Promise<Msg>, signal: AbortSignal, name: string): Promise<Msg> {
   return new Promise((resolve, reject) => {
-    const onAbort = () => reject(new LIPAbortError(`'${name}': the call was aborted`, { cause: signal.reason }));
+    const onAbort = () => reject(callAborted(name, signal));
     signal.addEventListener('abort', onAbort, { once: true });
     sent.then(
       (msg) => {
@@ -125,8 +140,4 @@ function natsFailure(name: string, error: unknown): LIPError {
   }
   if (code === '503') return new LIPNotFoundError(`Function '${name}' is not served on NATS (no responders)`, { cause: error });
   return new LIPConnectionError(`'${name}': NATS request failed: ${(error as Error).message}`, { cause: error });
-}
-
-function positive(ms: number): number | undefined {
-  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }

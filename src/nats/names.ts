@@ -12,3 +12,10 @@ export function natsSubject(name: string): string {
 export function natsServiceName(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '_');
 }
+
+/** Checks a `nats` option (a server URL or a list of them); `option` names it in the TypeError, e.g. "LIPClient option 'nats'". */
+export function assertNatsServers(value: unknown, option: string): asserts value is string | string[] | undefined {
+  if (value === undefined || typeof value === 'string') return;
+  if (Array.isArray(value) && value.every((url) => typeof url === 'string')) return;
+  throw new TypeError(`${option} must be a URL or a list of URLs`);
+}

@@ -1,49 +1,79 @@
 /**
- * A function reached over NATS, shaped like a socket connection so LIPClient
- * treats both alike. Streams arrive collected (one NATS reply) and are handed
- * to the reader one value at a time.
+ * A function reached over NATS: the FunctionConnection LIPClient holds for it. The NATS connection
+ * itself belongs to the directory (shared by every route); a route owns its requests in flight.
+ * Streams arrive collected (one NATS reply) and are handed to the reader one value at a time.
  */
-import { replyAsStream, type CallSettings, type FunctionConnection, type StreamSink } from '../client/client-connection.js';
+import { InFlight } from '../call/in-flight.js';
+import type { CallSettings, FunctionConnection, StreamRequest } from '../client/function-connection.js';
+import { replyStream } from '../client/reply-stream.js';
+import { LIPConnectionError } from '../errors.js';
 import type { ControlVerb } from '../protocol/messages.js';
 import type { NatsDirectory } from './directory.js';
 
 export class NatsRoute implements FunctionConnection {
+  readonly kind = 'nats';
+  /** NATS services send no Hello. */
   readonly hello = undefined;
-  readonly isClosed = false;
+  private closed = false;
+  private readonly inFlight = new InFlight();
+  /** Rejects each request in flight: NATS can't recall one, but its caller stops waiting on destroy(). */
+  private readonly failers = new Set<(error: Error) => void>();
 
   constructor(
     readonly name: string,
     private readonly directory: NatsDirectory,
   ) {}
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Requests go out on the directory's NATS connection, which connects on the first one. */
   ready(): Promise<void> {
     return Promise.resolve();
   }
 
   call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
-    return this.directory.call(fn, args, kwargs, settings);
+    return this.track(fn, () => this.directory.call({ name: fn, args, kwargs, settings, stream: false }));
   }
 
   control(verb: ControlVerb, settings: CallSettings): Promise<unknown> {
-    return this.directory.control(this.name, verb, settings);
+    return this.track(this.name, () => this.directory.control(this.name, verb, settings));
   }
 
-  openStream(
-    fn: string,
-    args: unknown[],
-    kwargs: Record<string, unknown> | null,
-    settings: CallSettings,
-    sink: StreamSink,
-    _credit: number,
-  ): { id: Promise<number>; done: Promise<unknown> } {
-    return replyAsStream(this.directory.call(fn, args, kwargs, settings, true), sink, (values) => values as unknown[]);
+  stream({ fn, args, kwargs, settings }: StreamRequest): AsyncIterator<unknown> {
+    const values = this.track(fn, () => this.directory.call({ name: fn, args, kwargs, settings, stream: true }));
+    return replyStream(values as Promise<unknown[]>);
   }
 
-  grantCredit(_id: number, _n: number): void {}
+  /** Waits for the requests in flight; new ones are refused from now on. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.inFlight.idle();
+  }
 
-  cancel(_id: number, _error: Error): void {}
+  /** Stops waiting for the requests in flight: they reject with LIPConnectionError. */
+  destroy(reason = 'the client was closed'): void {
+    this.closed = true;
+    const error = new LIPConnectionError(`'${this.name}': ${reason}`);
+    for (const fail of [...this.failers]) fail(error);
+  }
 
-  async close(): Promise<void> {}
-
-  destroy(): void {}
+  /** Sends a request (`send`) unless closed, and tracks its reply. */
+  private track(fn: string, send: () => Promise<unknown>): Promise<unknown> {
+    if (this.closed) return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
+    const reply = send();
+    this.inFlight.start();
+    return new Promise((resolve, reject) => {
+      const settle = (error: Error | undefined, value?: unknown): void => {
+        if (!this.failers.delete(fail)) return;
+        this.inFlight.finish();
+        if (error) reject(error);
+        else resolve(value);
+      };
+      const fail = (error: Error): void => settle(error);
+      this.failers.add(fail);
+      reply.then((value) => settle(undefined, value), fail);
+    });
+  }
 }

@@ -1,11 +1,15 @@
 /**
  * The client side of the Python original's protocol: one connection per
  * request (connect, write one CBOR map, half-close, read until the server
- * closes). Shaped like ClientConnection so LIPClient can hold either.
+ * closes): the FunctionConnection of a function the original serves.
  */
 import type { Socket } from 'node:net';
-import { abortError, replyAsStream, type CallSettings, type FunctionConnection, type StreamSink } from '../client/client-connection.js';
-import { LIPAbortError, LIPConnectionError, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../errors.js';
+import { effectiveTimeout, remainingMs, timerDelay } from '../call/deadline.js';
+import { InFlight } from '../call/in-flight.js';
+import { callAborted, callTimedOut } from '../client/call-errors.js';
+import type { CallSettings, FunctionConnection, StreamRequest } from '../client/function-connection.js';
+import { replyStream } from '../client/reply-stream.js';
+import { LIPConnectionError, LIPProtocolError, LIPRemoteError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import type { ControlVerb } from '../protocol/messages.js';
 import { OWN_TRUST, type SocketTrust } from '../transport/socket-trust.js';
@@ -23,6 +27,7 @@ export interface OneShotConnectionOptions {
 
 /** Calls a function served by the Python original. Each request is its own connection. */
 export class OneShotConnection implements FunctionConnection {
+  readonly kind = 'python';
   readonly name: string;
   readonly path: string;
   /** The original sends no Hello. */
@@ -32,7 +37,7 @@ export class OneShotConnection implements FunctionConnection {
   private readonly trust: SocketTrust;
   private readonly sockets = new Set<Socket>();
   private readonly failers = new Set<(error: Error) => void>();
-  private idleWaiters: (() => void)[] = [];
+  private readonly inFlight = new InFlight();
   private closed = false;
 
   constructor(name: string, path: string, options: OneShotConnectionOptions) {
@@ -46,10 +51,6 @@ export class OneShotConnection implements FunctionConnection {
   /** True once closed, or once a connect failed (the client then probes the path again). */
   get isClosed(): boolean {
     return this.closed;
-  }
-
-  get pendingCount(): number {
-    return this.failers.size;
   }
 
   ready(): Promise<void> {
@@ -81,25 +82,14 @@ export class OneShotConnection implements FunctionConnection {
   }
 
   /** The original has no streams: the call's value arrives as the stream's only item. */
-  openStream(
-    fn: string,
-    args: unknown[],
-    kwargs: Record<string, unknown> | null,
-    settings: CallSettings,
-    sink: StreamSink,
-    _credit: number,
-  ): { id: Promise<number>; done: Promise<unknown> } {
-    return replyAsStream(this.call(fn, args, kwargs, settings), sink, (value) => [value]);
+  stream({ fn, args, kwargs, settings }: StreamRequest): AsyncIterator<unknown> {
+    return replyStream(this.call(fn, args, kwargs, settings).then((value) => [value]));
   }
-
-  grantCredit(_id: number, _n: number): void {}
-
-  cancel(_id: number, _error: Error): void {}
 
   /** Waits for requests in flight, then refuses new ones. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.failers.size > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.inFlight.idle();
   }
 
   /** Cuts every request in flight; they reject with LIPConnectionError. */
@@ -111,7 +101,7 @@ export class OneShotConnection implements FunctionConnection {
 
   private exchange(fn: string, request: Buffer, settings: CallSettings): Promise<unknown> {
     const signal = settings.signal;
-    if (signal?.aborted) return Promise.reject(abortError(fn, signal));
+    if (signal?.aborted) return Promise.reject(callAborted(fn, signal));
     if (this.closed) return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
     return new Promise((resolve, reject) => {
       let socket: Socket | undefined;
@@ -127,20 +117,17 @@ export class OneShotConnection implements FunctionConnection {
         }
         if (error) reject(error);
         else resolve(value);
-        if (this.failers.size === 0 && this.idleWaiters.length > 0) {
-          const waiters = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const wake of waiters) wake();
-        }
+        this.inFlight.finish();
       };
       const fail = (error: Error) => finish(error);
-      const onAbort = () => fail(abortError(fn, signal!));
+      const onAbort = () => fail(callAborted(fn, signal!));
       this.failers.add(fail);
+      this.inFlight.start();
       signal?.addEventListener('abort', onAbort, { once: true });
-      const timeoutMs = settings.timeoutMs;
-      if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-        const left = settings.deadline === undefined ? timeoutMs : Math.max(0, settings.deadline - Date.now());
-        timer = setTimeout(() => fail(new LIPTimeoutError(`'${fn}' did not answer within its deadline of ${timeoutMs} ms`)), left);
+      const timeoutMs = effectiveTimeout(settings.timeoutMs);
+      if (timeoutMs !== undefined) {
+        const left = remainingMs(settings.deadline) ?? timeoutMs;
+        timer = setTimeout(() => fail(callTimedOut(fn, timeoutMs)), timerDelay(left));
         timer.unref();
       }
 

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { readCallArguments } from '../call-args.js';
 import { addClientOptions, print, withClient, type ClientOptions } from '../common.js';
-import { onFunction } from '../server-kind.js';
+import { onFunction } from '../checked-kind.js';
 import { usageError } from '../exit-codes.js';
 import { formatJson } from '../json-value.js';
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { FunctionInfo } from '../../index.js';
 import { addClientOptions, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
-import { onFunction } from '../server-kind.js';
+import { onFunction } from '../checked-kind.js';
 import { out } from '../style.js';
 
 interface DocOptions extends ClientOptions {

@@ -1,11 +1,12 @@
 /** `lip ls`: what is served in the socket directory, and which socket files are left over. */
 import { unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { LIPNotLipServerError } from '../../errors.js';
 import type { FunctionInfo, FunctionStats, LIPClient } from '../../index.js';
 import { addClientOptions, assertSocketDir, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { firstLine, formatTable, formatUptime } from '../format.js';
 import { describeError } from '../report-error.js';
-import { explainFailure, isNotLipServer } from '../server-kind.js';
+import { explainFailure } from '../checked-kind.js';
 import { out } from '../style.js';
 
 interface LsOptions extends ClientOptions {
@@ -82,7 +83,7 @@ async function describeLive(client: LIPClient, name: string, path: string, trans
     [info, stats] = await Promise.all([client.describe(name), client.stats(name)]);
   } catch (error) {
     const explained = await explainFailure(client, name, error);
-    return { name, path, state: isNotLipServer(explained) ? 'not-lip' : 'unreachable', transport, error: describeError(explained) };
+    return { name, path, state: explained instanceof LIPNotLipServerError ? 'not-lip' : 'unreachable', transport, error: describeError(explained) };
   }
   return {
     name,

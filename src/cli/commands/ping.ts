@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { LIPClient } from '../../index.js';
 import { addClientOptions, parseCount, print, printJson, withClient, type ClientOptions } from '../common.js';
 import { formatMs } from '../format.js';
-import { onFunction } from '../server-kind.js';
+import { onFunction } from '../checked-kind.js';
 
 interface PingOptions extends ClientOptions {
   count: number;

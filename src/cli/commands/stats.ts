@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { FunctionStats, LIPClient } from '../../index.js';
 import { addClientOptions, assertSocketDir, parseCount, print, printJson, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { formatMs, formatTable, formatUptime } from '../format.js';
-import { checkedServerKind, onFunction } from '../server-kind.js';
+import { checkedServerKind, onFunction } from '../checked-kind.js';
 import { out } from '../style.js';
 
 interface StatsOptions extends ClientOptions {

@@ -1,11 +1,12 @@
 /** `lip stop <name>` / `lip stop --all`: asks servers to shut functions down gracefully. */
 import { lstat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { LIPNotLipServerError } from '../../errors.js';
 import type { LIPClient } from '../../index.js';
 import { addClientOptions, assertSocketDir, print, pythonUnsupported, withClient, type ClientOptions } from '../common.js';
 import { CliError, ExitCode, exitCodeFor, usageError } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
-import { checkedServerKind, isNotLipServer, onFunction } from '../server-kind.js';
+import { checkedServerKind, onFunction } from '../checked-kind.js';
 import { err } from '../style.js';
 
 interface StopOptions extends ClientOptions {
@@ -55,7 +56,7 @@ async function stop(name: string | undefined, options: StopOptions): Promise<voi
         await stopOne(client, each, options);
         stopped++;
       } catch (error) {
-        if (isNotLipServer(error)) {
+        if (error instanceof LIPNotLipServerError) {
           // Not ours to stop: --all stops lipmodule functions.
           process.stderr.write(`${err.dim(`skipped ${each}: ${(error as Error).message.replace(`'${each}' is `, '')}`)}\n`);
           continue;

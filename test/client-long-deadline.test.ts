@@ -1,0 +1,29 @@
+/**
+ * A call deadline longer than a Node timer can hold (2^31 - 1 ms, about 24.8 days) is clamped to the
+ * longest timer, not handed to setTimeout as is: Node would warn (TimeoutOverflowWarning) and fire
+ * the timer after 1 ms, over and over while the call runs.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LIPClient } from '../src/index.js';
+import { startFixture } from './helpers/fixture-server.js';
+import { socketDir } from './helpers/temp-dir.js';
+
+test('a deadline beyond the longest timer waits for the answer without timer overflow', async (t) => {
+  const dir = socketDir(t);
+  await startFixture(t, 'features-server.ts', dir);
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 3e9 });
+  t.after(() => client.destroy());
+  const overflows: string[] = [];
+  const onWarning = (warning: Error) => {
+    if (warning.name === 'TimeoutOverflowWarning') overflows.push(warning.message);
+  };
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+
+  assert.equal(await client.callFunction('slowSquare', [7]), 49);
+  assert.equal(await client.callFunction('slowSquare', [8], {}, { timeoutMs: 4e9 }), 64);
+  // Warnings are emitted on the next tick.
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(overflows, []);
+});

@@ -27,7 +27,7 @@ export function servedCall(): LazyCallContext | undefined {
  * A nested call's deadline and signal: `own` (the call's timeout and signal) limited by `served`.
  * Reads `served.signal`, which arms the served call's own deadline timer: only for calls made inside one.
  */
-export function inheritFrom(served: LazyCallContext, own: { timeoutMs: number; signal: AbortSignal | undefined }): Inherited {
+export function inheritFrom(served: LazyCallContext, own: { timeoutMs: number; signal?: AbortSignal | undefined }): Inherited {
   const now = Date.now();
   const ownDeadline = deadlineAfter(own.timeoutMs, now);
   const deadline = earlierDeadline(ownDeadline, served.deadline);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -15,6 +15,7 @@ import { LIPClient } from '../src/index.js';
 import { LATENCY_BUCKETS_SECONDS, LatencyBuckets } from '../src/telemetry/latency-buckets.js';
 import { metricsExposition, type MetricsSource } from '../src/telemetry/prometheus.js';
 import { startFixture } from './helpers/fixture-server.js';
+import { METRICS_MAX_CONNECTIONS } from '../src/cli/serve/metrics-endpoint.js';
 import { fixture, serve } from './helpers/lip-cli.js';
 import { ROOT } from './helpers/paths.js';
 import { socketDir } from './helpers/temp-dir.js';
@@ -130,13 +131,14 @@ test('lip metrics: the exposition of every function in the socket directory afte
 
 /** The answer to one raw HTTP/1.1 exchange: status line, headers, body. */
 function httpExchange(url: URL, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const socket = connect(Number(url.port), url.hostname, () => socket.end(request));
     let text = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (text += chunk));
+    // A reset is the server closing on us too: what came before it is the answer.
     socket.on('close', () => resolve(text));
-    socket.on('error', reject);
+    socket.on('error', () => {});
   });
 }
 
@@ -177,6 +179,19 @@ test('lip serve --metrics: GET /metrics after known calls, promtool-clean; 404 e
     false,
     'oversized headers: refused',
   );
+  // Idle connections up to the bound are held; the one past it is closed at once, and a scrape works again once they go.
+  const idle = await Promise.all(
+    Array.from(
+      { length: METRICS_MAX_CONNECTIONS },
+      () =>
+        new Promise<Socket>((resolve) => {
+          const socket = connect(Number(url.port), url.hostname, () => resolve(socket));
+        }),
+    ),
+  );
+  assert.equal(await httpExchange(url, 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n'), '', `connection ${METRICS_MAX_CONNECTIONS + 1}: closed unanswered`);
+  for (const socket of idle) socket.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 100));
   const after = await fetch(url);
   assert.equal(after.status, 200, 'still serving after odd requests');
   assert.equal(samples(await after.text()).get('lipmodule_calls_total{function="add"}'), 5);

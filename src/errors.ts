@@ -190,14 +190,6 @@ export function ownErrorInfo(error: Error): RemoteErrorInfo {
   return errorInfo(ownFault(error));
 }
 
-/**
- * @deprecated use `errorInfo(thrown, { stack })`, and `ownFault` for the library's own errors.
- * Kept while the session's branches merge.
- */
-export function toRemoteErrorInfo(thrown: unknown, includeStack = true, own = false): RemoteErrorInfo {
-  return errorInfo(own ? ownFault(thrown) : thrown, { stack: includeStack });
-}
-
 function readThrown(thrown: unknown, includeStack: boolean): RemoteErrorInfo {
   // instanceof runs a proxy's getPrototypeOf trap, so it is read safely too.
   if (attempt(() => thrown instanceof Error) === true) {

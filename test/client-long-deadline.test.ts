@@ -1,7 +1,8 @@
 /**
  * A call deadline longer than a Node timer can hold (2^31 - 1 ms, about 24.8 days) is clamped to the
  * longest timer, not handed to setTimeout as is: Node would warn (TimeoutOverflowWarning) and fire
- * the timer after 1 ms, over and over while the call runs.
+ * the timer after 1 ms, over and over while the call runs (client side), or abort the call's signal at
+ * once and never answer (server side).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -26,4 +27,16 @@ test('a deadline beyond the longest timer waits for the answer without timer ove
   // Warnings are emitted on the next tick.
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(overflows, []);
+});
+
+test("a deadline beyond the longest timer doesn't fire the function's signal early, and the call is answered", async (t) => {
+  const dir = socketDir(t);
+  await startFixture(t, 'features-server.ts', dir);
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  for (const timeoutMs of [2 ** 31 - 1, 2 ** 31, 3e9, 1e308]) {
+    assert.equal(await client.callFunction('signalAfter', [50], {}, { timeoutMs: timeoutMs }), false, `timeoutMs ${timeoutMs}`);
+  }
+  // A short deadline still fires it.
+  await assert.rejects(client.callFunction('signalAfter', [300], {}, { timeoutMs: 50 }));
 });

@@ -16,7 +16,8 @@ import {
   LIPRemoteError,
   LIPTimeoutError,
   ownFault,
-  toRemoteErrorInfo,
+  errorInfo,
+  ownErrorInfo,
 } from '../src/errors.js';
 
 test('errors the library raised (lip: true) come back as its own classes, code by code', () => {
@@ -39,8 +40,8 @@ test('errors the library raised (lip: true) come back as its own classes, code b
 });
 
 test("only errors marked as the library's own, or flagged so, carry lip on the wire", () => {
-  assert.equal(toRemoteErrorInfo(new LIPArgumentError('bad')).lip, undefined);
-  assert.equal(toRemoteErrorInfo(ownFault(new LIPArgumentError('bad'))).lip, true);
-  assert.equal(toRemoteErrorInfo(new Error('x'), false, true).lip, true);
-  assert.equal(toRemoteErrorInfo('a string').lip, undefined);
+  assert.equal(errorInfo(new LIPArgumentError('bad')).lip, undefined);
+  assert.equal(errorInfo(ownFault(new LIPArgumentError('bad'))).lip, true);
+  assert.equal(ownErrorInfo(new Error('x')).lip, true);
+  assert.equal(errorInfo('a string').lip, undefined);
 });

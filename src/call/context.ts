@@ -4,6 +4,7 @@
  * so it follows the call through awaits without being passed around.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { MAX_TIMER_MS, timerDelay } from './deadline.js';
 
 export interface CallContext {
   /** Fires when the caller aborts, its deadline passes, or the connection drops. */
@@ -55,13 +56,16 @@ export class LazyCallContext implements CallContext {
     if (!this.controller) {
       this.controller = new AbortController();
       if (this.abortReason) this.controller.abort(this.abortReason);
-      else if (this.deadline !== undefined) {
-        const remaining = Math.max(0, this.deadline - Date.now());
-        this.timer = setTimeout(() => this.abort(deadlineError()), remaining);
-        this.timer.unref();
-      }
+      else if (this.deadline !== undefined) this.armDeadline(this.deadline);
     }
     return this.controller.signal;
+  }
+
+  /** A deadline further off than a Node timer holds is reached in steps of the longest timer. */
+  private armDeadline(deadline: number): void {
+    const remaining = deadline - Date.now();
+    this.timer = setTimeout(() => (remaining > MAX_TIMER_MS ? this.armDeadline(deadline) : this.abort(deadlineError())), timerDelay(remaining));
+    this.timer.unref();
   }
 
   get aborted(): boolean {

@@ -3,6 +3,7 @@
  * the envelope read that lets a refused frame fail only its own call.
  */
 import { LIPProtocolError } from '../errors.js';
+import { MAX_REQUEST_ID } from './messages.js';
 
 /** Deepest nesting of arrays, maps and tags accepted: cbor-x decodes recursively. */
 export const MAX_CBOR_NESTING = 512;
@@ -323,7 +324,7 @@ export function readEnvelope(b: Uint8Array): Envelope | undefined {
   const kind = readUnsigned(b, head);
   if (!kind) return undefined;
   const id = readUnsigned(b, kind.next);
-  if (!id || id.value > 0xffffffff) return undefined;
+  if (!id || id.value > MAX_REQUEST_ID) return undefined;
   return { kind: kind.value, id: id.value };
 }
 

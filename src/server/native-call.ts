@@ -10,13 +10,26 @@ import { deadlineAfter } from '../call/deadline.js';
 import type { CallSink, StreamSink } from '../call/sink.js';
 import { encodeValue } from '../protocol/codec.js';
 import { Kind, type CallOptions } from '../protocol/messages.js';
-import { errorInfo, LIPProtocolError, ownErrorInfo } from '../errors.js';
-import type { NativeConnection } from './native-connection.js';
+import { errorInfo, LIPProtocolError, ownErrorInfo, type RemoteErrorInfo } from '../errors.js';
+import type { SocketChannel } from '../transport/socket-channel.js';
+import type { ConnectionHost } from './connection-host.js';
+import type { ConnectionShare } from './memory-budget.js';
 
 /** Most stream items a client may have outstanding; credit beyond it is ignored. */
 export const MAX_STREAM_CREDIT = 65_536;
 /** At least what a Result frame adds around its value (header, kind, id). */
 const REPLY_HEADER_BYTES = 8;
+
+/** What a call needs from the connection it came on (a NativeConnection). */
+export interface CallConnection {
+  readonly id: number;
+  readonly channel: SocketChannel;
+  readonly share: ConnectionShare;
+  readonly server: ConnectionHost;
+  /** Forgets a call that ended; returns whether its caller still wants the answer. */
+  ended(call: NativeCall): boolean;
+  sendError(id: number, info: RemoteErrorInfo): void;
+}
 
 export class NativeCall implements CallSink, StreamSink {
   readonly context: LazyCallContext;
@@ -27,10 +40,10 @@ export class NativeCall implements CallSink, StreamSink {
   /** For streams: items the client will still take. */
   private credit = 0;
   private wakeStream: (() => void) | undefined = undefined;
-  private readonly connection: NativeConnection;
+  private readonly connection: CallConnection;
 
   /** Takes over the reservation of the request's frame (its arguments live as long as the call). */
-  constructor(connection: NativeConnection, id: number, options: CallOptions | null) {
+  constructor(connection: CallConnection, id: number, options: CallOptions | null) {
     this.connection = connection;
     this.id = id;
     this.context = new LazyCallContext(connection.id, id, deadlineAfter(options?.timeoutMs));

@@ -16,16 +16,16 @@ import { LIB_ID } from '../version.js';
 import { detachSmallBinaries, DETACH_ABOVE } from './detach-binaries.js';
 import { sniffProtocol, type Protocol } from './first-bytes.js';
 import type { ConnectionShare } from './memory-budget.js';
-import { MAX_STREAM_CREDIT, NativeCall } from './native-call.js';
-import type { SocketServer } from './socket-server.js';
+import { MAX_STREAM_CREDIT, NativeCall, type CallConnection } from './native-call.js';
+import type { ConnectionHost } from './connection-host.js';
 
 const DEFAULT_STREAM_CREDIT = 16;
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 10_000;
 /** How long a connection we closed may take to go away before it is cut. */
 export const CLOSE_GRACE_MS = 1000;
 
-export class NativeConnection {
-  readonly server: SocketServer;
+export class NativeConnection implements CallConnection {
+  readonly server: ConnectionHost;
   readonly id: number;
   private readonly socket: Socket;
   // Set once the first bytes said "native" (or "probe"); calls only arrive after.
@@ -40,7 +40,7 @@ export class NativeConnection {
   // Given to the one-shot handler, which keeps its own read timeout and may run a long call.
   private handedOff = false;
 
-  constructor(server: SocketServer, socket: Socket, id: number) {
+  constructor(server: ConnectionHost, socket: Socket, id: number) {
     this.server = server;
     this.socket = socket;
     this.id = id;

@@ -18,38 +18,16 @@ import { listenUnix, removeOwnSocket, type Listening } from '../transport/unix-s
 import { classifyFirstBytes } from './first-bytes.js';
 import { MemoryBudget } from './memory-budget.js';
 import { CLOSE_GRACE_MS, NativeConnection } from './native-connection.js';
+import type { ConnectionHost, ServerOptions } from './connection-host.js';
 
-export interface ServerOptions {
-  /** Largest frame accepted from a client, in bytes. @default 16 MiB */
-  maxFrameBytes?: number;
-  /** Socket file mode. @default 0o600 */
-  socketMode?: number;
-  /** Stream items sent before the client must grant more credit. @default 16 */
-  defaultStreamCredit?: number;
-  /** Include stacks in errors sent to callers. @default true */
-  sendStacks?: boolean;
-  logger?: Logger;
-  /** Asked by the `stop` verb to shut the function down. */
-  onStopRequest?: () => void;
-  /** Connections with no call running and no whole message received for this long are closed; 0 never. @default 300000 (5 min) */
-  idleTimeoutMs?: number;
-  /** Most connections held at once; more are refused with an Error frame (ERR_LIP_BUSY) and closed. @default 1024 */
-  maxConnections?: number;
-  /** Most calls running at once for one connection; more are answered ERR_LIP_BUSY. @default 10000 */
-  maxInFlightPerConnection?: number;
-  /** Most bytes of requests one connection may have the server hold (frames being received or whose calls run), and of its replies not yet read. @default 2 × maxFrameBytes */
-  maxConnectionBytes?: number;
-  /** Most bytes all connections together may have the server hold. @default 256 MiB (at least 2 × maxConnectionBytes) */
-  maxServerBytes?: number;
-  /** Handles a connection that opened with a bare CBOR map (the Python original's one-shot request). */
-  onOneShot?: (socket: Socket, firstBytes: Buffer) => void;
-}
+export type { ServerOptions } from './connection-host.js';
+
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_SERVER_BYTES = 256 * 1024 * 1024;
 
-export class SocketServer {
+export class SocketServer implements ConnectionHost {
   readonly endpoint: Endpoint;
   readonly options: ServerOptions;
   /** Calls running on every connection (native and one-shot): what close() waits for. */

@@ -5,7 +5,7 @@
  * server now lives there (that one is never taken over; the warning says so).
  */
 import { lstat, unlink } from 'node:fs/promises';
-import type { Listening } from './unix-socket.js';
+import type { Listening } from './listening.js';
 
 /** The part of a logger the guard writes to (pino's shape). */
 export interface SocketFileLogger {

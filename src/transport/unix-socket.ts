@@ -11,6 +11,9 @@ import { dirname, join } from 'node:path';
 import { ErrorCode, LIPConnectionError, LIPError, LIPNotFoundError } from '../errors.js';
 import { checkSocketDir, ensureSocketDir, trustedSocketPath } from './socket-dir.js';
 import { guardSocketFile, type SocketFileLogger } from './socket-file-guard.js';
+import type { Listening } from './listening.js';
+
+export type { Listening } from './listening.js';
 import { OWN_TRUST } from './socket-trust.js';
 
 export type SocketState = 'live' | 'stale' | 'missing';
@@ -80,15 +83,6 @@ export interface ListenOptions {
   socketMode?: number;
   /** Where warnings about the socket file (removed or replaced while serving) go. */
   logger?: SocketFileLogger;
-}
-
-/** What is listening and which file is ours. The socket file guard updates both when it puts a removed file back. */
-export interface Listening {
-  server: Server;
-  /** Inode of the socket file we created, so we remove only our own file on exit. */
-  ino: number;
-  /** The real path of the socket file (its directory's symlinks resolved), set by listenUnix. */
-  path?: string;
 }
 
 /**

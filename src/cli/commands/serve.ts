@@ -1,21 +1,10 @@
 /** `lip serve <file...>`: serves the functions that module files export. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { isLogLevel, type LogLevel } from '../../log/levels.js';
-import { addCommonOptions, addNatsOption, parseCount, parseMs, type CommonOptions } from '../common.js';
+import { addCommonOptions, addNatsOption, parseCount, parseMs } from '../common.js';
+import type { ServeOptions } from '../serve/serve-options.js';
 import { usageError } from '../exit-codes.js';
 import { parseMetricsAddress, type MetricsAddress } from '../serve/metrics-address.js';
-
-export interface ServeOptions extends CommonOptions {
-  only?: string[];
-  logLevel?: LogLevel;
-  logFormat?: 'pretty' | 'json';
-  instances: number;
-  grace?: number;
-  /** false with --no-socket: NATS only. */
-  socket: boolean;
-  /** --metrics: where GET /metrics answers. */
-  metrics?: MetricsAddress;
-}
 
 const collectNames = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((n) => n.trim()).filter(Boolean)];
 

@@ -1,7 +1,7 @@
 /** `lip serve`, once its options are checked: loads the files and serves them, here or in --instances workers. */
 import cluster from 'node:cluster';
 import type { LIPFunctionControls, LogLevel } from '../../index.js';
-import type { ServeOptions } from '../commands/serve.js';
+import type { ServeOptions } from './serve-options.js';
 import { runPrimary } from './cluster-primary.js';
 import { runWorker } from './cluster-worker.js';
 import { loadFunctions } from './load-modules.js';

@@ -139,6 +139,8 @@ async function idle(message) {
 }
 
 // Listening (above) before anything async: IPC messages that arrive with no listener are lost.
+// The `telemetry` workload: what the application registered of OpenTelemetry, before lipmodule makes a call.
+if (config.telemetry) (await import('./lib/telemetry.mjs')).setUpTelemetry(config.telemetry);
 const peer = await loadPeer(peerId);
 const options = { ...peer.options, ...config };
 process.send({ type: 'loaded' });

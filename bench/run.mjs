@@ -26,8 +26,9 @@ import logging from './scenarios/logging.mjs';
 import init from './scenarios/init.mjs';
 import list100 from './scenarios/list100.mjs';
 import idle1000 from './scenarios/idle1000.mjs';
+import telemetry from './scenarios/telemetry.mjs';
 
-const SCENARIOS = [sequential, inflight64, multi8x8, echo1m, cached, logging, init, list100, idle1000];
+const SCENARIOS = [sequential, inflight64, multi8x8, echo1m, cached, logging, telemetry, init, list100, idle1000];
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 const { values: args } = parseArgs({

@@ -12,6 +12,8 @@ const config = JSON.parse(configJson);
 const go = new Promise((resolve) => process.once('message', resolve));
 // The runner going away ends us too.
 process.on('disconnect', () => process.exit(0));
+// The `telemetry` workload: what the application registered of OpenTelemetry, before lipmodule runs a call.
+if (config.telemetry) (await import('./lib/telemetry.mjs')).setUpTelemetry(config.telemetry);
 const peer = await loadPeer(peerId);
 
 if (config.waitGo) {

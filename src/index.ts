@@ -10,6 +10,7 @@ export { LIPClient } from './client/lip-client.js';
 export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './client/lip-client.js';
 export type { CallContext } from './call/context.js';
 export type { FunctionInfo, FunctionStats, ParamInfo } from './function/introspection.js';
+export type { LatencyBucketsSnapshot } from './telemetry/latency-buckets.js';
 export { isLogLevel } from './log/levels.js';
 export type { LogLevel, LogLevelName } from './log/levels.js';
 export type { StandardSchemaV1 } from './function/schema.js';

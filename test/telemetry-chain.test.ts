@@ -5,8 +5,7 @@
  * documented attributes; a deadline that shrinks as it goes deeper and a
  * cancellation that follows it.
  *
- * Marked todo until phase B wires src/telemetry/ into the call paths: they
- * run, and report, but don't fail the suite. Phase B removes PHASE_B_TODO.
+ * A call marked `detached` keeps its own deadline and outlives its caller.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
@@ -15,8 +14,6 @@ import { registerTestSdk } from './helpers/otel-sdk.js';
 import { startFixture } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 import { startNatsServer } from './helpers/nats-server.js';
-
-const PHASE_B_TODO = { todo: 'wired into the call paths in phase B' } as const;
 
 interface SpanRow {
   name: string;
@@ -39,7 +36,7 @@ async function startChain(t: TestContext, transport: 'unix' | 'nats') {
 }
 
 for (const transport of ['unix', 'nats'] as const) {
-  test(`client -> A -> B over ${transport}: one trace, spans chained client -> A server -> A client -> B server`, PHASE_B_TODO, async (t) => {
+  test(`client -> A -> B over ${transport}: one trace, spans chained client -> A server -> A client -> B server`, async (t) => {
     const sdk = registerTestSdk();
     t.after(() => sdk.shutdown());
     const client = await startChain(t, transport);
@@ -66,8 +63,10 @@ for (const transport of ['unix', 'nats'] as const) {
     assert.match(String(bServer.attributes['server.address']), transport === 'nats' ? /leaf/ : /lipcm-leaf\.sock$/);
   });
 
-  test(`deadline over ${transport}: timeoutMs 300 into A, whose call to B (2 s) is cancelled within 400 ms of the client's start`, PHASE_B_TODO, async (t) => {
+  test(`deadline over ${transport}: timeoutMs 300 into A, whose call to B (2 s) is cancelled within 400 ms of the client's start`, async (t) => {
     const client = await startChain(t, transport);
+    // A finds B first (over NATS, discovery listens 500 ms): what is measured is the deadline, not first contact.
+    assert.equal(await client.callFunction('relay', [1]), 2);
     const start = Date.now();
     await assert.rejects(client.callFunction('slowRelay', [2000], {}, { timeoutMs: 300 }), { code: 'ERR_LIP_TIMEOUT' });
     let fired: number | null = null;
@@ -79,5 +78,17 @@ for (const transport of ['unix', 'nats'] as const) {
     assert.ok(fired - start <= 400, `B's signal fired ${fired - start} ms after the client's start`);
     const stats = (await client.stats('slowLeaf')) as { cancelled?: number };
     assert.equal(stats.cancelled, 1, "B's call is counted as cancelled");
+  });
+
+  test(`detached over ${transport}: a nested call marked detached is not cancelled with its caller`, async (t) => {
+    const client = await startChain(t, transport);
+    await assert.rejects(client.callFunction('detachedRelay', [1500], {}, { timeoutMs: 200 }), { code: 'ERR_LIP_TIMEOUT' });
+    // Past the caller's deadline and the time an inherited one would have fired: B's call still runs.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const report = (await client.callFunction('leafReport', [])) as { signalFiredAt: number | null };
+    assert.equal(report.signalFiredAt, null, "B's signal did not fire");
+    const stats = (await client.stats('slowLeaf')) as { inFlight: number; cancelled?: number };
+    assert.equal(stats.inFlight, 1, "B's call is still running");
+    assert.equal(stats.cancelled, 0);
   });
 }

@@ -72,6 +72,11 @@ export class LazyCallContext implements CallContext {
     return this.abortReason !== undefined;
   }
 
+  /** Why the call was aborted, once it was. */
+  get reason(): Error | undefined {
+    return this.abortReason;
+  }
+
   abort(reason: Error): void {
     if (this.abortReason) return;
     this.abortReason = reason;
@@ -84,6 +89,11 @@ export class LazyCallContext implements CallContext {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** Whether `context` is a served call's and its caller went away (cancel, deadline, dropped connection). */
+export function wasCancelled(context: CallContext): boolean {
+  return context instanceof LazyCallContext && context.aborted;
 }
 
 function deadlineError(): Error {

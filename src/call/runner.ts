@@ -3,21 +3,31 @@
  * inside its context (so `LIPModule.context()` works, also in generators),
  * counted in flight from start to answer, its answer written to the
  * transport's sink (sink.ts). A stream is collected into one reply, or sent
- * item by item as the caller takes them.
+ * item by item as the caller takes them. With an OpenTelemetry SDK registered,
+ * each call also gets a SERVER span continuing its caller's trace, and runs in
+ * it (traced-sink.ts); with none, that costs one check per call.
  */
+import { context as otelContext, type Context } from '@opentelemetry/api';
 import { callStorage, type LazyCallContext } from './context.js';
 import { collectInContext, roughSize } from './collect.js';
 import { isAsyncIterable, isPromiseLike, type Endpoint } from './endpoint.js';
 import type { InFlight } from './in-flight.js';
 import { AbortRace, nextStep, stopIterator } from './iteration.js';
 import type { CallSink, StreamSink } from './sink.js';
+import { TracedSink } from './traced-sink.js';
 import { ownFault } from '../errors.js';
 import { nextTurn, onNextTurn, sliceUsedUp } from '../event-loop-turn.js';
+import { activeTelemetry, type Telemetry } from '../telemetry/active.js';
+import { ServerCallRecord } from '../telemetry/call-record.js';
+import { isTraceCarrier } from '../telemetry/propagation.js';
+import type { RpcTarget } from '../telemetry/rpc-target.js';
 
 export interface CallRunnerOptions {
   endpoint: Endpoint;
   /** Counts each call from its start to its answer: what a drain waits for. */
   inFlight: InFlight;
+  /** How telemetry names this transport's calls; asked at the first traced call (a socket's path is known only once it listens). */
+  rpcTarget: () => RpcTarget;
 }
 
 type Kwargs = Record<string, unknown> | null;
@@ -28,18 +38,23 @@ const DEFER_REPLIES_ABOVE = 64 * 1024;
 export class CallRunner {
   private readonly endpoint: Endpoint;
   private readonly inFlight: InFlight;
+  private readonly describeTarget: () => RpcTarget;
+  private target: RpcTarget | undefined;
 
   constructor(options: CallRunnerOptions) {
     this.endpoint = options.endpoint;
     this.inFlight = options.inFlight;
+    this.describeTarget = options.rpcTarget;
   }
 
   /** Runs a call with one answer: `sink.result` or `sink.error`, once. */
   run(sink: CallSink, args: unknown[], kwargs: Kwargs): void {
     this.inFlight.start();
+    const telemetry = activeTelemetry();
+    if (telemetry !== undefined) sink = this.traced(telemetry, sink, { stream: false });
     let result: unknown;
     try {
-      result = callStorage.run(sink.context, invokeEndpoint, this.endpoint, args, kwargs, sink.context);
+      result = callStorage.run(sink.context, telemetry === undefined ? invokeEndpoint : invokeTraced, this.endpoint, args, kwargs, sink);
     } catch (error) {
       this.fail(sink, error);
       return;
@@ -58,6 +73,9 @@ export class CallRunner {
    */
   async stream(sink: StreamSink, args: unknown[], kwargs: Kwargs): Promise<void> {
     this.inFlight.start();
+    const telemetry = activeTelemetry();
+    if (telemetry !== undefined) sink = this.traced(telemetry, sink, { stream: true });
+    const traceContext = sink instanceof TracedSink ? sink.record.context : undefined;
     const context = sink.context;
     let iterator: AsyncIterator<unknown> | undefined;
     // What failed: the function (its promise or its generator) or us (an item that can't be sent).
@@ -65,7 +83,7 @@ export class CallRunner {
     let failed = false;
     let thrown: unknown;
     try {
-      const produced = callStorage.run(context, invokeEndpoint, this.endpoint, args, kwargs, context);
+      const produced = callStorage.run(context, traceContext ? invokeTraced : invokeEndpoint, this.endpoint, args, kwargs, sink);
       const value = isPromiseLike(produced) ? await produced : produced;
       functionFailed = false;
       if (!isAsyncIterable(value)) {
@@ -78,7 +96,10 @@ export class CallRunner {
           if (!(await readyToProduce(sink, aborted))) break;
           let step: IteratorResult<unknown> | undefined;
           try {
-            step = await aborted.race(callStorage.run(context, nextStep, iterator));
+            // The generator's body runs in the context of whoever calls next(): the call's, and its span's.
+            step = await aborted.race(
+              traceContext ? callStorage.run(context, nextStepTraced, iterator, traceContext) : callStorage.run(context, nextStep, iterator),
+            );
           } catch (error) {
             iterator = undefined; // it threw: the generator is already closed
             functionFailed = true;
@@ -110,13 +131,24 @@ export class CallRunner {
     }
   }
 
+  /** The sink that also ends the call's span and measures it. */
+  private traced(telemetry: Telemetry, sink: CallSink | StreamSink, kind: { stream: boolean }): TracedSink {
+    const carrier = sink.traceCarrier;
+    const target = (this.target ??= this.describeTarget());
+    return new TracedSink(sink, new ServerCallRecord(telemetry, target, isTraceCarrier(carrier) ? carrier : undefined), kind);
+  }
+
   /** Passes a plain value on, or collects a stream first. */
   private settle(sink: CallSink, value: unknown): void {
     if (!isAsyncIterable(value)) {
       this.succeed(sink, sink.wantsList === true ? [value] : value);
       return;
     }
-    collectInContext(value, sink.context, sink.collecting).then(
+    const collecting =
+      sink instanceof TracedSink
+        ? otelContext.with(sink.record.context, collectInContext, undefined, value, sink.context, sink.collecting)
+        : collectInContext(value, sink.context, sink.collecting);
+    collecting.then(
       (items) => this.succeed(sink, items),
       (error: unknown) => this.fail(sink, error),
     );
@@ -168,6 +200,15 @@ async function readyToProduce(sink: StreamSink, aborted: AbortRace): Promise<boo
 }
 
 // Module-level, so running a call inside its context allocates no closure.
-function invokeEndpoint(endpoint: Endpoint, args: unknown[], kwargs: Kwargs, context: LazyCallContext): unknown {
-  return endpoint.invoke(args, kwargs, context);
+function invokeEndpoint(endpoint: Endpoint, args: unknown[], kwargs: Kwargs, sink: CallSink | StreamSink): unknown {
+  return endpoint.invoke(args, kwargs, sink.context);
+}
+
+/** Also inside the call's span: what the function calls through LIPClient becomes its child. */
+function invokeTraced(endpoint: Endpoint, args: unknown[], kwargs: Kwargs, sink: CallSink | StreamSink): unknown {
+  return otelContext.with((sink as TracedSink).record.context, invokeEndpoint, undefined, endpoint, args, kwargs, sink);
+}
+
+function nextStepTraced(iterator: AsyncIterator<unknown>, traceContext: Context): Promise<IteratorResult<unknown>> {
+  return otelContext.with(traceContext, nextStep, undefined, iterator);
 }

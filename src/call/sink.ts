@@ -11,6 +11,11 @@ import type { CollectLimits } from './collect.js';
 interface SinkBase {
   /** The call's context: its signal, deadline and id. */
   readonly context: LazyCallContext;
+  /**
+   * The trace context the caller sent (the Call's `trace` option, NATS headers), unchecked:
+   * read only when an OpenTelemetry SDK is registered, and ignored unless it is a valid carrier.
+   */
+  readonly traceCarrier?: unknown;
   /** What the call threw (even `undefined`: it still failed); the library's own faults are marked with ownFault. */
   error(thrown: unknown): void;
 }

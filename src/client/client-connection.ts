@@ -8,6 +8,7 @@ import { fromRemoteErrorInfo, LIPBusyError, LIPConnectionError, LIPNotLipServerE
 import type { Envelope } from '../protocol/codec.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../protocol/frame.js';
 import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from '../protocol/messages.js';
+import type { TraceCarrier } from '../telemetry/propagation.js';
 import { SocketChannel } from '../transport/socket-channel.js';
 import { OWN_TRUST, type SocketTrust } from '../transport/socket-trust.js';
 import { connectTrusted } from '../transport/trusted-connect.js';
@@ -76,7 +77,8 @@ export class ClientConnection implements FunctionConnection {
     return new Promise((resolve, reject) => {
       const id = this.calls.newId();
       const timeoutMs = this.calls.add(id, { fn, settings, resolve, reject, stream: undefined, deadline: undefined, onAbort: undefined });
-      this.send(id, [Kind.Call, id, fn, args, kwargs, timeoutMs ? this.callOptions(timeoutMs) : null]);
+      const options = settings.trace ? tracedOptions(timeoutMs, settings.trace) : timeoutMs ? this.callOptions(timeoutMs) : null;
+      this.send(id, [Kind.Call, id, fn, args, kwargs, options]);
     });
   }
 
@@ -112,6 +114,7 @@ export class ClientConnection implements FunctionConnection {
     const timeoutMs = this.calls.add(id, { fn, settings, resolve: ignore, reject: ignore, stream: reader, deadline: undefined, onAbort: undefined });
     const options: CallOptions = { stream: true, credit: window };
     if (timeoutMs) options.timeoutMs = timeoutMs;
+    if (settings.trace) options.trace = settings.trace;
     this.send(id, [Kind.Call, id, fn, args, kwargs, options]);
     return reader;
   }
@@ -290,4 +293,9 @@ export class ClientConnection implements FunctionConnection {
   private failAll(error: Error): void {
     for (const call of this.calls.takeAll()) failCall(call, error);
   }
+}
+
+/** A traced call's options: its deadline and its trace context (a fresh span each call, so not reused). */
+function tracedOptions(timeoutMs: number | undefined, trace: TraceCarrier): CallOptions {
+  return timeoutMs ? { timeoutMs, trace } : { trace };
 }

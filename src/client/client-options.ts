@@ -29,6 +29,12 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Aborting it cancels the call, here and on the server. */
   signal?: AbortSignal;
+  /**
+   * Made inside a served function, a call inherits that call's deadline (the sooner of the two)
+   * and is cancelled with it. `detached: true` opts out, for work that must outlive its caller:
+   * the call keeps its own deadline and signal alone. @default false
+   */
+  detached?: boolean;
 }
 
 export interface ListOptions {

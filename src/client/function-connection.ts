@@ -4,6 +4,7 @@
  * every member; transport details (request ids, stream credit) stay inside the transport.
  */
 import type { ControlVerb, HelloInfo } from '../protocol/messages.js';
+import type { TraceCarrier } from '../telemetry/propagation.js';
 
 /** Who answers on a connection, as `LIPClient.serverKind` reports it. */
 export type ConnectionKind = 'lipmodule' | 'python' | 'nats';
@@ -17,6 +18,8 @@ export interface CallSettings {
    * the Date.now() at which the deadline passes. `timeoutMs` stays the deadline the caller gave.
    */
   deadline?: number | undefined;
+  /** The call's trace context, sent with it (a Call's `trace` option, NATS headers); set only when an SDK is registered. */
+  trace?: TraceCarrier | undefined;
 }
 
 /** One call whose values are read as they come. */

@@ -5,9 +5,15 @@
  */
 import { lstat } from 'node:fs/promises';
 import { deadlineAfter, remainingMs } from '../call/deadline.js';
+import { inheritFrom, servedCall } from '../call/nested.js';
 import type { FunctionInfo, FunctionStats } from '../function/introspection.js';
 import { LIPConnectionError } from '../errors.js';
-import { resolveSocketDir, type SocketEntry } from '../transport/socket-names.js';
+import { natsSubject } from '../nats/names.js';
+import { activeTelemetry, type Telemetry } from '../telemetry/active.js';
+import { ClientCallRecord } from '../telemetry/call-record.js';
+import { RpcTarget } from '../telemetry/rpc-target.js';
+import { tracedCall, TracedStream } from '../telemetry/traced-client.js';
+import { resolveSocketDir, socketPathFor, type SocketEntry } from '../transport/socket-names.js';
 import { SocketTrust } from '../transport/socket-trust.js';
 import type { SocketState } from '../transport/unix-socket.js';
 import { OneShotConnection } from '../python/one-shot-connection.js';
@@ -52,6 +58,8 @@ export class LIPClient {
   private readonly kinds: ServerKinds;
   private readonly nats: NatsPreference | undefined;
   private readonly defaults: CallSettings;
+  // How telemetry names each connection's calls, made at its first traced call.
+  private readonly targets = new WeakMap<FunctionConnection, RpcTarget>();
   private closed = false;
 
   constructor(options: LIPClientOptions = {}) {
@@ -167,11 +175,11 @@ export class LIPClient {
     try {
       const open = this.closed ? undefined : this.connections.get(name);
       // The common case, an open connection, takes no extra await.
-      if (open && !open.isClosed) return (await open.call(name, args as unknown[], kwargsOrNull(kwargs), this.settings(options))) as T;
+      if (open && !open.isClosed) return (await this.send(open, name, args as unknown[], kwargsOrNull(kwargs), this.settings(options))) as T;
       // First contact: finding the server is part of the call, and counts against its deadline.
       const settings = this.timed(this.settings(options));
       const connection = await this.connection(name, settings);
-      return (await connection.call(name, args as unknown[], kwargsOrNull(kwargs), settings)) as T;
+      return (await this.send(connection, name, args as unknown[], kwargsOrNull(kwargs), settings)) as T;
     } catch (error) {
       throw atCallSite(error, this.callFunction);
     }
@@ -187,13 +195,17 @@ export class LIPClient {
     kwargs: Record<string, unknown> = {},
     options: CallOptions = {},
   ): AsyncIterable<T> {
-    // Streams wait for ever unless the caller sets a deadline.
-    const untimed = { ...this.settings(options), timeoutMs: options.timeoutMs ?? 0 };
+    // Streams wait for ever unless the caller (or the served call this runs in) sets a deadline.
+    const untimed = this.inherited({ timeoutMs: options.timeoutMs ?? 0, signal: options.signal }, options);
     const request = { fn: name, args: args as unknown[], kwargs: kwargsOrNull(kwargs), window: this.streamWindow };
     // The stream's clock starts when it is first read.
     const open = async () => {
       const settings = this.timed(untimed);
-      return (await this.connection(name, settings)).stream({ ...request, settings });
+      const connection = await this.connection(name, settings);
+      const telemetry = activeTelemetry();
+      if (telemetry === undefined) return connection.stream({ ...request, settings });
+      const record = new ClientCallRecord(telemetry, this.rpcTarget(name, connection));
+      return new TracedStream(record, connection.stream({ ...request, settings: { ...settings, trace: record.carrier } }));
     };
     return { [Symbol.asyncIterator]: () => new LazyStream<T>(open) };
   }
@@ -238,12 +250,44 @@ export class LIPClient {
 
   private settings(options: CallOptions | undefined): CallSettings {
     // Most calls take the client's defaults: one shared settings object, no allocation.
-    if (options === undefined || (options.timeoutMs === undefined && options.signal === undefined)) return this.defaults;
-    return { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal };
+    const own = options === undefined || (options.timeoutMs === undefined && options.signal === undefined) ? this.defaults : { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal };
+    return this.inherited(own, options);
+  }
+
+  /** Inside a served call (unless `detached`): the sooner deadline of the two, and cancelled with it. */
+  private inherited(own: CallSettings, options: CallOptions | undefined): CallSettings {
+    if (options?.detached === true) return own;
+    const served = servedCall();
+    return served === undefined ? own : inheritFrom(served, own);
+  }
+
+  /** One call on `connection`; with an SDK registered, in a CLIENT span whose context travels with it. */
+  private send(connection: FunctionConnection, name: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
+    const telemetry = activeTelemetry();
+    if (telemetry === undefined) return connection.call(name, args, kwargs, settings);
+    return this.traced(telemetry, connection, name, args, kwargs, settings);
+  }
+
+  private traced(telemetry: Telemetry, connection: FunctionConnection, name: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
+    return tracedCall(telemetry, this.rpcTarget(name, connection), (trace) => connection.call(name, args, kwargs, trace ? { ...settings, trace } : settings));
+  }
+
+  private rpcTarget(name: string, connection: FunctionConnection): RpcTarget {
+    let target = this.targets.get(connection);
+    if (target === undefined) {
+      target =
+        connection.kind === 'nats'
+          ? new RpcTarget({ method: name, serverAddress: natsSubject(name), transport: 'tcp' })
+          : new RpcTarget({ method: name, serverAddress: socketPathFor(name, this.socketDir), transport: 'unix' });
+      this.targets.set(connection, target);
+    }
+    return target;
   }
 
   /** `settings` with the clock started now: the first contact and the call then share one deadline. */
   private timed(settings: CallSettings): CallSettings {
+    // An inherited deadline is already set, and passes when the served call's does.
+    if (settings.deadline !== undefined) return settings;
     const deadline = deadlineAfter(settings.timeoutMs);
     return deadline === undefined ? settings : { ...settings, deadline };
   }

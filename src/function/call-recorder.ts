@@ -3,7 +3,7 @@
  * verb and its log line (a failure always; a success only at debug).
  */
 import type { Logger } from 'pino';
-import type { CallContext } from '../call/context.js';
+import { wasCancelled, type CallContext } from '../call/context.js';
 import { LIPArgumentError } from '../errors.js';
 import { CallStats } from './stats.js';
 
@@ -63,6 +63,7 @@ export class CallRecorder {
   /** No longer in flight; how long it took, in ms. */
   private ended(call: RunningCall): number {
     this.stats.inFlight--;
+    if (wasCancelled(call.context)) this.stats.cancelled++;
     return performance.now() - call.started;
   }
 }

@@ -55,7 +55,7 @@ export class FunctionEndpoint implements Endpoint {
     this.streaming = parsed.isGenerator && parsed.isAsync;
     this.recorder = new CallRecorder({ name, log, logArgs: options.logArgs === true });
     this.description = new FunctionDescription({ fn, name, options, callSites, parsed, startedAt: this.recorder.stats.startedAt });
-    this.cache = options.lru ? new ResultCache({ max: options.lruMax ?? 0, ttlMs: options.lruTtlMs ?? 0, clock: options.clock }) : undefined;
+    this.cache = options.lru ? new ResultCache({ method: name, max: options.lruMax ?? 0, ttlMs: options.lruTtlMs ?? 0, clock: options.clock }) : undefined;
     this.gate = options.concurrency ? new ConcurrencyGate({ name, limit: options.concurrency, maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE }) : undefined;
   }
 

@@ -1,4 +1,5 @@
 /** The shapes the built-in `info` and `stats` verbs answer with. */
+import type { LatencyBucketsSnapshot } from '../telemetry/latency-buckets.js';
 
 export interface ParamInfo {
   /** Parameter name; destructured parameters are shown as `{…}` or `[…]`. */
@@ -46,6 +47,16 @@ export interface FunctionStats {
   inFlight: number;
   queued: number;
   cache: { hits: number; misses: number; size: number };
+  /**
+   * Percentiles of the last `samples` calls (at most 1024), nearest-rank as a histogram ranks
+   * them: the same durations `latencyBuckets` counts, so both put p50 and p99 in the same bucket.
+   */
   latencyMs: { p50: number; p99: number; max: number; samples: number };
   lastError: { name: string; message: string; at: string } | null;
+  /** Failed calls by ERR_LIP_* code; what the function threw itself is under ERR_LIP_REMOTE. */
+  errorsByCode: Record<string, number>;
+  /** Calls whose caller went away before the answer (cancelled, timed out, disconnected), however the function ended. */
+  cancelled: number;
+  /** Every call's duration since the start, in the buckets the Prometheus and OpenTelemetry histograms use. */
+  latencyBuckets: LatencyBucketsSnapshot;
 }

@@ -6,8 +6,13 @@
 import { LRUCache } from 'lru-cache';
 import { encodeValue } from '../protocol/codec.js';
 import { isPromiseLike } from '../call/endpoint.js';
+import { activeTelemetry } from '../telemetry/active.js';
+import { recordCacheLookup } from '../telemetry/call-record.js';
+import { rpcMetricAttributes } from '../telemetry/rpc-target.js';
 
 export interface ResultCacheOptions {
+  /** The function's served name, for the OpenTelemetry hit and miss counters. */
+  method: string;
   /** Most entries kept; 0 keeps every entry, as the Python original does. */
   max: number;
   /** Entries expire this many milliseconds after they are stored; 0 never. */
@@ -15,6 +20,9 @@ export interface ResultCacheOptions {
   /** Time source in milliseconds, for tests. */
   clock?: (() => number) | undefined;
 }
+
+const HIT = Object.freeze({ hit: true });
+const MISS = Object.freeze({ hit: false });
 
 interface Entry {
   value: unknown;
@@ -28,9 +36,11 @@ export class ResultCache {
   private readonly running = new Map<string, Promise<unknown>>();
   hits = 0;
   misses = 0;
+  private readonly telemetryTarget: { metricAttributes: ReturnType<typeof rpcMetricAttributes> };
 
   constructor(options: ResultCacheOptions) {
     const clock = options.clock;
+    this.telemetryTarget = { metricAttributes: rpcMetricAttributes(options.method) };
     this.cache = new LRUCache<string, Entry>({
       // lru-cache preallocates `max` slots; an unbounded cache counts by size instead.
       ...(options.max > 0 ? { max: options.max } : { maxSize: Number.MAX_SAFE_INTEGER, sizeCalculation: () => 1 }),
@@ -58,14 +68,17 @@ export class ResultCache {
     const entry = this.cache.get(key);
     if (entry) {
       this.hits++;
+      this.counted(HIT);
       return entry.async ? Promise.resolve(entry.value) : entry.value;
     }
     const running = this.running.get(key);
     if (running) {
       this.hits++;
+      this.counted(HIT);
       return running;
     }
     this.misses++;
+    this.counted(MISS);
     const result = compute();
     if (!isPromiseLike(result)) {
       this.cache.set(key, { value: result, async: false });
@@ -84,5 +97,11 @@ export class ResultCache {
     );
     this.running.set(key, shared);
     return shared;
+  }
+
+  /** Also through the OpenTelemetry metrics API, when an SDK is registered. */
+  private counted(outcome: { hit: boolean }): void {
+    const telemetry = activeTelemetry();
+    if (telemetry !== undefined) recordCacheLookup(telemetry, this.telemetryTarget, outcome);
   }
 }

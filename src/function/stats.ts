@@ -1,7 +1,11 @@
 /**
- * Per-function figures for the `stats` verb: counters plus latency
- * percentiles over a ring of the most recent calls (fixed memory, O(1) per call).
+ * Per-function figures for the `stats` verb: counters, latency percentiles
+ * over a ring of the most recent calls, and every call's latency in the
+ * shared histogram buckets (fixed memory, O(1) per call). One duration per
+ * call feeds both, so the percentiles and the histogram agree.
  */
+import { errorStatusCode } from '../telemetry/error-type.js';
+import { LatencyBuckets } from '../telemetry/latency-buckets.js';
 import type { FunctionStats } from './introspection.js';
 
 const RING = 1024;
@@ -11,6 +15,9 @@ export class CallStats {
   calls = 0;
   errors = 0;
   inFlight = 0;
+  cancelled = 0;
+  private readonly errorsByCode: Record<string, number> = {};
+  private readonly buckets = new LatencyBuckets();
   private lastError: FunctionStats['lastError'] = null;
   private readonly latencies = new Float64Array(RING);
   private recorded = 0;
@@ -25,6 +32,8 @@ export class CallStats {
   failed(ms: number, error: unknown): void {
     this.count(ms);
     this.errors++;
+    const code = errorStatusCode(error);
+    this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
     const e = error instanceof Error ? error : undefined;
     this.lastError = {
       name: e?.name ?? 'NonError',
@@ -38,12 +47,15 @@ export class CallStats {
     this.latencies[this.recorded % RING] = ms;
     this.recorded++;
     if (ms > this.max) this.max = ms;
+    this.buckets.record(ms);
   }
 
   snapshot(name: string, extra: { queued: number; cacheSize: number; cacheHits: number; cacheMisses: number }): FunctionStats {
     const n = Math.min(this.recorded, RING);
     const sorted = this.latencies.slice(0, n).sort();
-    const at = (q: number) => (n === 0 ? 0 : round(sorted[Math.min(n - 1, Math.floor(q * n))]!));
+    // Nearest rank (the ceil(q·n)-th smallest), the rank a histogram's quantile looks for: p50 of
+    // 50 fast and 50 slow calls is a fast one, as the buckets say, not the 51st.
+    const at = (q: number) => (n === 0 ? 0 : round(sorted[Math.max(0, Math.ceil(q * n) - 1)]!));
     return {
       name,
       pid: process.pid,
@@ -55,6 +67,9 @@ export class CallStats {
       cache: { hits: extra.cacheHits, misses: extra.cacheMisses, size: extra.cacheSize },
       latencyMs: { p50: at(0.5), p99: at(0.99), max: round(this.max), samples: n },
       lastError: this.lastError,
+      errorsByCode: { ...this.errorsByCode },
+      cancelled: this.cancelled,
+      latencyBuckets: this.buckets.snapshot(),
     };
   }
 }

@@ -2,13 +2,14 @@
  * The client side of the NATS transport: finds lipmodule functions through
  * the services protocol ($SRV.INFO) and calls them with request/reply.
  */
-import type { Msg, NatsConnection, RequestStrategy } from 'nats';
-import { effectiveTimeout, MAX_TIMER_MS, timerDelay } from '../call/deadline.js';
+import type { Msg, MsgHdrs, NatsConnection, RequestStrategy } from 'nats';
+import { effectiveTimeout, MAX_TIMER_MS, remainingMs, timerDelay } from '../call/deadline.js';
 import { callAborted } from '../client/call-errors.js';
 import type { CallSettings } from '../client/function-connection.js';
 import { fromRemoteErrorInfo, LIPConnectionError, LIPNotFoundError, LIPProtocolError, LIPTimeoutError, type LIPError } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, nextRequestId, parseServerMessage, type ControlVerb } from '../protocol/messages.js';
+import type { TraceCarrier } from '../telemetry/propagation.js';
 import { natsSubject } from './names.js';
 
 /** One call over NATS; with `stream`, the answer is the list of every value the function produced. */
@@ -50,7 +51,7 @@ export class NatsDirectory {
   }
 
   call({ name, args, kwargs, settings, stream }: NatsCall): Promise<unknown> {
-    const timeoutMs = effectiveTimeout(settings.timeoutMs);
+    const timeoutMs = timeoutOf(settings);
     const options = timeoutMs || stream ? { ...(timeoutMs ? { timeoutMs } : {}), ...(stream ? { stream } : {}) } : null;
     return this.request(name, settings, (id) => [Kind.Call, id, name, args, kwargs, options]);
   }
@@ -99,8 +100,8 @@ export class NatsDirectory {
     if (settings.signal?.aborted) throw callAborted(name, settings.signal);
     const nc = await this.nats();
     const id = (this.lastId = nextRequestId(this.lastId));
-    const timeout = timerDelay(effectiveTimeout(settings.timeoutMs) ?? MAX_TIMER_MS);
-    const sent = nc.request(natsSubject(name), encodeValue(build(id)), { timeout });
+    const timeout = timerDelay(timeoutOf(settings) ?? MAX_TIMER_MS);
+    const sent = nc.request(natsSubject(name), encodeValue(build(id)), settings.trace ? { timeout, headers: await traceHeaders(settings.trace) } : { timeout });
     // NATS cannot recall a request: aborting only stops the wait here.
     const reply = settings.signal ? await raceAbort(sent, settings.signal, name) : await sent.catch((error: unknown) => Promise.reject(natsFailure(name, error)));
     return this.answer(name, reply);
@@ -140,4 +141,17 @@ function natsFailure(name: string, error: unknown): LIPError {
   }
   if (code === '503') return new LIPNotFoundError(`Function '${name}' is not served on NATS (no responders)`, { cause: error });
   return new LIPConnectionError(`'${name}': NATS request failed: ${(error as Error).message}`, { cause: error });
+}
+
+/** What is left of the call's deadline when its time started earlier (first contact, an inherited deadline), else its timeout. */
+function timeoutOf(settings: CallSettings): number | undefined {
+  return settings.deadline === undefined ? effectiveTimeout(settings.timeoutMs) : Math.max(1, remainingMs(settings.deadline)!);
+}
+
+/** Over NATS, the trace context travels as the request's headers (nats is loaded already: the connection is open). */
+async function traceHeaders(trace: TraceCarrier): Promise<MsgHdrs> {
+  const { headers } = await import('nats');
+  const fields = headers();
+  for (const [key, value] of Object.entries(trace)) fields.set(key, value);
+  return fields;
 }

@@ -20,6 +20,8 @@ import type { FunctionInfo } from '../function/introspection.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage, type CallMessage } from '../protocol/messages.js';
 import { MemoryBudget, type ConnectionShare } from '../server/memory-budget.js';
+import { RpcTarget } from '../telemetry/rpc-target.js';
+import { traceFields } from '../telemetry/propagation.js';
 import { natsServiceName, natsSubject, NATS_QUEUE } from './names.js';
 
 export interface NatsServeOptions {
@@ -61,7 +63,11 @@ export class NatsServing {
     private readonly service: Service,
     private readonly options: NatsServeOptions,
   ) {
-    this.runner = new CallRunner({ endpoint, inFlight: this.inFlight });
+    this.runner = new CallRunner({
+      endpoint,
+      inFlight: this.inFlight,
+      rpcTarget: () => new RpcTarget({ method: endpoint.name, serverAddress: natsSubject(endpoint.name), transport: 'tcp' }),
+    });
     this.errorDetail = { stack: options.sendStacks !== false };
     this.collectBudget = new MemoryBudget({ connectionBytes: connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD, serverBytes: NATS_COLLECT_BYTES });
   }
@@ -218,6 +224,19 @@ class NatsCall implements CallSink {
         return true;
       },
     };
+  }
+
+  /** Over NATS the trace context travels in the message's headers (read only when tracing). */
+  get traceCarrier(): Record<string, string> | undefined {
+    const headers = this.msg.headers;
+    if (!headers) return undefined;
+    let carrier: Record<string, string> | undefined;
+    for (const field of traceFields()) {
+      if (!headers.has(field)) continue;
+      carrier ??= {};
+      carrier[field] = headers.get(field);
+    }
+    return carrier;
   }
 
   result(value: unknown): void {

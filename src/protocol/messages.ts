@@ -50,6 +50,11 @@ export interface CallOptions {
   stream?: boolean;
   /** Stream items the caller can take before it sends credit. */
   credit?: number;
+  /**
+   * The caller's trace context and baggage (`traceparent`, `tracestate`, `baggage`): header-like
+   * names to strings. Checked only by a server that traces; one out of bounds is ignored.
+   */
+  trace?: Record<string, string>;
 }
 
 export type HelloMessage = readonly [typeof Kind.Hello, HelloInfo];

@@ -6,9 +6,10 @@
  */
 import { LazyCallContext } from '../call/context.js';
 import { roughSize, type CollectLimits } from '../call/collect.js';
+import { deadlineAfter } from '../call/deadline.js';
 import type { CallSink, StreamSink } from '../call/sink.js';
 import { encodeValue } from '../protocol/codec.js';
-import { Kind } from '../protocol/messages.js';
+import { Kind, type CallOptions } from '../protocol/messages.js';
 import { errorInfo, LIPProtocolError, ownErrorInfo, type RemoteErrorInfo } from '../errors.js';
 import type { SocketChannel } from '../transport/socket-channel.js';
 import type { ConnectionHost } from './connection-host.js';
@@ -33,6 +34,7 @@ export interface CallConnection {
 export class NativeCall implements CallSink, StreamSink {
   readonly context: LazyCallContext;
   readonly id: number;
+  readonly traceCarrier: unknown;
   /** Bytes of the request's frame (and of a stream's collected values), held until the call ends. */
   bytes: number;
   /** For streams: items the client will still take. */
@@ -41,10 +43,11 @@ export class NativeCall implements CallSink, StreamSink {
   private readonly connection: CallConnection;
 
   /** Takes over the reservation of the request's frame (its arguments live as long as the call). */
-  constructor(connection: CallConnection, id: number, deadline: number | undefined) {
+  constructor(connection: CallConnection, id: number, options: CallOptions | null) {
     this.connection = connection;
     this.id = id;
-    this.context = new LazyCallContext(connection.id, id, deadline);
+    this.context = new LazyCallContext(connection.id, id, deadlineAfter(options?.timeoutMs));
+    this.traceCarrier = options?.trace;
     this.bytes = connection.channel.claimFrame();
   }
 

@@ -7,7 +7,6 @@
 import type { Socket } from 'node:net';
 import { cancelledError } from '../call/context.js';
 import { answerControl } from '../call/control.js';
-import { deadlineAfter } from '../call/deadline.js';
 import { ErrorCode, errorInfo, LIPBusyError, LIPConnectionError, LIPNotFoundError, LIPProtocolError, ownErrorInfo, ownFault, type RemoteErrorInfo } from '../errors.js';
 import { encodeErrorMessage } from '../call/error-message.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE, PROBE_PREAMBLE, PROTOCOL_VERSION } from '../protocol/frame.js';
@@ -185,7 +184,7 @@ export class NativeConnection implements CallConnection {
       this.sendError(id, ownErrorInfo(new LIPConnectionError(`'${name}' is shutting down and takes no new calls`, { code: ErrorCode.ShuttingDown })));
       return;
     }
-    const call = new NativeCall(this, id, deadlineAfter(options?.timeoutMs));
+    const call = new NativeCall(this, id, options);
     if (this.channel.frameLength > DETACH_ABOVE) {
       detachSmallBinaries(args);
       detachSmallBinaries(kwargs);

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { encodeErrorMessage } from '../call/error-message.js';
 import { InFlight } from '../call/in-flight.js';
 import { CallRunner } from '../call/runner.js';
+import { RpcTarget } from '../telemetry/rpc-target.js';
 import type { Endpoint } from '../call/endpoint.js';
 import { LIPBusyError, ownErrorInfo, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, joinFrame } from '../protocol/frame.js';
@@ -47,7 +48,11 @@ export class SocketServer implements ConnectionHost {
   constructor(endpoint: Endpoint, options: ServerOptions = {}) {
     this.endpoint = endpoint;
     this.options = options;
-    this.runner = new CallRunner({ endpoint, inFlight: this.inFlight });
+    this.runner = new CallRunner({
+      endpoint,
+      inFlight: this.inFlight,
+      rpcTarget: () => new RpcTarget({ method: endpoint.name, serverAddress: this.path, transport: 'unix' }),
+    });
     this.budget = new MemoryBudget(budgetLimits(options));
     this.errorDetail = { stack: options.sendStacks !== false };
   }

@@ -98,7 +98,7 @@ export class ServerCallRecord extends CallRecord {
 }
 
 /** A result cache answered (`hit`) or not: counted per function. */
-export function recordCacheLookup(telemetry: Telemetry, target: RpcTarget, outcome: { hit: boolean }): void {
+export function recordCacheLookup(telemetry: Telemetry, target: Pick<RpcTarget, 'metricAttributes'>, outcome: { hit: boolean }): void {
   const instruments = telemetry.instruments;
   if (!instruments) return;
   (outcome.hit ? instruments.cacheHits : instruments.cacheMisses).add(1, target.metricAttributes);

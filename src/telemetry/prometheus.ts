@@ -7,18 +7,13 @@ import type { FunctionStats } from '../function/introspection.js';
 import type { LatencyBucketsSnapshot } from './latency-buckets.js';
 
 /**
- * What the exposition reads: the `stats` verb's answer. The optional figures
- * appear once the stats verb reports them; a series is left out, never
- * invented, when they are missing.
+ * What the exposition reads: the `stats` verb's answer. The figures added with
+ * issue 16 are optional, for an older server's answer: a series is left out,
+ * never invented, when they are missing.
  */
-export interface MetricsSource extends FunctionStats {
-  /** Failed calls by ERR_LIP_* code (a function's own failures under ERR_LIP_REMOTE). */
-  errorsByCode?: Record<string, number>;
-  /** Calls cancelled: the caller aborted, timed out or went away. */
-  cancelled?: number;
-  /** Every call's latency in the shared buckets. */
-  latencyBuckets?: LatencyBucketsSnapshot;
-}
+export type MetricsSource = Omit<FunctionStats, LaterFigures> & Partial<Pick<FunctionStats, LaterFigures>>;
+
+type LaterFigures = 'errorsByCode' | 'cancelled' | 'latencyBuckets';
 
 /** The Content-Type of what `metricsExposition` returns. */
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -31,14 +26,29 @@ export async function metricsExposition(sources: readonly MetricsSource[]): Prom
   const registry = new Registry();
   const registers = [registry];
   const calls = new Counter({ name: 'lipmodule_calls_total', help: 'Calls the function finished, failed ones included.', labelNames: [FUNCTION], registers });
-  const errors = new Counter({ name: 'lipmodule_errors_total', help: 'Calls that failed, by error code when the server reports it.', labelNames: [FUNCTION, 'code'], registers });
-  const cancelled = new Counter({ name: 'lipmodule_cancelled_calls_total', help: 'Calls cancelled because their caller aborted, timed out or went away.', labelNames: [FUNCTION], registers });
+  const errors = new Counter({
+    name: 'lipmodule_errors_total',
+    help: 'Calls that failed, by error code when the server reports it.',
+    labelNames: [FUNCTION, 'code'],
+    registers,
+  });
+  const cancelled = new Counter({
+    name: 'lipmodule_cancelled_calls_total',
+    help: 'Calls cancelled because their caller aborted, timed out or went away.',
+    labelNames: [FUNCTION],
+    registers,
+  });
   const inFlight = new Gauge({ name: 'lipmodule_calls_in_flight', help: 'Calls running now.', labelNames: [FUNCTION], registers });
   const queued = new Gauge({ name: 'lipmodule_calls_queued', help: 'Calls waiting for a concurrency slot.', labelNames: [FUNCTION], registers });
   const hits = new Counter({ name: 'lipmodule_cache_hits_total', help: 'Calls answered from the result cache.', labelNames: [FUNCTION], registers });
   const misses = new Counter({ name: 'lipmodule_cache_misses_total', help: 'Calls the result cache could not answer.', labelNames: [FUNCTION], registers });
   const entries = new Gauge({ name: 'lipmodule_cache_entries', help: 'Results held in the cache.', labelNames: [FUNCTION], registers });
-  const started = new Gauge({ name: 'lipmodule_start_time_seconds', help: 'When the server started, in seconds since the Unix epoch.', labelNames: [FUNCTION], registers });
+  const started = new Gauge({
+    name: 'lipmodule_start_time_seconds',
+    help: 'When the server started, in seconds since the Unix epoch.',
+    labelNames: [FUNCTION],
+    registers,
+  });
   const duration = new BucketsHistogram('lipmodule_call_duration_seconds', 'How long calls took, in seconds.');
   for (const source of sources) {
     const labels = { [FUNCTION]: source.name };

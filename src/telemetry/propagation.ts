@@ -20,6 +20,11 @@ function propagator(): TextMapPropagator {
   return propagation.fields().length > 0 ? propagation : W3C;
 }
 
+/** The names a carrier's fields may have (for transports with headers: which of them to read and write). */
+export function traceFields(): string[] {
+  return propagator().fields();
+}
+
 /** The carrier for a call made in `context` (the active one by default), or undefined when there is nothing to carry. */
 export function injectTraceContext(context: Context = contextApi.active()): TraceCarrier | undefined {
   const carrier: TraceCarrier = {};

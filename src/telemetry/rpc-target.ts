@@ -31,7 +31,7 @@ export class RpcTarget {
       [Attr.serverAddress]: options.serverAddress,
       [Attr.networkTransport]: options.transport,
     });
-    this.metricAttributes = Object.freeze({ [Attr.rpcSystemName]: RPC_SYSTEM, [Attr.rpcMethod]: options.method });
+    this.metricAttributes = rpcMetricAttributes(options.method);
     this.okAttributes = Object.freeze({ ...this.metricAttributes, [Attr.rpcStatusCode]: STATUS_OK });
   }
 
@@ -39,4 +39,9 @@ export class RpcTarget {
   failedAttributes(type: string, status: string): Attributes {
     return { ...this.metricAttributes, [Attr.errorType]: type, [Attr.rpcStatusCode]: status };
   }
+}
+
+/** The attributes of every measurement about `method`, whatever transport brought the call. */
+export function rpcMetricAttributes(method: string): Attributes {
+  return Object.freeze({ [Attr.rpcSystemName]: RPC_SYSTEM, [Attr.rpcMethod]: method });
 }

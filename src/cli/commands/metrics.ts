@@ -6,7 +6,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { LIPClient } from '../../client/lip-client.js';
-import { metricsExposition, type MetricsSource } from '../../telemetry/prometheus.js';
+import type { FunctionStats, MetricsSource } from '../../index.js';
 import { addClientOptions, assertSocketDir, withClient, type ClientOptions } from '../common.js';
 
 interface MetricsOptions extends ClientOptions {
@@ -23,6 +23,8 @@ export function registerMetrics(program: Command): void {
 }
 
 async function metrics(options: MetricsOptions): Promise<void> {
+  // Loaded here, not with the command table: the library costs every other command its start-up time.
+  const { metricsExposition } = await import('../../index.js');
   const text = await withClient(options, async (client) => metricsExposition(await collect(client)));
   if (options.output === undefined) {
     process.stdout.write(text);
@@ -40,5 +42,5 @@ async function collect(client: LIPClient): Promise<MetricsSource[]> {
   await client.refreshSockets();
   const names = await client.listFunctions();
   const all = await Promise.all(names.map((name) => client.stats(name).catch(() => undefined)));
-  return all.filter((stats): stats is MetricsSource => stats !== undefined);
+  return all.filter((stats): stats is FunctionStats => stats !== undefined);
 }

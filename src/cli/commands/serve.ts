@@ -4,12 +4,19 @@ import { isLogLevel, type LogLevel } from '../../log/levels.js';
 import { addCommonOptions, addNatsOption, parseCount, parseMs } from '../common.js';
 import type { ServeOptions } from '../serve/serve-options.js';
 import { usageError } from '../exit-codes.js';
+import { parseMetricsAddress, type MetricsAddress } from '../serve/metrics-address.js';
 
 const collectNames = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((n) => n.trim()).filter(Boolean)];
 
 function parseLogFormat(text: string): 'pretty' | 'json' {
   if (text !== 'pretty' && text !== 'json') throw new InvalidArgumentError('expected pretty or json');
   return text;
+}
+
+function parseMetrics(text: string): MetricsAddress {
+  const address = parseMetricsAddress(text);
+  if (!address) throw new InvalidArgumentError('expected HOST:PORT, [IPv6]:PORT, or a port (on 127.0.0.1)');
+  return address;
 }
 
 function parseLogLevel(text: string): LogLevel {
@@ -30,6 +37,7 @@ export function registerServe(program: Command): void {
     .option('--instances <n>', 'run n worker processes sharing each socket; connections are handed to them in turn', parseCount, 1)
     .option('--grace <ms>', 'on shutdown, how long running calls may take (default: each function\'s exitTimeoutMs, else 10000)', parseMs)
     .option('--no-socket', 'with --nats: serve over NATS only, with no Unix socket')
+    .option('--metrics <host:port>', 'serve the Prometheus exposition of these functions on GET /metrics (a bare port: on 127.0.0.1)', parseMetrics)
     .addHelpText(
       'after',
       `
@@ -40,7 +48,8 @@ Examples:
   $ lip serve ./math.ts
   $ lip serve ./math.ts ./text.js --only add,greet --socket-dir /run/user/1000/lip
   $ lip serve ./fib.js --instances 4 --log-level warning
-  $ lip serve ./math.ts --nats nats://10.0.0.5:4222      # also a NATS service; replicas share the load`,
+  $ lip serve ./math.ts --nats nats://10.0.0.5:4222      # also a NATS service; replicas share the load
+  $ lip serve ./math.ts --metrics 9464                   # Prometheus scrapes http://127.0.0.1:9464/metrics`,
     );
   addNatsOption(command, 'also serve each function as a NATS service at this server (comma-separated for several)');
   addCommonOptions(command).action((files: string[], options: ServeOptions) => serve(files, options));
@@ -48,6 +57,9 @@ Examples:
 
 async function serve(files: string[], options: ServeOptions): Promise<void> {
   if (!options.socket && !options.nats?.length) throw usageError('--no-socket needs --nats <url>: there would be nowhere to serve');
+  // Each instance has its own figures, and one port can't be every instance's: `lip metrics` reads them all.
+  if (options.metrics && options.instances > 1)
+    throw usageError("--metrics serves one process's figures: with --instances, use `lip metrics` (it asks every instance)");
   // Loaded only here: the server side (pino, acorn, the loaders) costs every other command its start-up time.
   const { runServe } = await import('../serve/run-serve.js');
   await runServe(files, options);

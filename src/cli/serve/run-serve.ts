@@ -10,7 +10,13 @@ import { serveHere, type ServeSettings } from './serve-here.js';
 export async function runServe(files: string[], options: ServeOptions): Promise<void> {
   // Read when each function makes its logger, as the files load (in every --instances worker too: they inherit it).
   process.env.LIP_LOG_FORMAT = options.logFormat ?? envLogFormat() ?? (process.stderr.isTTY ? 'pretty' : 'json');
-  const settings: ServeSettings = { socketDir: options.socketDir, graceMs: options.grace, nats: options.nats, socket: options.socket };
+  const settings: ServeSettings = {
+    socketDir: options.socketDir,
+    graceMs: options.grace,
+    nats: options.nats,
+    socket: options.socket,
+    metrics: options.metrics,
+  };
   const load = async () => withLogLevel(await loadFunctions(files, options.only ?? []), options.logLevel);
   if (cluster.isWorker) return runWorker(load, settings);
   if (options.instances > 1) return runPrimary(options.instances);

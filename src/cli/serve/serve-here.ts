@@ -1,17 +1,24 @@
 /** `lip serve` in this one process. */
 import type { LIPFunctionControls } from '../../index.js';
 import { print } from '../common.js';
-import { err } from '../style.js';
+import { CliError, ExitCode } from '../exit-codes.js';
+import { err, out } from '../style.js';
+import type { MetricsAddress } from './metrics-address.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
 import { exitAll, initAll, onShutdownSignals, printServing, watchStops, type Placement } from './lifecycle.js';
 
 export interface ServeSettings extends Placement {
   graceMs: number | undefined;
+  /** --metrics: where GET /metrics answers (one process only). */
+  metrics?: MetricsAddress | undefined;
 }
 
 /** Serves until a signal or clients' `lip stop` have stopped every function. */
 export async function serveHere(functions: readonly LIPFunctionControls[], settings: ServeSettings): Promise<void> {
   const lines = await initAll(functions, settings);
   for (const line of lines) printServing(line);
+  const metrics = settings.metrics ? await startMetrics(functions, settings.metrics) : undefined;
+  if (metrics) print(`${out.green('metrics')} at ${metrics.url}`);
   if (process.stderr.isTTY) process.stderr.write(err.dim(`pid ${process.pid}; Ctrl-C stops gracefully\n`));
   let draining: Promise<void> | undefined;
   const removeSignals = onShutdownSignals((signal) => {
@@ -20,5 +27,16 @@ export async function serveHere(functions: readonly LIPFunctionControls[], setti
   });
   await watchStops(functions, (fn) => print(`stopped ${fn.lipName}${draining ? '' : ' (asked by a client)'}`));
   await draining;
+  await metrics?.close();
   removeSignals();
+}
+
+/** The endpoint, or the functions stopped again when its address can't be had. */
+async function startMetrics(functions: readonly LIPFunctionControls[], address: MetricsAddress): Promise<MetricsEndpoint> {
+  try {
+    return await MetricsEndpoint.start(functions, address);
+  } catch (error) {
+    await exitAll(functions, 0);
+    throw new CliError(`could not serve the metrics on ${address.host}:${address.port}: ${(error as Error).message}`, ExitCode.Failed, { cause: error });
+  }
 }

@@ -1,6 +1,7 @@
 /** The options of `lip serve`, as commander parses them. */
 import type { LogLevel } from '../../log/levels.js';
 import type { CommonOptions } from '../common.js';
+import type { MetricsAddress } from './metrics-address.js';
 
 export interface ServeOptions extends CommonOptions {
   only?: string[];
@@ -10,4 +11,6 @@ export interface ServeOptions extends CommonOptions {
   grace?: number;
   /** false with --no-socket: NATS only. */
   socket: boolean;
+  /** --metrics: where GET /metrics answers. */
+  metrics?: MetricsAddress;
 }

@@ -1,0 +1,92 @@
+/**
+ * Issue 16 items 5 and 6 on the `stats` verb: errors by code, cancelled calls,
+ * and a latency histogram in the shared buckets whose figures agree with the
+ * reported percentiles on the same calls (p50 of 50 fast and 50 slow calls is
+ * one of the fast ones, in the bucket where the histogram's count reaches 50).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LIPClient, LIPModule, type FunctionStats } from '../src/index.js';
+import { socketDir } from './helpers/temp-dir.js';
+
+const quiet = { logLevel: 'silent' } as const;
+
+/** The upper bound (ms) of the bucket holding the rank-th smallest duration, as a histogram quantile finds it. */
+function bucketOfRank(stats: FunctionStats, rank: number): { low: number; high: number } {
+  const { boundsSeconds, counts } = stats.latencyBuckets;
+  let cumulative = 0;
+  for (let i = 0; i < counts.length; i++) {
+    cumulative += counts[i]!;
+    if (cumulative >= rank) return { low: i === 0 ? 0 : boundsSeconds[i - 1]! * 1000, high: (boundsSeconds[i] ?? Infinity) * 1000 };
+  }
+  throw new Error(`rank ${rank} beyond ${cumulative} calls`);
+}
+
+test('stats: p50 and p99 lie in the buckets the histogram gives the same ranks', async (t) => {
+  const dir = socketDir(t);
+  const wait = LIPModule(quiet)(async function wait(ms: number) {
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    return ms;
+  });
+  await wait.init({ socketDir: dir });
+  t.after(() => wait.exit());
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.close());
+
+  for (let i = 0; i < 50; i++) await client.callFunction('wait', [0]);
+  await Promise.all(Array.from({ length: 50 }, () => client.callFunction('wait', [300])));
+  const stats = await client.stats('wait');
+  assert.equal(stats.latencyBuckets.count, 100);
+  assert.equal(
+    stats.latencyBuckets.counts.reduce((a, b) => a + b, 0),
+    100,
+  );
+  assert.equal(stats.latencyMs.samples, 100);
+  for (const [q, p] of [
+    [0.5, stats.latencyMs.p50],
+    [0.99, stats.latencyMs.p99],
+  ] as const) {
+    const { low, high } = bucketOfRank(stats, Math.ceil(q * 100));
+    // The percentile is rounded to the microsecond; the bucket bounds are exact.
+    assert.ok(p >= low - 0.001 && p <= high + 0.001, `p${q * 100} = ${p} ms, the histogram says (${low}, ${high}] ms`);
+  }
+  const sumMs = stats.latencyBuckets.sumSeconds * 1000;
+  assert.ok(sumMs >= 50 * 300, `the sum holds the slow calls (${sumMs} ms)`);
+});
+
+test('stats: errors by code, and calls whose caller went away counted as cancelled', async (t) => {
+  const dir = socketDir(t);
+  const picky = LIPModule(quiet)(function picky(x: number) {
+    if (x < 0) throw new RangeError('negative');
+    return x;
+  });
+  const patient = LIPModule(quiet)(async function patient() {
+    const { signal } = LIPModule.context();
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    return 'gave up';
+  });
+  for (const fn of [picky, patient]) {
+    await fn.init({ socketDir: dir });
+    t.after(() => fn.exit());
+  }
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.close());
+  await client.callFunction('picky', [1]);
+  await assert.rejects(client.callFunction('picky', [-1]));
+  await assert.rejects(client.callFunction('picky', [-2]));
+  await assert.rejects(client.callFunction('picky', [], { y: 1 }));
+  const stats = await client.stats('picky');
+  assert.deepEqual(stats.errorsByCode, { ERR_LIP_REMOTE: 2, ERR_LIP_ARGUMENT: 1 });
+  assert.equal(stats.errors, 3);
+  assert.equal(stats.cancelled, 0);
+
+  await assert.rejects(client.callFunction('patient', [], {}, { timeoutMs: 100 }), { code: 'ERR_LIP_TIMEOUT' });
+  let after = await client.stats('patient');
+  for (let i = 0; i < 100 && after.cancelled === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    after = await client.stats('patient');
+  }
+  assert.equal(after.cancelled, 1, 'its deadline passed: cancelled, though the function returned');
+  assert.equal(after.errors, 0);
+  assert.equal(after.calls, 1);
+});

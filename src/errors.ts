@@ -143,8 +143,7 @@ type ErrorClass = new (...args: never[]) => LIPError;
 
 function makeGuard<C extends ErrorClass>(cls: C, name: string) {
   // `name` as well as instanceof: two copies of the package in one tree still agree.
-  return (err: unknown): err is InstanceType<C> =>
-    err instanceof cls || (err instanceof Error && err.name === name);
+  return (err: unknown): err is InstanceType<C> => err instanceof cls || (err instanceof Error && err.name === name);
 }
 
 export const isLIPError = makeGuard(LIPError, 'LIPError') as (err: unknown) => err is LIPError;

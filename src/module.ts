@@ -156,7 +156,7 @@ export function LIPModule(options: LIPModuleOptions = {}): LIPWrap {
     if (descriptor !== undefined && (typeof context === 'string' || typeof context === 'symbol')) {
       throw new TypeError(
         `@LIPModule on '${String(context)}' was applied as a legacy decorator: LIPModule is a standard (TC39) decorator; ` +
-          "remove \"experimentalDecorators\": true from your tsconfig.json",
+          'remove "experimentalDecorators": true from your tsconfig.json',
       );
     }
     if (isDecoratorContext(context)) return decorateMethod(target, context as ClassMethodDecoratorContext, frozen, [optionsSite]);

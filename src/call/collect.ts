@@ -62,7 +62,11 @@ export async function collectInContext(iterable: AsyncIterable<unknown>, context
     if (limits.charge && bytes - charged >= COLLECT_STEP_BYTES) {
       if (!limits.charge(bytes - charged)) {
         stopIterator(iterator);
-        throw ownFault(new LIPBusyError(`the server's memory budget can't hold more of the stream's values (${bytes} bytes so far): read them as a stream (LIPClient.stream), or try again later`));
+        throw ownFault(
+          new LIPBusyError(
+            `the server's memory budget can't hold more of the stream's values (${bytes} bytes so far): read them as a stream (LIPClient.stream), or try again later`,
+          ),
+        );
       }
       charged = bytes;
     }

@@ -97,7 +97,7 @@ export function wasCancelled(context: CallContext): boolean {
 }
 
 function deadlineError(): Error {
-  const error = new Error('the caller\'s deadline passed');
+  const error = new Error("the caller's deadline passed");
   error.name = 'TimeoutError';
   return error;
 }

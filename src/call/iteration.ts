@@ -12,11 +12,15 @@ export class AbortRace {
   constructor(signal: AbortSignal) {
     this.signal = signal;
     if (!signal.aborted) {
-      signal.addEventListener('abort', () => {
-        const wake = this.wake;
-        this.wake = undefined;
-        wake?.(undefined);
-      }, { once: true });
+      signal.addEventListener(
+        'abort',
+        () => {
+          const wake = this.wake;
+          this.wake = undefined;
+          wake?.(undefined);
+        },
+        { once: true },
+      );
     }
   }
 

@@ -34,7 +34,5 @@ export async function onFunction<T>(client: LIPClient, name: string, work: () =>
 
 /** A Python original answers a docstring request with a map; a protocol error there means it isn't one. */
 function asNotLip(name: string, error: unknown): unknown {
-  return error instanceof LIPProtocolError
-    ? new LIPNotLipServerError(name, { cause: error })
-    : error;
+  return error instanceof LIPProtocolError ? new LIPNotLipServerError(name, { cause: error }) : error;
 }

@@ -20,7 +20,13 @@ export interface ClientOptions extends CommonOptions {
 
 /** `--nats <url>`: NATS servers (comma-separated, repeatable). */
 export function addNatsOption(command: Command, what: string): Command {
-  return command.option('--nats <url>', what, (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((u) => u.trim()).filter(Boolean)]);
+  return command.option('--nats <url>', what, (value: string, previous: string[] = []) => [
+    ...previous,
+    ...value
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean),
+  ]);
 }
 
 /** `--socket-dir` and `--verbose`, on every command. */

@@ -34,6 +34,11 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   const all = [header, ...rows].map((row) => row.map(clip));
   const widths = header.map((_, i) => Math.max(...all.map((row) => visibleLength(row[i] ?? ''))));
   return all
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell)))).join('  ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }

@@ -268,7 +268,9 @@ export class ClientConnection implements FunctionConnection {
       if (id === 0) this.channel?.destroy(this.beforeHello(error));
       return;
     }
-    const failure = new LIPProtocolError(`'${entry.fn}': ${kind === Kind.Item ? 'a stream item' : 'the answer'} could not be decoded: ${error.message}`, { cause: error });
+    const failure = new LIPProtocolError(`'${entry.fn}': ${kind === Kind.Item ? 'a stream item' : 'the answer'} could not be decoded: ${error.message}`, {
+      cause: error,
+    });
     // A stream's producer is still running on the server: stop it. Any other answer was the last.
     if (kind === Kind.Item) {
       this.cancel(id, failure);

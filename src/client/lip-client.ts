@@ -91,7 +91,8 @@ export class LIPClient {
   /** Every socket file in the directory with its state: live, stale (nobody answers) or missing. */
   async listSockets(options: ListOptions = {}): Promise<SocketStatus[]> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    if (!(typeof timeoutMs === 'number' && timeoutMs >= 0)) throw new TypeError(`listing option 'timeoutMs' must be a non-negative number, got ${String(timeoutMs)}`);
+    if (!(typeof timeoutMs === 'number' && timeoutMs >= 0))
+      throw new TypeError(`listing option 'timeoutMs' must be a non-negative number, got ${String(timeoutMs)}`);
     const budget = { timeoutMs: timeoutMs > 0 ? Math.min(timeoutMs, this.connectTimeoutMs) : this.connectTimeoutMs };
     const entries = await this.sockets.entries();
     const states = await Promise.all(
@@ -99,7 +100,10 @@ export class LIPClient {
         const open = this.connections.get(entry.name);
         if (open && !open.isClosed && open.hello) return { ...entry, state: 'live' };
         // Another user's file is reported from its owner alone: not even probed.
-        const owner = await lstat(entry.path).then((stats) => stats.uid, () => undefined);
+        const owner = await lstat(entry.path).then(
+          (stats) => stats.uid,
+          () => undefined,
+        );
         if (owner === undefined) return { ...entry, state: 'missing' };
         if (!this.trust.trusts(owner)) return { ...entry, state: 'untrusted' };
         return { ...entry, state: await probedState(this.kinds, entry.path, budget) };
@@ -165,12 +169,7 @@ export class LIPClient {
    * Calls `name` with positional `args` and keyword `kwargs`. Rejects with the
    * remote error (LIPRemoteError, LIPArgumentError, ...) if the call fails.
    */
-  async callFunction<T = unknown>(
-    name: string,
-    args: readonly unknown[] = NO_ARGS,
-    kwargs?: Record<string, unknown>,
-    options?: CallOptions,
-  ): Promise<T> {
+  async callFunction<T = unknown>(name: string, args: readonly unknown[] = NO_ARGS, kwargs?: Record<string, unknown>, options?: CallOptions): Promise<T> {
     if (!Array.isArray(args)) throw new TypeError('args must be an array');
     try {
       const open = this.closed ? undefined : this.connections.get(name);
@@ -189,12 +188,7 @@ export class LIPClient {
    * Streams the values of a function that returns an async iterable. Breaking
    * out of the loop, aborting, or the deadline stops the function on the server.
    */
-  stream<T = unknown>(
-    name: string,
-    args: readonly unknown[] = [],
-    kwargs: Record<string, unknown> = {},
-    options: CallOptions = {},
-  ): AsyncIterable<T> {
+  stream<T = unknown>(name: string, args: readonly unknown[] = [], kwargs: Record<string, unknown> = {}, options: CallOptions = {}): AsyncIterable<T> {
     // Streams wait for ever unless the caller (or the served call this runs in) sets a deadline.
     const untimed = this.inherited({ timeoutMs: options.timeoutMs ?? 0, signal: options.signal }, options);
     const request = { fn: name, args: args as unknown[], kwargs: kwargsOrNull(kwargs), window: this.streamWindow };
@@ -250,7 +244,10 @@ export class LIPClient {
 
   private settings(options: CallOptions | undefined): CallSettings {
     // Most calls take the client's defaults: one shared settings object, no allocation.
-    const own = options === undefined || (options.timeoutMs === undefined && options.signal === undefined) ? this.defaults : { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal };
+    const own =
+      options === undefined || (options.timeoutMs === undefined && options.signal === undefined)
+        ? this.defaults
+        : { timeoutMs: options.timeoutMs ?? this.timeoutMs, signal: options.signal };
     return this.inherited(own, options);
   }
 
@@ -262,13 +259,26 @@ export class LIPClient {
   }
 
   /** One call on `connection`; with an SDK registered, in a CLIENT span whose context travels with it. */
-  private send(connection: FunctionConnection, name: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
+  private send(
+    connection: FunctionConnection,
+    name: string,
+    args: unknown[],
+    kwargs: Record<string, unknown> | null,
+    settings: CallSettings,
+  ): Promise<unknown> {
     const telemetry = activeTelemetry();
     if (telemetry === undefined) return connection.call(name, args, kwargs, settings);
     return this.traced(telemetry, connection, name, args, kwargs, settings);
   }
 
-  private traced(telemetry: Telemetry, connection: FunctionConnection, name: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
+  private traced(
+    telemetry: Telemetry,
+    connection: FunctionConnection,
+    name: string,
+    args: unknown[],
+    kwargs: Record<string, unknown> | null,
+    settings: CallSettings,
+  ): Promise<unknown> {
     return tracedCall(telemetry, this.rpcTarget(name, connection), (trace) => connection.call(name, args, kwargs, trace ? { ...settings, trace } : settings));
   }
 

@@ -127,7 +127,6 @@ export function notLipServer(name: string, cause: Error): LIPNotLipServerError {
   return new LIPNotLipServerError(name, { cause, detail });
 }
 
-
 /** Whether the probe found that the server at a path answers neither as lipmodule nor as the original. */
 export function probeSaysNotLip(error: unknown): error is LIPProtocolError {
   return error instanceof LIPProtocolError && error.message.endsWith(PROBE_SAYS_NOT_LIP);
@@ -178,14 +177,28 @@ export class ServerKinds {
 
   kindOf(path: string, budget: ProbeBudget): Promise<ServerKind> {
     const known = this.known.get(path);
-    if (known) return this.share(path, known, budget, (kind) => kind, (left) => this.kindOf(path, left));
+    if (known)
+      return this.share(
+        path,
+        known,
+        budget,
+        (kind) => kind,
+        (left) => this.kindOf(path, left),
+      );
     return this.probe(path, budget, false).then((result) => result.kind);
   }
 
   /** The kind, and, when this call had to probe a native server, the probe's connection to use. */
   open(path: string, budget: ProbeBudget): Promise<ProbeResult> {
     const known = this.known.get(path);
-    if (known) return this.share(path, known, budget, (kind) => ({ kind }), (left) => this.open(path, left));
+    if (known)
+      return this.share(
+        path,
+        known,
+        budget,
+        (kind) => ({ kind }),
+        (left) => this.open(path, left),
+      );
     return this.probe(path, budget, true);
   }
 

@@ -23,9 +23,7 @@ export function createBinder(params: readonly ParamInfo[]): Binder {
   return {
     bind(args, kwargs) {
       if (restIndex < 0 && args.length > positional.length) {
-        throw ownFault(new LIPArgumentError(
-          `too many positional arguments: takes ${positional.length}, got ${args.length}`,
-        ));
+        throw ownFault(new LIPArgumentError(`too many positional arguments: takes ${positional.length}, got ${args.length}`));
       }
       if (kwargs === null) {
         // The hot path: positional only, nothing to rearrange.

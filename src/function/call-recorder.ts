@@ -54,8 +54,10 @@ export class CallRecorder {
     const { context } = call;
     const fields = { callId: context.callId, ms, ...(logArgs ? { args: call.args, kwargs: call.kwargs } : {}) };
     // Its caller went away (cancel, deadline, dropped connection) and the function ended on that: nothing failed.
-    if (context.signal.aborted) log.info({ ...fields, outcome: 'cancelled', err: errorSummary(context.signal.reason, { stack: false }) }, `'${name}' cancelled`);
-    else if (error instanceof LIPArgumentError) log.warn({ ...fields, outcome: 'error', err: errorSummary(error, { stack: false }) }, `bad arguments for '${name}'`);
+    if (context.signal.aborted)
+      log.info({ ...fields, outcome: 'cancelled', err: errorSummary(context.signal.reason, { stack: false }) }, `'${name}' cancelled`);
+    else if (error instanceof LIPArgumentError)
+      log.warn({ ...fields, outcome: 'error', err: errorSummary(error, { stack: false }) }, `bad arguments for '${name}'`);
     // An error the function threw is an outcome the caller receives, not a fault of the server: a warning, its stack only at debug.
     else log.warn({ ...fields, outcome: 'error', err: errorSummary(error, { stack: this.debugEnabled }) }, `'${name}' failed`);
   }

@@ -89,7 +89,8 @@ export class ConcurrencyGate {
 
   private release(): void {
     const next = this.waiting.shift();
-    if (next) next(); // the slot passes straight to the next caller
+    if (next)
+      next(); // the slot passes straight to the next caller
     else this.running--;
   }
 }

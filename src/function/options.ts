@@ -76,8 +76,17 @@ const COUNT_KEYS = ['lruMax', 'lruTtlMs', 'exitTimeoutMs', 'maxQueue', 'idleTime
 const POSITIVE_KEYS = ['concurrency', 'maxFrameBytes', 'maxConnections', 'maxInFlightPerConnection', 'maxConnectionBytes', 'maxServerBytes'] as const;
 const STRING_KEYS = ['doc', 'version', 'socketDir'] as const;
 const KNOWN = new Set<string>([
-  'name', 'logLevel', 'logFile', 'logger', 'clock', 'schema', 'socketMode',
-  ...BOOLEAN_KEYS, ...COUNT_KEYS, ...POSITIVE_KEYS, ...STRING_KEYS,
+  'name',
+  'logLevel',
+  'logFile',
+  'logger',
+  'clock',
+  'schema',
+  'socketMode',
+  ...BOOLEAN_KEYS,
+  ...COUNT_KEYS,
+  ...POSITIVE_KEYS,
+  ...STRING_KEYS,
 ]);
 
 /** Throws a TypeError naming the first bad option. */
@@ -86,8 +95,7 @@ export function validateModuleOptions(options: unknown): asserts options is LIPM
     throw new TypeError(`LIPModule options must be an object, got ${options === null ? 'null' : typeof options}`);
   }
   const o = options as Record<string, unknown>;
-  const bad = (key: string, expected: string) =>
-    new TypeError(`LIPModule option '${key}' must be ${expected}, got ${JSON.stringify(o[key]) ?? typeof o[key]}`);
+  const bad = (key: string, expected: string) => new TypeError(`LIPModule option '${key}' must be ${expected}, got ${JSON.stringify(o[key]) ?? typeof o[key]}`);
   for (const key of Object.keys(o)) {
     if (!KNOWN.has(key)) throw new TypeError(`LIPModule: unknown option '${key}'`);
   }

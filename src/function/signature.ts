@@ -123,7 +123,10 @@ export function cleanBlockComment(body: string): string | undefined {
   const lines = body.replace(/^\*/, '').split('\n');
   const gutter = lines.slice(1).every((line) => /^\s*\*/.test(line) || line.trim() === '');
   const stripped = gutter ? lines.map((line, i) => (i === 0 ? line : line.replace(/^\s*\* ?/, ''))) : lines;
-  const indents = stripped.slice(1).filter((line) => line.trim() !== '').map((line) => /^\s*/.exec(line)![0].length);
+  const indents = stripped
+    .slice(1)
+    .filter((line) => line.trim() !== '')
+    .map((line) => /^\s*/.exec(line)![0].length);
   const indent = indents.length > 0 ? Math.min(...indents) : 0;
   const text = stripped
     .map((line, i) => (i === 0 ? line.trim() : line.slice(indent).trimEnd()))

@@ -39,8 +39,7 @@ export interface SignatureClue {
 export function findWrittenSignature(text: string, where: SignatureClue): WrittenSignature | undefined {
   const from = where.line === undefined ? 0 : offsetOfLine(text, where.line);
   const open =
-    (where.name ? findDeclaration(text, where.name, from) : undefined) ??
-    findWrappedFunction(text, from, where.line === undefined ? where.served : undefined);
+    (where.name ? findDeclaration(text, where.name, from) : undefined) ?? findWrappedFunction(text, from, where.line === undefined ? where.served : undefined);
   if (open === undefined) return undefined;
   return parseFrom(text, open);
 }
@@ -59,7 +58,11 @@ function findDeclaration(text: string, name: string, from: number): number | und
     if (close === undefined) continue;
     // A declaration's parameter list is followed by its body, return type or arrow; a call's is not.
     const assigned = match[1] !== undefined;
-    if (!/^\s*(?:\{|:|=>)/.test(text.slice(close + 1, close + 40)) || (assigned && !/^\s*(?::[^=]*)?=>/.test(text.slice(close + 1, close + 200)) && !/function/.test(match[1]!))) continue;
+    if (
+      !/^\s*(?:\{|:|=>)/.test(text.slice(close + 1, close + 40)) ||
+      (assigned && !/^\s*(?::[^=]*)?=>/.test(text.slice(close + 1, close + 200)) && !/function/.test(match[1]!))
+    )
+      continue;
     if (match.index >= from) return open;
     before = open;
   }

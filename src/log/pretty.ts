@@ -21,7 +21,10 @@ const LEVELS: Record<number, [name: string, colour: number]> = {
 const OWN_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'fn', 'msg', 'error', 'err']);
 
 /** A pino destination writing readable lines to `fd` (synchronously, like the JSON one it replaces). */
-export function prettyDestination(fd: number, colour = colourEnabled({ isTTY: fd === 2 ? process.stderr.isTTY : process.stdout.isTTY })): { write(line: string): void } {
+export function prettyDestination(
+  fd: number,
+  colour = colourEnabled({ isTTY: fd === 2 ? process.stderr.isTTY : process.stdout.isTTY }),
+): { write(line: string): void } {
   return { write: (line: string) => void writeSync(fd, formatRecord(line, colour)) };
 }
 
@@ -42,8 +45,15 @@ export function formatRecord(line: string, colour: boolean): string {
   let stack = '';
   if (typeof error === 'string') parts.push(paint(levelColour, error));
   else if (error) {
-    parts.push(paint(levelColour, `${error.name ?? error.type ?? 'Error'}: ${error.message ?? ''}${error.code === undefined ? '' : ` (code ${String(error.code)})`}`));
-    if (error.stack) stack = error.stack.split('\n').slice(1).map((l) => `    ${paint(2, l.trim())}\n`).join('');
+    parts.push(
+      paint(levelColour, `${error.name ?? error.type ?? 'Error'}: ${error.message ?? ''}${error.code === undefined ? '' : ` (code ${String(error.code)})`}`),
+    );
+    if (error.stack)
+      stack = error.stack
+        .split('\n')
+        .slice(1)
+        .map((l) => `    ${paint(2, l.trim())}\n`)
+        .join('');
   }
   const extra = Object.entries(record)
     .filter(([key]) => !OWN_FIELDS.has(key))

@@ -76,18 +76,18 @@ export class NatsDirectory {
 
   private nats(): Promise<NatsConnection> {
     // The nats package is loaded only by clients that use NATS.
-    this.connection ??= import('nats').then(({ connect }) => connect({ servers: this.servers, name: 'lipmodule-client' })).catch((error: Error) => {
-      this.connection = undefined;
-      throw new LIPConnectionError(`could not connect to NATS at ${String(this.servers)}: ${error.message}`, { cause: error });
-    });
+    this.connection ??= import('nats')
+      .then(({ connect }) => connect({ servers: this.servers, name: 'lipmodule-client' }))
+      .catch((error: Error) => {
+        this.connection = undefined;
+        throw new LIPConnectionError(`could not connect to NATS at ${String(this.servers)}: ${error.message}`, { cause: error });
+      });
     return this.connection;
   }
 
   private async discover(): Promise<void> {
     const nc = await this.nats();
-    const replies = await nc.services
-      .client({ strategy: 'jitterTimer' as RequestStrategy, maxWait: DISCOVERY_WAIT_MS, jitter: 100 })
-      .info();
+    const replies = await nc.services.client({ strategy: 'jitterTimer' as RequestStrategy, maxWait: DISCOVERY_WAIT_MS, jitter: 100 }).info();
     const found = new Set<string>();
     for await (const info of replies) {
       const name = info.metadata?.['lip.name'];
@@ -103,7 +103,9 @@ export class NatsDirectory {
     const timeout = timerDelay(timeoutOf(settings) ?? MAX_TIMER_MS);
     const sent = nc.request(natsSubject(name), encodeValue(build(id)), settings.trace ? { timeout, headers: await traceHeaders(settings.trace) } : { timeout });
     // NATS cannot recall a request: aborting only stops the wait here.
-    const reply = settings.signal ? await raceAbort(sent, settings.signal, name) : await sent.catch((error: unknown) => Promise.reject(natsFailure(name, error)));
+    const reply = settings.signal
+      ? await raceAbort(sent, settings.signal, name)
+      : await sent.catch((error: unknown) => Promise.reject(natsFailure(name, error)));
     return this.answer(name, reply);
   }
 

@@ -155,7 +155,6 @@ export class NatsServing {
     this.reply(msg, id, value);
   }
 
-
   reply(msg: ServiceMsg, id: number, value: unknown): void {
     let body: Uint8Array;
     try {

@@ -66,8 +66,16 @@ const TAG_259_WRAPPER = 3;
  */
 function refusedTag(tag: number): boolean {
   return (
-    tag === 6 || tag === 14 || tag === 15 || tag === 28 || tag === 29 || tag === 51 || tag === 105 ||
-    (tag >= 216 && tag <= 255) || (tag >= 27647 && tag <= 32767) || tag >= 0xdff9
+    tag === 6 ||
+    tag === 14 ||
+    tag === 15 ||
+    tag === 28 ||
+    tag === 29 ||
+    tag === 51 ||
+    tag === 105 ||
+    (tag >= 216 && tag <= 255) ||
+    (tag >= 27647 && tag <= 32767) ||
+    tag >= 0xdff9
   );
 }
 

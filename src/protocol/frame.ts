@@ -252,10 +252,9 @@ export class FrameDecoder {
 
   private checkLength(length: number): void {
     if (length > this.maxFrameBytes) {
-      throw new LIPProtocolError(
-        `frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes (the maxFrameBytes option)`,
-        { code: ErrorCode.FrameTooLarge },
-      );
+      throw new LIPProtocolError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameBytes} bytes (the maxFrameBytes option)`, {
+        code: ErrorCode.FrameTooLarge,
+      });
     }
   }
 }

@@ -58,14 +58,7 @@ export interface CallOptions {
 }
 
 export type HelloMessage = readonly [typeof Kind.Hello, HelloInfo];
-export type CallMessage = readonly [
-  typeof Kind.Call,
-  number,
-  string,
-  unknown[],
-  Record<string, unknown> | null,
-  CallOptions | null,
-];
+export type CallMessage = readonly [typeof Kind.Call, number, string, unknown[], Record<string, unknown> | null, CallOptions | null];
 export type ResultMessage = readonly [typeof Kind.Result, number, unknown];
 export type ErrorMessage = readonly [typeof Kind.Error, number, RemoteErrorInfo];
 export type CancelMessage = readonly [typeof Kind.Cancel, number];
@@ -109,7 +102,6 @@ export function messageFieldName(message: unknown, index: number): string | unde
   if (!Array.isArray(message) || typeof message[0] !== 'number') return undefined;
   return FIELD_NAMES[message[0]]?.[index];
 }
-
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;

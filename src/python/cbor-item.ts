@@ -161,5 +161,7 @@ function malformed(detail: string): LIPProtocolError {
 }
 
 function tooLarge(size: number, max: number): LIPProtocolError {
-  return new LIPProtocolError(`request of at least ${size} bytes exceeds the limit of ${max} bytes (the maxFrameBytes option)`, { code: ErrorCode.FrameTooLarge });
+  return new LIPProtocolError(`request of at least ${size} bytes exceeds the limit of ${max} bytes (the maxFrameBytes option)`, {
+    code: ErrorCode.FrameTooLarge,
+  });
 }

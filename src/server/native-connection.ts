@@ -7,7 +7,17 @@
 import type { Socket } from 'node:net';
 import { cancelledError } from '../call/context.js';
 import { answerControl } from '../call/control.js';
-import { ErrorCode, errorInfo, LIPBusyError, LIPConnectionError, LIPNotFoundError, LIPProtocolError, ownErrorInfo, ownFault, type RemoteErrorInfo } from '../errors.js';
+import {
+  ErrorCode,
+  errorInfo,
+  LIPBusyError,
+  LIPConnectionError,
+  LIPNotFoundError,
+  LIPProtocolError,
+  ownErrorInfo,
+  ownFault,
+  type RemoteErrorInfo,
+} from '../errors.js';
 import { encodeErrorMessage } from '../call/error-message.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE, PROBE_PREAMBLE, PROTOCOL_VERSION } from '../protocol/frame.js';
 import { isRequestId, Kind, parseClientMessage, type CallMessage, type ClientMessage } from '../protocol/messages.js';

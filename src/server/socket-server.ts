@@ -22,7 +22,6 @@ import type { ConnectionHost, ServerOptions } from './connection-host.js';
 
 export type { ServerOptions } from './connection-host.js';
 
-
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_SERVER_BYTES = 256 * 1024 * 1024;

@@ -33,11 +33,11 @@ export function createInstruments(meter: Meter): Instruments {
       unit: '{call}',
     }),
     cacheHits: meter.createCounter(MetricName.cacheHits, {
-      description: 'Calls answered from a function\'s result cache.',
+      description: "Calls answered from a function's result cache.",
       unit: '{call}',
     }),
     cacheMisses: meter.createCounter(MetricName.cacheMisses, {
-      description: 'Calls a function\'s result cache could not answer.',
+      description: "Calls a function's result cache could not answer.",
       unit: '{call}',
     }),
   };

@@ -373,8 +373,7 @@ export class SocketChannel implements Channel {
 }
 
 function tooLargeToSend(length: number, limit: number): LIPProtocolError {
-  return new LIPProtocolError(
-    `a request of ${length} bytes exceeds the limit of ${limit} bytes (the maxFrameBytes option); nothing was sent`,
-    { code: ErrorCode.FrameTooLarge },
-  );
+  return new LIPProtocolError(`a request of ${length} bytes exceeds the limit of ${limit} bytes (the maxFrameBytes option); nothing was sent`, {
+    code: ErrorCode.FrameTooLarge,
+  });
 }

@@ -46,11 +46,20 @@ export async function checkSocketDir(dir: string, trust: SocketTrust, use: Socke
       throw dirError(use, `could not check ${at}, on the way to the socket directory ${dir}: ${(error as Error).message}`, error);
     }
     // realpath left no symlink: one here now means someone swapped it in meanwhile.
-    if (!stats.isDirectory()) throw dirError(use, `${at}, on the way to the socket directory ${dir}, ${stats.isSymbolicLink() ? 'became a symlink while it was checked' : 'is not a directory'}`);
+    if (!stats.isDirectory())
+      throw dirError(
+        use,
+        `${at}, on the way to the socket directory ${dir}, ${stats.isSymbolicLink() ? 'became a symlink while it was checked' : 'is not a directory'}`,
+      );
     const problem = unsafeBecause(stats, trust);
     if (!problem) continue;
     const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
-    const which = at === given ? `the socket directory ${dir}` : at === real ? `the socket directory ${dir} (really ${real})` : `${at}, a parent of the socket directory ${dir},`;
+    const which =
+      at === given
+        ? `the socket directory ${dir}`
+        : at === real
+          ? `the socket directory ${dir} (really ${real})`
+          : `${at}, a parent of the socket directory ${dir},`;
     throw dirError(
       use,
       `refusing to ${use === 'serve' ? 'serve in' : 'connect through'} ${which}: it belongs to uid ${stats.uid} ` +

@@ -19,9 +19,7 @@ export function assertValidName(name: unknown, what = 'function name'): asserts 
     throw new TypeError(`${what} must be a non-empty string, got ${describe(name)}`);
   }
   if (!NAME_PATTERN.test(name) || name === '.' || name === '..') {
-    throw new TypeError(
-      `${what} ${JSON.stringify(name)} is not allowed: use only letters, digits, '_', '-' and '.'`,
-    );
+    throw new TypeError(`${what} ${JSON.stringify(name)} is not allowed: use only letters, digits, '_', '-' and '.'`);
   }
 }
 

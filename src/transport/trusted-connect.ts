@@ -78,4 +78,3 @@ async function socketFileStats(path: string, trust: SocketTrust): Promise<BigInt
 function sameFile(a: BigIntStats, b: BigIntStats): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.uid === b.uid && a.birthtimeNs === b.birthtimeNs && a.mtimeNs === b.mtimeNs;
 }
-

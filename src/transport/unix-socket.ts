@@ -29,10 +29,13 @@ export function connectUnix(path: string, timeoutMs = 5000): Promise<Socket> {
     let pause = 1;
     const attempt = () => {
       const socket = createConnection({ path });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new LIPConnectionError(`could not connect to ${path}: no answer within ${timeoutMs} ms`));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          socket.destroy();
+          reject(new LIPConnectionError(`could not connect to ${path}: no answer within ${timeoutMs} ms`));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       timer.unref();
       socket.once('connect', () => {
         clearTimeout(timer);
@@ -91,11 +94,7 @@ export interface ListenOptions {
  * socket directory is created 0700 if missing and must pass checkSocketDir; the
  * socket lives at the real path that resolves to (Listening.path).
  */
-export async function listenUnix(
-  path: string,
-  onConnection: (socket: Socket) => void,
-  options: ListenOptions = {},
-): Promise<Listening> {
+export async function listenUnix(path: string, onConnection: (socket: Socket) => void, options: ListenOptions = {}): Promise<Listening> {
   await ensureSocketDir(dirname(path));
   // Bound, linked and unlinked through the real path of a directory whose every parent is safe.
   const real = await trustedSocketPath(path, OWN_TRUST, 'serve');

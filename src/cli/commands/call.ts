@@ -27,7 +27,10 @@ export function registerCall(program: Command): void {
     .argument('<name>', 'function name')
     .argument('[args...]', 'positional arguments')
     .option('--kw <key=value>', 'a keyword argument, value parsed like the positional ones (repeatable)', collect)
-    .option('--args <json|@file|->', 'the positional arguments as one JSON array, from the option, a file (@args.json) or stdin (-); words after the name follow them')
+    .option(
+      '--args <json|@file|->',
+      'the positional arguments as one JSON array, from the option, a file (@args.json) or stdin (-); words after the name follow them',
+    )
     .option('--kwargs <json|@file|->', 'the keyword arguments as one JSON object, from the option, a file or stdin (-)')
     .option('--arg-file <[name=]path>', "a file's bytes as an argument: keyword 'name', else the next positional one (repeatable)", collect)
     .option('--out <file>', 'write the result to a file instead of stdout (binary results as their bytes)')
@@ -52,7 +55,10 @@ Examples:
   $ lip call countdown 3 --stream
   $ lip call slow 5 --timeout 1000`,
     );
-  addClientOptions(command, { timeout: 'deadline of the call (default 30000; none for --stream)', nats: 'call over NATS when the function is not served here' }).action((name: string, words: string[], options: CallCommandOptions) => call(name, words, options));
+  addClientOptions(command, {
+    timeout: 'deadline of the call (default 30000; none for --stream)',
+    nats: 'call over NATS when the function is not served here',
+  }).action((name: string, words: string[], options: CallCommandOptions) => call(name, words, options));
 }
 
 async function call(name: string, words: string[], options: CallCommandOptions): Promise<void> {

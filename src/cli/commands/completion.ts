@@ -38,7 +38,8 @@ interface Tree {
 
 function treeOf(program: Command): Tree {
   const optionsOf: Record<string, string[]> = {};
-  for (const command of program.commands) optionsOf[command.name()] = [...command.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => !!f), '--help'];
+  for (const command of program.commands)
+    optionsOf[command.name()] = [...command.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => !!f), '--help'];
   return { commands: program.commands.map((c) => c.name()).concat('help'), optionsOf };
 }
 
@@ -62,7 +63,9 @@ _lip_candidates() {
     return
   fi
   case "$prev" in
-${Object.entries(VALUES).map(([option, values]) => `    ${option}) printf '%s\\n' ${values}; return ;;`).join('\n')}
+${Object.entries(VALUES)
+  .map(([option, values]) => `    ${option}) printf '%s\\n' ${values}; return ;;`)
+  .join('\n')}
     ${DIRECTORY_OPTIONS.join('|')}) echo @dirs; return ;;
     ${FILE_OPTIONS.join('|')}) echo @files; return ;;
   esac

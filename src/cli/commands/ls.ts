@@ -43,8 +43,13 @@ export function registerLs(program: Command): void {
     .description('list the functions served in the socket directory, and stale socket files')
     .option('--json', 'print a JSON array instead of a table')
     .option('--prune', 'remove socket files that nobody answers')
-    .addHelpText('after', '\nExamples:\n  $ lip ls\n  $ lip ls --prune\n  $ lip ls --json --socket-dir /run/user/1000/lip\n  $ lip ls --nats nats://10.0.0.5:4222');
-  addClientOptions(command, { timeout: 'how long each function may take to answer', nats: 'also list the functions served over NATS at this server' }).action((options: LsOptions) => list(options));
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lip ls\n  $ lip ls --prune\n  $ lip ls --json --socket-dir /run/user/1000/lip\n  $ lip ls --nats nats://10.0.0.5:4222',
+    );
+  addClientOptions(command, { timeout: 'how long each function may take to answer', nats: 'also list the functions served over NATS at this server' }).action(
+    (options: LsOptions) => list(options),
+  );
 }
 
 async function list(options: LsOptions): Promise<void> {
@@ -104,10 +109,24 @@ async function describeLive(client: LIPClient, name: string, path: string, trans
 function tableRow(row: ListedFunction): string[] {
   const live = row.transport === 'nats' ? 'live (nats)' : row.kind === 'python' ? 'live (python)' : 'live';
   const state =
-    row.state === 'live' ? out.green(live) : row.state === 'unreachable' ? out.red('unreachable') : row.state === 'not-lip' ? out.red('not LIP') : out.yellow(row.state);
+    row.state === 'live'
+      ? out.green(live)
+      : row.state === 'unreachable'
+        ? out.red('unreachable')
+        : row.state === 'not-lip'
+          ? out.red('not LIP')
+          : out.yellow(row.state);
   if (row.kind === 'python') return [row.name, `${row.name}(…)`, firstLine(row.doc), '-', '-', '-', state];
   if (row.state !== 'live') {
-    const note = row.error ?? { pruned: 'socket file removed', untrusted: "another user's socket file (not probed)", stale: 'socket file nobody answers', unreachable: '', 'not-lip': '' }[row.state];
+    const note =
+      row.error ??
+      {
+        pruned: 'socket file removed',
+        untrusted: "another user's socket file (not probed)",
+        stale: 'socket file nobody answers',
+        unreachable: '',
+        'not-lip': '',
+      }[row.state];
     return [row.name, '-', note, '-', '-', '-', state];
   }
   return [row.name, row.signature ?? '', firstLine(row.doc), String(row.pid), formatUptime(row.uptimeMs ?? 0), String(row.calls), state];

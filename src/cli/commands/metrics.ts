@@ -17,7 +17,7 @@ export function registerMetrics(program: Command): void {
   const command = program
     .command('metrics')
     .description('print the Prometheus exposition of every function in the socket directory')
-    .option('-o, --output <file>', 'write it to <file> instead, atomically (for node_exporter\'s textfile collector: a name ending in .prom)')
+    .option('-o, --output <file>', "write it to <file> instead, atomically (for node_exporter's textfile collector: a name ending in .prom)")
     .addHelpText('after', '\nExamples:\n  $ lip metrics\n  $ lip metrics --output /var/lib/node_exporter/textfile/lipmodule.prom');
   addClientOptions(command).action((options: MetricsOptions) => metrics(options));
 }

@@ -18,7 +18,9 @@ export function registerPing(program: Command): void {
     .option('-c, --count <n>', 'how many pings', parseCount, 1)
     .option('--json', 'print {name, pid, ms: [...], min, avg, max} as JSON')
     .addHelpText('after', '\nExamples:\n  $ lip ping add\n  $ lip ping add -c 5 --json');
-  addClientOptions(command, { nats: 'ping over NATS when the function is not served here' }).action((name: string, options: PingOptions) => ping(name, options));
+  addClientOptions(command, { nats: 'ping over NATS when the function is not served here' }).action((name: string, options: PingOptions) =>
+    ping(name, options),
+  );
 }
 
 async function ping(name: string, options: PingOptions): Promise<void> {

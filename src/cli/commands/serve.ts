@@ -6,7 +6,13 @@ import type { ServeOptions } from '../serve/serve-options.js';
 import { usageError } from '../exit-codes.js';
 import { parseMetricsAddress, type MetricsAddress } from '../serve/metrics-address.js';
 
-const collectNames = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((n) => n.trim()).filter(Boolean)];
+const collectNames = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean),
+];
 
 function parseLogFormat(text: string): 'pretty' | 'json' {
   if (text !== 'pretty' && text !== 'json') throw new InvalidArgumentError('expected pretty or json');
@@ -32,10 +38,10 @@ export function registerServe(program: Command): void {
     .description('serve every LIPModule function (and @LIPModule method of exported instances) the files export')
     .argument('<file...>', 'module files: .js, .mjs, .cjs, or .ts (through tsx if installed, else Node >= 22.18 type stripping)')
     .option('--only <names>', 'serve only these functions (comma-separated, repeatable)', collectNames)
-    .option('--log-level <level>', 'debug, info, warning, error, critical or silent (default: each function\'s logLevel option, else info)', parseLogLevel)
+    .option('--log-level <level>', "debug, info, warning, error, critical or silent (default: each function's logLevel option, else info)", parseLogLevel)
     .option('--log-format <format>', 'pretty (readable lines) or json (pino JSON lines) on stderr (default: pretty on a terminal, else json)', parseLogFormat)
     .option('--instances <n>', 'run n worker processes sharing each socket; connections are handed to them in turn', parseCount, 1)
-    .option('--grace <ms>', 'on shutdown, how long running calls may take (default: each function\'s exitTimeoutMs, else 10000)', parseMs)
+    .option('--grace <ms>', "on shutdown, how long running calls may take (default: each function's exitTimeoutMs, else 10000)", parseMs)
     .option('--no-socket', 'with --nats: serve over NATS only, with no Unix socket')
     .option('--metrics <host:port>', 'serve the Prometheus exposition of these functions on GET /metrics (a bare port: on 127.0.0.1)', parseMetrics)
     .addHelpText(

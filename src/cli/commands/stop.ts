@@ -33,7 +33,9 @@ Examples:
   $ lip stop add --no-wait
   $ lip stop --all`,
     );
-  addClientOptions(command, { timeout: 'how long to wait for the server to agree and, unless --no-wait, to finish' }).action((name: string | undefined, options: StopOptions) => stop(name, options));
+  addClientOptions(command, { timeout: 'how long to wait for the server to agree and, unless --no-wait, to finish' }).action(
+    (name: string | undefined, options: StopOptions) => stop(name, options),
+  );
 }
 
 async function stop(name: string | undefined, options: StopOptions): Promise<void> {
@@ -81,7 +83,12 @@ async function stopOne(client: LIPClient, name: string, options: StopOptions): P
 
 async function waitUntilGone(name: string, path: string, timeoutMs: number): Promise<void> {
   const end = timeoutMs === 0 ? Infinity : Date.now() + timeoutMs;
-  while (await lstat(path).then(() => true, () => false)) {
+  while (
+    await lstat(path).then(
+      () => true,
+      () => false,
+    )
+  ) {
     if (Date.now() > end) throw new CliError(`'${name}' agreed to stop but is still draining after ${timeoutMs} ms`, ExitCode.Timeout);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -32,7 +32,10 @@ async function serveUntilStopped(functions: LIPFunctionControls[], settings: Ser
     if (!isPrimaryMessage(message)) return;
     const order = message as PrimaryMessage;
     stopping.add(order.name);
-    void exitAll(functions.filter((fn) => fn.lipName === order.name), settings.graceMs);
+    void exitAll(
+      functions.filter((fn) => fn.lipName === order.name),
+      settings.graceMs,
+    );
   };
   process.on('message', onMessage);
   // Ctrl-C reaches the whole process group; the primary answers it with one SIGTERM to each worker.

@@ -29,7 +29,9 @@ export async function initAll(functions: readonly LIPFunctionControls[], placeme
   const { socketDir, nats, socket } = placement;
   try {
     for (const fn of functions) {
-      await quietLifecycle(fn, () => fn.init({ ...(socketDir === undefined ? {} : { socketDir }), ...(nats?.length ? { nats } : {}), ...(socket === false ? { socket } : {}) }));
+      await quietLifecycle(fn, () =>
+        fn.init({ ...(socketDir === undefined ? {} : { socketDir }), ...(nats?.length ? { nats } : {}), ...(socket === false ? { socket } : {}) }),
+      );
       started.push(fn);
     }
   } catch (error) {

@@ -43,7 +43,10 @@ export async function loadFunctions(files: readonly string[], only: readonly str
         hints.map((h) => `\n  hint: ${h}`).join(''),
     );
   }
-  return pick([...byName.values()].map((found) => found.fn), only);
+  return pick(
+    [...byName.values()].map((found) => found.fn),
+    only,
+  );
 }
 
 /**

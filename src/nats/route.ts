@@ -3,9 +3,9 @@
  * itself belongs to the directory (shared by every route); a route owns its requests in flight.
  * Streams arrive collected (one NATS reply) and are handed to the reader one value at a time.
  */
-import { InFlight } from '../call/in-flight.js';
 import type { CallSettings, FunctionConnection, StreamRequest } from '../client/function-connection.js';
 import { replyStream } from '../client/reply-stream.js';
+import { RequestsInFlight } from '../client/requests-in-flight.js';
 import { LIPConnectionError } from '../errors.js';
 import type { ControlVerb } from '../protocol/messages.js';
 import type { NatsDirectory } from './directory.js';
@@ -14,10 +14,8 @@ export class NatsRoute implements FunctionConnection {
   readonly kind = 'nats';
   /** NATS services send no Hello. */
   readonly hello = undefined;
-  private closed = false;
-  private readonly inFlight = new InFlight();
-  /** Rejects each request in flight: NATS can't recall one, but its caller stops waiting on destroy(). */
-  private readonly failers = new Set<(error: Error) => void>();
+  /** NATS can't recall a request, but its caller stops waiting on destroy(). */
+  private readonly requests = new RequestsInFlight();
 
   constructor(
     readonly name: string,
@@ -25,7 +23,7 @@ export class NatsRoute implements FunctionConnection {
   ) {}
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.requests.closed;
   }
 
   /** Requests go out on the directory's NATS connection, which connects on the first one. */
@@ -47,32 +45,27 @@ export class NatsRoute implements FunctionConnection {
   }
 
   /** Waits for the requests in flight; new ones are refused from now on. */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.inFlight.idle();
+  close(): Promise<void> {
+    return this.requests.close();
   }
 
   /** Stops waiting for the requests in flight: they reject with LIPConnectionError. */
   destroy(reason = 'the client was closed'): void {
-    this.closed = true;
-    const error = new LIPConnectionError(`'${this.name}': ${reason}`);
-    for (const fail of [...this.failers]) fail(error);
+    this.requests.destroy(this.name, reason);
   }
 
   /** Sends a request (`send`) unless closed, and tracks its reply. */
   private track(fn: string, send: () => Promise<unknown>): Promise<unknown> {
-    if (this.closed) return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
+    if (this.requests.closed) return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
     const reply = send();
-    this.inFlight.start();
     return new Promise((resolve, reject) => {
       const settle = (error: Error | undefined, value?: unknown): void => {
-        if (!this.failers.delete(fail)) return;
-        this.inFlight.finish();
+        if (!this.requests.end(fail)) return;
         if (error) reject(error);
         else resolve(value);
       };
       const fail = (error: Error): void => settle(error);
-      this.failers.add(fail);
+      this.requests.begin(fail);
       reply.then((value) => settle(undefined, value), fail);
     });
   }

@@ -5,10 +5,10 @@
  */
 import type { Socket } from 'node:net';
 import { effectiveTimeout, remainingMs, timerDelay } from '../call/deadline.js';
-import { InFlight } from '../call/in-flight.js';
 import { callAborted, callTimedOut } from '../client/call-errors.js';
 import type { CallSettings, FunctionConnection, StreamRequest } from '../client/function-connection.js';
 import { replyStream } from '../client/reply-stream.js';
+import { RequestsInFlight } from '../client/requests-in-flight.js';
 import { LIPConnectionError, LIPProtocolError, LIPRemoteError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import type { ControlVerb } from '../protocol/messages.js';
@@ -36,9 +36,7 @@ export class OneShotConnection implements FunctionConnection {
   private readonly maxReplyBytes: number;
   private readonly trust: SocketTrust;
   private readonly sockets = new Set<Socket>();
-  private readonly failers = new Set<(error: Error) => void>();
-  private readonly inFlight = new InFlight();
-  private closed = false;
+  private readonly requests = new RequestsInFlight();
 
   constructor(name: string, path: string, options: OneShotConnectionOptions) {
     this.name = name;
@@ -50,7 +48,7 @@ export class OneShotConnection implements FunctionConnection {
 
   /** True once closed, or once a connect failed (the client then probes the path again). */
   get isClosed(): boolean {
-    return this.closed;
+    return this.requests.closed;
   }
 
   ready(): Promise<void> {
@@ -86,29 +84,26 @@ export class OneShotConnection implements FunctionConnection {
     return replyStream(this.call(fn, args, kwargs, settings).then((value) => [value]));
   }
 
-  /** Waits for requests in flight, then refuses new ones. */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.inFlight.idle();
+  /** Refuses new requests, then waits for those in flight. */
+  close(): Promise<void> {
+    return this.requests.close();
   }
 
   /** Cuts every request in flight; they reject with LIPConnectionError. */
   destroy(reason = 'the client was closed'): void {
-    this.closed = true;
-    const error = new LIPConnectionError(`'${this.name}': ${reason}`);
-    for (const fail of [...this.failers]) fail(error);
+    this.requests.destroy(this.name, reason);
   }
 
   private exchange(fn: string, request: Buffer, settings: CallSettings): Promise<unknown> {
     const signal = settings.signal;
     if (signal?.aborted) return Promise.reject(callAborted(fn, signal));
-    if (this.closed) return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
+    if (this.requests.closed) return Promise.reject(new LIPConnectionError(`'${fn}': the connection is closed`));
     return new Promise((resolve, reject) => {
       let socket: Socket | undefined;
       let timer: NodeJS.Timeout | undefined;
       const reader = new CborItemReader(this.maxReplyBytes);
       const finish = (error: Error | undefined, value?: unknown) => {
-        if (!this.failers.delete(fail)) return;
+        if (!this.requests.end(fail)) return;
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (socket) {
@@ -117,12 +112,10 @@ export class OneShotConnection implements FunctionConnection {
         }
         if (error) reject(error);
         else resolve(value);
-        this.inFlight.finish();
       };
       const fail = (error: Error) => finish(error);
       const onAbort = () => fail(callAborted(fn, signal!));
-      this.failers.add(fail);
-      this.inFlight.start();
+      this.requests.begin(fail);
       signal?.addEventListener('abort', onAbort, { once: true });
       const timeoutMs = effectiveTimeout(settings.timeoutMs);
       if (timeoutMs !== undefined) {
@@ -159,7 +152,7 @@ export class OneShotConnection implements FunctionConnection {
       // A new connection for every request, so the owner is checked for every request.
       connectTrusted(this.path, { timeoutMs: this.connectTimeoutMs, trust: this.trust }).then(
         (connected) => {
-          if (!this.failers.has(fail)) {
+          if (!this.requests.has(fail)) {
             connected.destroy();
             return;
           }
@@ -174,7 +167,7 @@ export class OneShotConnection implements FunctionConnection {
         },
         (error: Error) => {
           // Nobody there any more: the client reopens, and probes, next time.
-          this.closed = true;
+          this.requests.refuseNew();
           fail(error);
         },
       );

@@ -42,7 +42,7 @@ function withoutCredentials(url: string): string {
  * the options say otherwise: a replica or client outlives a server restart or a cluster member's loss.
  */
 export async function connectNats(option: NatsOption, name: string): Promise<NatsConnection> {
-  const given: NatsConnectionOptions = typeof option === 'string' || Array.isArray(option) ? { servers: option } : option;
+  const given = withUrlCredentials(typeof option === 'string' || Array.isArray(option) ? { servers: option } : option);
   const { connect } = await import('@nats-io/transport-node');
   try {
     return await connect({ name, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...given });
@@ -51,4 +51,32 @@ export async function connectNats(option: NatsOption, name: string): Promise<Nat
     const why = error instanceof Error ? error.message : String(error);
     throw new LIPConnectionError(`could not connect to NATS at ${natsServersText(option)}: ${why}`, { cause: error });
   }
+}
+
+/**
+ * `nats://user:password@host` or `nats://token@host`, as the `nats` CLI takes them: the NATS client
+ * for Node does not read credentials from a URL, so they move to `user`/`pass` or `token` (unless
+ * those are given) and the URLs go without them.
+ */
+function withUrlCredentials(options: NatsConnectionOptions): NatsConnectionOptions {
+  const servers = options.servers;
+  if (servers === undefined) return options;
+  const list = Array.isArray(servers) ? servers : [servers];
+  let found: { user: string; pass: string | undefined } | undefined;
+  for (const url of list) {
+    const match = /^(?:[a-z]+:\/\/)?([^@/]*)@/i.exec(url);
+    if (!match) continue;
+    const [user, pass] = match[1]!.split(':', 2) as [string, string | undefined];
+    found ??= { user: decodeURIComponent(user), pass: pass === undefined ? undefined : decodeURIComponent(pass) };
+  }
+  if (!found) return options;
+  const stripped = list.map(withoutCredentials);
+  const result: NatsConnectionOptions = { ...options, servers: stripped };
+  if (options.user !== undefined || options.token !== undefined || options.authenticator !== undefined) return result;
+  if (found.pass === undefined) result.token = found.user;
+  else {
+    result.user = found.user;
+    result.pass = found.pass;
+  }
+  return result;
 }

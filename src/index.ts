@@ -37,4 +37,5 @@ export {
 export type { RemoteErrorInfo } from './errors.js';
 export { VERSION } from './version.js';
 export { metricsExposition, EXPOSITION_CONTENT_TYPE } from './telemetry/prometheus.js';
-export type { MetricsSource } from './telemetry/prometheus.js';
+export type { ExpositionOptions, MetricsSource } from './telemetry/prometheus.js';
+export type { StatsWarning } from './telemetry/stats-check.js';

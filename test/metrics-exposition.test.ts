@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { LIPClient } from '../src/index.js';
 import { LATENCY_BUCKETS_SECONDS, LatencyBuckets } from '../src/telemetry/latency-buckets.js';
 import { metricsExposition, type MetricsSource } from '../src/telemetry/prometheus.js';
@@ -18,32 +18,10 @@ import { startFixture } from './helpers/fixture-server.js';
 import { METRICS_MAX_CONNECTIONS } from '../src/cli/serve/metrics-endpoint.js';
 import { fixture, serve } from './helpers/lip-cli.js';
 import { ROOT } from './helpers/paths.js';
+import { promtoolCheck, samples } from './helpers/promtool.js';
 import { socketDir } from './helpers/temp-dir.js';
 
 const LIP = join(ROOT, 'dist/cli/main.js');
-
-function promtoolCheck(t: TestContext, text: string): boolean {
-  const which = spawnSync('promtool', ['--version']);
-  if (which.error) {
-    t.skip('promtool is not installed (Debian package prometheus; .ci/run installs it)');
-    return false;
-  }
-  const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  assert.equal(`${result.stdout}${result.stderr}`, '', `promtool reports no problem, not even a lint warning:\n${text}`);
-  assert.equal(result.status, 0);
-  return true;
-}
-
-/** `name{labels} value` lines as a map from `name{labels}` to the value. */
-function samples(text: string): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    map.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return map;
-}
 
 function source(name: string, extra: Partial<MetricsSource> = {}): MetricsSource {
   return {

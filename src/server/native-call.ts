@@ -118,7 +118,10 @@ export class NativeCall implements CallSink, StreamSink {
     if (this.credit <= 0) return new Promise<void>((resolve) => (this.wakeStream = resolve));
     // Credit is the client's word, not room: the socket must also have taken the items already sent.
     const { channel, share } = this.connection;
-    if (channel.congested || !share.mayStream()) return share.whenRoom();
+    // The socket's own 'drain', not the budget's: the backlog may have been sampled empty (another write, after the
+    // kernel took everything) while the socket still owes its 'drain', and then the budget would never see room made.
+    if (channel.congested) return channel.drained();
+    if (!share.mayStream()) return share.whenRoom();
     return undefined;
   }
 

@@ -1,7 +1,7 @@
 /**
  * An iterable argument as the served function sees it: the caller's items, pulled with credit
- * (ArgCredit) so that neither side holds more than a window of them, and at most
- * `maxBufferBytes` here. Leaving the loop early tells the caller (ArgStop): its generator returns.
+ * (ArgCredit) so that neither side holds more than a window of them, and about `maxBufferBytes`
+ * here (each item held also counts in the connection's and the server's memory budget). Leaving the loop early tells the caller (ArgStop): its generator returns.
  */
 import { LIPProtocolError } from '../errors.js';
 
@@ -17,9 +17,9 @@ export interface ArgumentStreamWire {
 }
 
 export interface ArgumentStreamLimits {
-  /** Items asked for ahead of the reader. */
+  /** Most items asked for ahead of the reader. */
   window: number;
-  /** Credit is granted only while fewer bytes than this are buffered. */
+  /** Bytes of items asked for ahead of the reader, as the biggest item so far weighs them (at least one item). */
   maxBufferBytes: number;
 }
 
@@ -34,6 +34,8 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
   private readonly items: unknown[] = [];
   private readonly sizes: number[] = [];
   private bufferedBytes = 0;
+  /** The biggest item so far, in frame bytes: what the next items are expected to weigh. */
+  private largest = 0;
   /** Items granted and not yet received. */
   private outstanding = 0;
   private started = false;
@@ -79,6 +81,7 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
       return;
     }
     this.outstanding--;
+    if (bytes > this.largest) this.largest = bytes;
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
@@ -121,11 +124,17 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
     return value;
   }
 
-  /** Asks for more once half a window can be asked for, while the buffer is under its byte bound. */
+  /**
+   * Asks for more once half of what may be ahead can be asked for. What may be ahead (received and
+   * unread, or granted) is the window, and no more items of the biggest size seen so far than
+   * `maxBufferBytes` holds (at least one); before any item came, just one.
+   */
   private refill(): void {
     if (this.ended || this.failure) return;
-    const room = this.limits.window - this.outstanding - this.items.length;
-    if (room < Math.max(1, this.limits.window >> 1) || this.bufferedBytes >= this.limits.maxBufferBytes) return;
+    const { window, maxBufferBytes } = this.limits;
+    const ahead = this.largest === 0 ? 1 : Math.max(1, Math.min(window, Math.floor(maxBufferBytes / this.largest)));
+    const room = ahead - this.outstanding - this.items.length;
+    if (room < Math.max(1, ahead >> 1)) return;
     this.outstanding += room;
     this.wire.grant(room);
   }

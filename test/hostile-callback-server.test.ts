@@ -61,7 +61,7 @@ test('callback calls for unknown calls and channels are not answered with a run'
   await until(() => answers.length === 2);
   const bySeq = new Map(answers.map((a) => [a[2], a]));
   assert.equal(bySeq.get(1)?.[0], CallbackError);
-  assert.equal((bySeq.get(1)?.[3] as { code: string }).code, ErrorCode.Protocol);
+  assert.equal((bySeq.get(1)![3] as { code: string }).code, ErrorCode.Protocol);
   assert.deepEqual(bySeq.get(2), [CallbackResult, bySeq.get(2)?.[1], 2, 42]);
   await assert.rejects(call, LIPTimeoutError);
 });

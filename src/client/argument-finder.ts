@@ -44,7 +44,10 @@ class Finder {
   visit(holder: Record<string | number, unknown>, key: string | number, path: ChannelPath): void {
     const value = holder[key];
     const kind = channelKind(value);
-    if (kind !== undefined) return this.add(path, kind, value as ChannelValue);
+    if (kind !== undefined) {
+      this.add(path, kind, value as ChannelValue);
+      return;
+    }
     // One level down: `{ onProgress }` as an options argument.
     if (path.length === 1 && typeof value === 'object' && value !== null && !Array.isArray(value) && isPlainObject(value)) {
       for (const inner of Object.keys(value)) {

@@ -93,7 +93,10 @@ export class ClientConnection implements FunctionConnection {
       const id = this.calls.newId();
       const call: PendingCall = { fn, settings, resolve, reject, stream: undefined, deadline: undefined, onAbort: undefined };
       const timeoutMs = this.calls.add(id, call);
-      if (found) return this.sendWithChannels(id, call, found, timeoutMs === undefined ? {} : { timeoutMs });
+      if (found) {
+        this.sendWithChannels(id, call, found, timeoutMs === undefined ? {} : { timeoutMs });
+        return;
+      }
       const options = settings.trace ? tracedOptions(timeoutMs, settings.trace) : timeoutMs ? this.callOptions(timeoutMs) : null;
       this.send(id, [Kind.Call, id, fn, args, kwargs, options]);
     });
@@ -108,8 +111,8 @@ export class ClientConnection implements FunctionConnection {
     options.channels = found.specs;
     call.channels = new CallerChannels(id, found.values, this.callerWire, this.callbackSlots);
     const message = [Kind.Call, id, call.fn, found.args, found.kwargs, options];
-    if (this.hello !== undefined) return this.sendIfCapable(id, message);
-    this.greeted.then(() => this.sendIfCapable(id, message));
+    if (this.hello !== undefined) this.sendIfCapable(id, message);
+    else this.greeted.then(() => this.sendIfCapable(id, message));
   }
 
   private sendIfCapable(id: number, message: unknown[]): void {

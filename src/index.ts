@@ -26,6 +26,7 @@ export {
   LIPNotLipServerError,
   LIPArgumentError,
   LIPBusyError,
+  LIPCallbackExpiredError,
   isLIPError,
   isLIPRemoteError,
   isLIPNotFoundError,

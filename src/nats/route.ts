@@ -4,7 +4,11 @@
  * Streams arrive collected (one NATS reply) and are handed to the reader one value at a time.
  */
 import type { CallSettings, FunctionConnection, StreamRequest } from '../client/function-connection.js';
+import { refuseChannels } from '../client/argument-finder.js';
 import { replyStream } from '../client/reply-stream.js';
+
+/** Over NATS a call is one request and one reply: a callback or an iterable would need a channel back to the caller. */
+const NATS_REFUSAL = 'the socket transport: this function is reached over NATS, where a call is one request and one reply';
 import { RequestsInFlight } from '../client/requests-in-flight.js';
 import { LIPConnectionError } from '../errors.js';
 import type { ControlVerb } from '../protocol/messages.js';
@@ -32,6 +36,11 @@ export class NatsRoute implements FunctionConnection {
   }
 
   call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
+    try {
+      refuseChannels(fn, args, kwargs, NATS_REFUSAL);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     return this.track(fn, () => this.directory.call({ name: fn, args, kwargs, settings, stream: false }));
   }
 
@@ -40,6 +49,11 @@ export class NatsRoute implements FunctionConnection {
   }
 
   stream({ fn, args, kwargs, settings }: StreamRequest): AsyncIterator<unknown> {
+    try {
+      refuseChannels(fn, args, kwargs, NATS_REFUSAL);
+    } catch (error) {
+      return replyStream(Promise.reject(error as Error));
+    }
     const values = this.track(fn, () => this.directory.call({ name: fn, args, kwargs, settings, stream: true }));
     return replyStream(values as Promise<unknown[]>);
   }

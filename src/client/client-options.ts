@@ -25,6 +25,11 @@ export interface LIPClientOptions {
   nats?: NatsOption;
   /** When a name is served both on a local socket and over NATS, which one to call. @default 'local' */
   prefer?: 'local' | 'nats';
+  /**
+   * Callbacks (functions passed as arguments) a server may have running at once in this process, per
+   * connection; its calls beyond are answered ERR_LIP_BUSY without running. @default 256
+   */
+  maxCallbackCalls?: number;
 }
 
 export interface CallOptions {
@@ -64,6 +69,7 @@ export function validateClientOptions(options: LIPClientOptions): void {
   nonNegative('connectTimeoutMs');
   positiveInteger('maxFrameBytes');
   positiveInteger('streamWindow');
+  positiveInteger('maxCallbackCalls');
   if (options.prefer !== undefined && options.prefer !== 'local' && options.prefer !== 'nats') {
     throw new TypeError(`LIPClient option 'prefer' must be 'local' or 'nats'`);
   }

@@ -93,6 +93,9 @@ export class FunctionLifecycle {
       maxInFlightPerConnection: limits.maxInFlightPerConnection,
       maxConnectionBytes: limits.maxConnectionBytes,
       maxServerBytes: limits.maxServerBytes,
+      maxArgumentChannels: limits.maxArgumentChannels,
+      maxArgumentBufferBytes: limits.maxArgumentBufferBytes,
+      maxCallbackCalls: limits.maxCallbackCalls,
       sendStacks: limits.sendStacks,
       logger: log,
       onStopRequest: () => {

@@ -65,6 +65,15 @@ export interface LIPModuleOptions {
    * calls still pass. At least `maxConnectionBytes`. @default 256 MiB
    */
   maxServerBytes?: number;
+  /** Most callbacks and iterables one call may pass as arguments; a call with more is refused with LIPArgumentError. @default 16 */
+  maxArgumentChannels?: number;
+  /**
+   * Bytes of an iterable argument's items the server buffers ahead of the function: credit for more
+   * is granted only below it (and at most 16 items ahead). Counted in `maxConnectionBytes` too. @default 1 MiB
+   */
+  maxArgumentBufferBytes?: number;
+  /** Callback calls waiting for the caller's answer on one connection; a call beyond it rejects with LIPBusyError. @default 256 */
+  maxCallbackCalls?: number;
   /** Mode of the socket file. Widen it only on purpose. @default 0o600 */
   socketMode?: number;
   /** Send stack traces of thrown errors to callers. @default true */
@@ -79,7 +88,17 @@ export interface LIPModuleOptions {
 
 const BOOLEAN_KEYS = ['lru', 'logArgs', 'sendStacks', 'idempotent'] as const;
 const COUNT_KEYS = ['lruMax', 'lruTtlMs', 'exitTimeoutMs', 'maxQueue', 'idleTimeoutMs'] as const;
-const POSITIVE_KEYS = ['concurrency', 'maxFrameBytes', 'maxConnections', 'maxInFlightPerConnection', 'maxConnectionBytes', 'maxServerBytes'] as const;
+const POSITIVE_KEYS = [
+  'concurrency',
+  'maxFrameBytes',
+  'maxConnections',
+  'maxInFlightPerConnection',
+  'maxConnectionBytes',
+  'maxServerBytes',
+  'maxArgumentChannels',
+  'maxArgumentBufferBytes',
+  'maxCallbackCalls',
+] as const;
 const STRING_KEYS = ['doc', 'version', 'socketDir'] as const;
 const KNOWN = new Set<string>([
   'name',

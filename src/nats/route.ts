@@ -4,11 +4,15 @@
  * Streams arrive item by item under the reader's credit (stream-call.ts).
  */
 import type { CallSettings, FunctionConnection, StreamRequest } from '../client/function-connection.js';
+import { refuseChannels } from '../client/argument-finder.js';
 import { RequestsInFlight } from '../client/requests-in-flight.js';
 import { LIPConnectionError } from '../errors.js';
 import type { ControlVerb } from '../protocol/messages.js';
 import type { NatsDirectory } from './directory.js';
 import type { OpenNatsStream } from './stream-call.js';
+
+/** Over NATS a call has no channel back to the caller for a callback's calls or an iterable's items. */
+const NATS_REFUSAL = 'the socket transport: this function is reached over NATS, where a call has no channel back to the caller';
 
 export class NatsRoute implements FunctionConnection {
   readonly kind = 'nats';
@@ -32,6 +36,11 @@ export class NatsRoute implements FunctionConnection {
   }
 
   call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
+    try {
+      refuseChannels(fn, args, kwargs, NATS_REFUSAL);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     return this.track(fn, () => this.directory.call({ name: fn, args, kwargs, settings }));
   }
 
@@ -40,6 +49,11 @@ export class NatsRoute implements FunctionConnection {
   }
 
   stream(request: StreamRequest): AsyncIterator<unknown> {
+    try {
+      refuseChannels(request.fn, request.args, request.kwargs, NATS_REFUSAL);
+    } catch (error) {
+      return failedStream(error as Error);
+    }
     if (this.requests.closed) return failedStream(new LIPConnectionError(`'${request.fn}': the connection is closed`));
     // Counted in flight from now until the stream ends, so close() waits for it and destroy() cuts it.
     let stream: OpenNatsStream | undefined;

@@ -2,8 +2,8 @@
  * A cluster of three real nats-servers, routed on loopback ports: replicas and the client are given
  * all three, one server is SIGKILLed while 3,000 calls run, and those connected to it reconnect to
  * the others. An idempotent function's calls all succeed (those lost with the server are sent
- * again); a non-idempotent function's calls are answered or fail clearly, none run twice: how many
- * failed, and why, is reported.
+ * again); a non-idempotent function's calls are answered or fail clearly (those in flight through the
+ * lost server with LIPConnectionError), none run twice: how many failed, and why, is reported.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';

@@ -33,7 +33,12 @@ export function registerHealth(program: Command): void {
     .command('health')
     .description('exit 0 when every named function answers a ping within --timeout, 1 otherwise (for health checks)')
     .argument('<name...>', 'function names')
-    .option('--timeout <ms>', `how long each function may take to answer, in milliseconds (default ${DEFAULT_HEALTH_TIMEOUT_MS})`, parseMs, DEFAULT_HEALTH_TIMEOUT_MS)
+    .option(
+      '--timeout <ms>',
+      `how long each function may take to answer, in milliseconds (default ${DEFAULT_HEALTH_TIMEOUT_MS})`,
+      parseMs,
+      DEFAULT_HEALTH_TIMEOUT_MS,
+    )
     .option('--json', 'print [{name, ok, ms?, code?, reason?}] as JSON')
     .addHelpText(
       'after',

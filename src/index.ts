@@ -6,6 +6,8 @@ export { LIPModule } from './module.js';
 export type { LIPFunction, LIPFunctionControls, LIPWrap } from './module.js';
 export type { LIPModuleOptions } from './function/options.js';
 export type { InitOptions, ExitOptions } from './function/options.js';
+export { announceRestart, endRestartNotice } from './function/restart-notice.js';
+export type { RestartNoticeOptions } from './function/restart-notice.js';
 export { LIPClient } from './client/lip-client.js';
 export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './client/lip-client.js';
 export type { CallContext } from './call/context.js';

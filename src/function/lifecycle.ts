@@ -105,7 +105,7 @@ export class FunctionLifecycle {
       onOneShot: (socket, firstBytes) => serveOneShot(server, socket, firstBytes),
     });
     try {
-      await server.listen(path);
+      await server.listen(path, { takeOver: options.takeOver, listenFd: options.listenFd });
     } catch (error) {
       servedHere.delete(path);
       throw error;

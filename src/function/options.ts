@@ -163,6 +163,21 @@ export interface InitOptions {
   nats?: NatsOption;
   /** Serve on the Unix socket. Set false to serve over NATS only. @default true */
   socket?: boolean;
+  /**
+   * Take the socket path over from the server there (a previous version of this function, run by you):
+   * the new socket is bound under a temporary name beside the path, then renamed over it in one atomic
+   * step, so a client connecting at any moment reaches one server or the other, never nothing. The old
+   * server keeps its open connections and should then drain (`exit()`); it leaves the new file in place.
+   * A file of another user, or one that is not a socket, is never replaced. `lip up --watch` reloads so.
+   * @default false
+   */
+  takeOver?: boolean;
+  /**
+   * Serve on this already-listening Unix socket (a file descriptor inherited from systemd socket
+   * activation, `LISTEN_FDS`) instead of binding one. Its file belongs to whoever made it: it is
+   * neither guarded nor removed on `exit()`.
+   */
+  listenFd?: number;
 }
 
 /** The options of a served function's `exit()`. */
@@ -176,6 +191,12 @@ export function validateInitOptions(options: InitOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('init() takes an options object');
   if (options.socketDir !== undefined && typeof options.socketDir !== 'string') throw new TypeError("init(): 'socketDir' must be a string");
   if (options.socket !== undefined && typeof options.socket !== 'boolean') throw new TypeError("init(): 'socket' must be a boolean");
+  if (options.takeOver !== undefined && typeof options.takeOver !== 'boolean') throw new TypeError("init(): 'takeOver' must be a boolean");
+  const fd = options.listenFd;
+  if (fd !== undefined && !(typeof fd === 'number' && Number.isInteger(fd) && fd >= 0))
+    throw new TypeError("init(): 'listenFd' must be a file descriptor (a whole number >= 0)");
+  if (fd !== undefined && options.takeOver)
+    throw new TypeError("init(): 'listenFd' and 'takeOver' don't go together: an inherited socket's path is not ours to take");
   assertNatsOption(options.nats, "init(): 'nats'");
   if (options.socket === false && !options.nats) throw new TypeError("init(): with socket: false, give a 'nats' server to serve on");
 }

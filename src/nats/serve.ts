@@ -19,6 +19,7 @@ import {
   ErrorCode,
   errorInfo,
   LIPBusyError,
+  LIPConnectionError,
   LIPNotFoundError,
   LIPProtocolError,
   ownErrorInfo,
@@ -130,6 +131,9 @@ export class NatsServing implements StreamHost {
     await this.service.stop();
     await this.inFlight.idle(timeoutMs);
     const unfinished = this.inFlight.count;
+    // Streams still open are cut: their generators stop (their `finally` runs), their callers get an error.
+    for (const stream of this.streams.values())
+      stream.cut(new LIPConnectionError(`'${this.endpoint.name}' stopped serving over NATS`, { code: ErrorCode.ShuttingDown }));
     this.controlSubscription?.unsubscribe();
     await this.connection.drain().catch(() => this.connection.close());
     return { unfinished };

@@ -137,7 +137,7 @@ export class ModuleProcess {
     this.watchExit(started);
     started.ready.then(
       (functions) => this.serving(started, functions, false),
-      (error: Error) => (this.lastError = error.message),
+      () => {},
     );
   }
 
@@ -151,8 +151,14 @@ export class ModuleProcess {
 
   /** What to do when the current process ends: nothing if asked to, else restart or give up. */
   private watchExit(started: Started): void {
-    void started.exited.then(({ code, signal }) => {
+    void started.exited.then(async ({ code, signal }) => {
       if (this.current !== started) return;
+      // Why it could not start, if it never served (settled by now: it exited).
+      const why = await started.ready.then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
+      if (why !== undefined) this.lastError = why;
       this.report({ event: 'exited', module: this.spec.label, pid: started.child.pid!, code, signal });
       if (this.stopRequested) return;
       if (code === 0 && this.state === 'serving') {

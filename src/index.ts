@@ -28,6 +28,7 @@ export {
   LIPNotLipServerError,
   LIPArgumentError,
   LIPBusyError,
+  LIPCallbackExpiredError,
   isLIPError,
   isLIPRemoteError,
   isLIPNotFoundError,
@@ -38,5 +39,8 @@ export {
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
 export { VERSION } from './version.js';
+export { natsServersText } from './nats/connect-options.js';
+export type { NatsOption, NatsConnectionOptions } from './nats/connect-options.js';
 export { metricsExposition, EXPOSITION_CONTENT_TYPE } from './telemetry/prometheus.js';
-export type { MetricsSource } from './telemetry/prometheus.js';
+export type { ExpositionOptions, MetricsSource } from './telemetry/prometheus.js';
+export type { StatsWarning } from './telemetry/stats-check.js';

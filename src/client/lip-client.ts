@@ -54,6 +54,7 @@ export class LIPClient {
   private readonly connectTimeoutMs: number;
   private readonly maxFrameBytes: number | undefined;
   private readonly streamWindow: number;
+  private readonly maxCallbackCalls: number | undefined;
   private readonly connections = new Map<string, FunctionConnection>();
   private readonly trust: SocketTrust;
   private readonly sockets: SocketLocator;
@@ -71,6 +72,7 @@ export class LIPClient {
     this.connectTimeoutMs = options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs;
     this.maxFrameBytes = options.maxFrameBytes;
     this.streamWindow = options.streamWindow ?? CLIENT_DEFAULTS.streamWindow;
+    this.maxCallbackCalls = options.maxCallbackCalls;
     this.trust = new SocketTrust(options.trustUids);
     this.sockets = new SocketLocator(this.socketDir, this.trust);
     this.kinds = new ServerKinds(this.trust);
@@ -400,7 +402,12 @@ export class LIPClient {
       return opened;
     }
     const options = { connectTimeoutMs: this.connectTimeoutMs, maxFrameBytes: this.maxFrameBytes, trust: this.trust };
-    return this.keep(name, kind === 'one-shot' ? new OneShotConnection(name, path, options) : new ClientConnection(name, path, { ...options, probed }));
+    return this.keep(
+      name,
+      kind === 'one-shot'
+        ? new OneShotConnection(name, path, options)
+        : new ClientConnection(name, path, { ...options, probed, maxCallbackCalls: this.maxCallbackCalls }),
+    );
   }
 
   private keep(name: string, connection: FunctionConnection): FunctionConnection {

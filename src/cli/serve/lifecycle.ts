@@ -2,7 +2,7 @@
  * Starting and stopping a set of served functions, shared by `lip serve` in
  * one process and by each `--instances` worker.
  */
-import type { LIPFunctionControls } from '../../index.js';
+import { natsServersText, type LIPFunctionControls, type NatsOption } from '../../index.js';
 import { print } from '../common.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
@@ -19,7 +19,7 @@ export interface ServedLine {
 /** Where to serve: the socket directory, and NATS servers if any. */
 export interface Placement {
   socketDir: string | undefined;
-  nats?: string[] | undefined;
+  nats?: NatsOption | undefined;
   /** false: over NATS only. */
   socket?: boolean | undefined;
   /** Take each socket path over from the server there (a `lip up --watch` reload). */
@@ -44,7 +44,7 @@ export async function initAll(functions: readonly LIPFunctionControls[], placeme
       await quietLifecycle(fn, () =>
         fn.init({
           ...(socketDir === undefined ? {} : { socketDir }),
-          ...(nats?.length ? { nats } : {}),
+          ...(nats ? { nats } : {}),
           ...(socket === false ? { socket } : {}),
           ...(listenFd === undefined ? (takeOver ? { takeOver } : {}) : { listenFd }),
         }),
@@ -56,7 +56,7 @@ export async function initAll(functions: readonly LIPFunctionControls[], placeme
     throw new CliError(`could not serve: ${describeError(error)}`, ExitCode.Failed, { cause: error });
   }
   const where = (fn: LIPFunctionControls) => {
-    const natsNote = nats?.length ? `NATS ${nats.join(',')} (lip.fn.${fn.lipName})` : '';
+    const natsNote = nats ? `NATS ${natsServersText(nats)} (lip.fn.${fn.lipName})` : '';
     if (!fn.socketPath) return natsNote;
     return natsNote ? `${fn.socketPath} and ${natsNote}` : fn.socketPath;
   };

@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { watchOutput } from './helpers/child-output.js';
-import { fixture } from './helpers/lip-cli.js';
+import { LIPClient } from '../src/index.js';
+import { fixture, lip, spawnLip } from './helpers/lip-cli.js';
 import { eventsOf, startUp } from './helpers/lip-up.js';
+import { until } from './helpers/until.js';
 import { ROOT } from './helpers/paths.js';
 import { socketDir, tempDir } from './helpers/temp-dir.js';
 
@@ -77,4 +79,27 @@ test(`--watch: ${RELOADS} reloads in a row under 64 calls in flight fail 0 calls
 
   process.kill(up.child.pid!, 'SIGTERM');
   assert.equal((await up.exited).code, 0);
+});
+
+test('lip serve --watch reloads its files the same way', { timeout: 60_000 }, async (t) => {
+  const dir = socketDir(t);
+  const work = tempDir(t, '/tmp/lipw-');
+  const file = join(work, 'version.mjs');
+  writeVersion(file, 'v0');
+  const served = spawnLip(['serve', file, '--watch', '--log-level', 'warning'], dir, {}, { detached: true });
+  t.after(() => {
+    if (served.exitCode === null) process.kill(-served.pid!, 'SIGKILL');
+  });
+  const output = watchOutput(served, 'lip serve --watch');
+  await output.waitFor('serving: version at');
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  assert.equal(await client.callFunction('version'), 'v0');
+  writeVersion(file, 'v1');
+  await output.waitFor('reloaded: version at');
+  // The old process answers its open connection until it is told to drain; then the new one does.
+  await until(async () => (await client.callFunction('version')) === 'v1');
+  process.kill(served.pid!, 'SIGTERM');
+  assert.equal((await output.closed).code, 0);
+  assert.equal((await lip(['serve', file, '--watch', '--instances', '2'], dir)).code, 2, 'not with --instances');
 });

@@ -7,7 +7,7 @@ export type { LIPFunction, LIPFunctionControls, LIPWrap } from './module.js';
 export type { LIPModuleOptions } from './function/options.js';
 export type { InitOptions, ExitOptions } from './function/options.js';
 export { LIPClient } from './client/lip-client.js';
-export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './client/lip-client.js';
+export type { LIPClientOptions, CallOptions, CallerArgument, Remote, SocketStatus } from './client/lip-client.js';
 export type { CallContext } from './call/context.js';
 export type { FunctionInfo, FunctionStats, ParamInfo } from './function/introspection.js';
 export type { LatencyBucketsSnapshot } from './telemetry/latency-buckets.js';

@@ -17,6 +17,7 @@ import type { CallSettings, FunctionConnection, StreamRequest } from './function
 import { findChannels, type FoundChannels } from './argument-finder.js';
 import { CallerChannels, type CallerSlots, type CallerWire } from './caller-channels.js';
 import { failCall, PendingCalls, type PendingCall } from './pending-calls.js';
+import { isDrainRefusal } from './restart-wait.js';
 import { replyStream } from './reply-stream.js';
 import { StreamReader } from './stream-reader.js';
 
@@ -197,6 +198,16 @@ export class ClientConnection implements FunctionConnection {
     this.channel?.close();
   }
 
+  /** Takes no new calls and closes once those pending are answered. */
+  private retire(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.calls.idle().then(() => {
+      this.calls.stopTimer();
+      this.channel?.close();
+    });
+  }
+
   /** Ends the connection now; pending calls reject. */
   destroy(reason = 'the client was closed'): void {
     this.closed = true;
@@ -309,14 +320,19 @@ export class ClientConnection implements FunctionConnection {
         if (id === 0) {
           // The server ends this connection: from now on calls go to a new one (none may write after our end).
           const error = fromRemoteErrorInfo(this.name, info);
-          // A refusal (maxConnections: ERR_LIP_BUSY) keeps its class; anything else concerns the protocol.
-          this.endWith(error instanceof LIPProtocolError || error instanceof LIPBusyError ? error : new LIPProtocolError(error.message, { cause: error }));
+          // A refusal (maxConnections: ERR_LIP_BUSY) or a drained server's goodbye keeps its class; anything else concerns the protocol.
+          const kept = error instanceof LIPProtocolError || error instanceof LIPBusyError || isDrainRefusal(error);
+          this.endWith(kept ? error : new LIPProtocolError(error.message, { cause: error }));
           this.failAll(this.closeReason!);
           this.channel?.close();
           return;
         }
         const entry = this.calls.take(id);
-        if (entry) failCall(entry, fromRemoteErrorInfo(entry.fn, info));
+        if (!entry) return;
+        const error = fromRemoteErrorInfo(entry.fn, info);
+        // The server drains: no new call goes here (the client opens a new connection), those running finish.
+        if (isDrainRefusal(error)) this.retire();
+        failCall(entry, error);
         return;
       }
       case Kind.Item: {

@@ -1,5 +1,5 @@
 /** LIPClient's options, checked once when the client is made (a TypeError names the option). */
-import { assertNatsServers } from '../nats/names.js';
+import { assertNatsOption, type NatsOption } from '../nats/connect-options.js';
 
 export interface LIPClientOptions {
   /** Directory holding the `lipcm-<name>.sock` files. @default $LIP_SOCKET_DIR, else /tmp */
@@ -18,8 +18,11 @@ export interface LIPClientOptions {
    * ERR_LIP_UNTRUSTED_SOCKET, checked on every connection before anything is sent. @default []
    */
   trustUids?: readonly number[];
-  /** Also find and call functions served over NATS at this URL (or URLs). */
-  nats?: string | string[];
+  /**
+   * Also find and call functions served over NATS: a server URL, a list of them, or the NATS
+   * client's connection options (`servers`, `user`/`pass`, `token`, `authenticator`, `tls`, `name`...) passed through.
+   */
+  nats?: NatsOption;
   /** When a name is served both on a local socket and over NATS, which one to call. @default 'local' */
   prefer?: 'local' | 'nats';
   /**
@@ -70,7 +73,7 @@ export function validateClientOptions(options: LIPClientOptions): void {
   if (options.prefer !== undefined && options.prefer !== 'local' && options.prefer !== 'nats') {
     throw new TypeError(`LIPClient option 'prefer' must be 'local' or 'nats'`);
   }
-  assertNatsServers(options.nats, "LIPClient option 'nats'");
+  assertNatsOption(options.nats, "LIPClient option 'nats'");
   const trust = options.trustUids;
   if (trust !== undefined && !(Array.isArray(trust) && trust.every((u) => Number.isInteger(u) && u >= 0))) {
     throw new TypeError(`LIPClient option 'trustUids' must be an array of uids (whole numbers >= 0)`);

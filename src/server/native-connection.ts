@@ -83,6 +83,22 @@ export class NativeConnection implements CallConnection {
     this.socket.destroy();
   }
 
+  /**
+   * Ends the connection once the server has drained. With no call of ours still running, the client is
+   * told first (an Error frame, id 0, ERR_LIP_SHUTTING_DOWN) that whatever it still waits for here was
+   * never run: requests that crossed our end on the wire can be sent again elsewhere (a reload's new server).
+   */
+  endDrained(): void {
+    if (this.running === 0) {
+      const name = this.server.endpoint.name;
+      this.sendError(
+        0,
+        ownErrorInfo(new LIPConnectionError(`'${name}' has shut down; calls not answered on this connection were not run`, { code: ErrorCode.ShuttingDown })),
+      );
+    }
+    this.end();
+  }
+
   /** Closes the connection if nothing ran or arrived whole for `idleMs` (a half-sent frame doesn't count). */
   checkIdle(now: number, idleMs: number): void {
     if (this.handedOff) return;

@@ -11,16 +11,26 @@ export const OTHER_ERROR = '_OTHER';
 /** The longest class name reported; longer ones are generated names, not a class. */
 const MAX_NAME = 64;
 
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/**
+ * `code` when it is one of the code table's, else undefined: a made-up `ERR_LIP_…`
+ * (a function's own error, a hostile peer's stats) must not grow a label set without bound.
+ */
+export function knownErrorCode(code: unknown): ErrorCode | undefined {
+  return typeof code === 'string' && KNOWN_CODES.has(code) ? (code as ErrorCode) : undefined;
+}
+
 export function errorType(error: unknown): string {
   if (error === null || typeof error !== 'object') return OTHER_ERROR;
   const { code, name } = error as { code?: unknown; name?: unknown };
-  if (typeof code === 'string' && code.startsWith('ERR_LIP_')) return code;
+  const known = knownErrorCode(code);
+  if (known) return known;
   if (typeof name === 'string' && name.length > 0 && name.length <= MAX_NAME) return name;
   return OTHER_ERROR;
 }
 
 /** `rpc.response.status_code` of a failed call: the library's code, else a remote function's own failure. */
 export function errorStatusCode(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_LIP_') ? code : ErrorCode.Remote;
+  return knownErrorCode((error as { code?: unknown } | null)?.code) ?? ErrorCode.Remote;
 }

@@ -5,6 +5,7 @@
  */
 import type { FunctionStats } from '../function/introspection.js';
 import type { LatencyBucketsSnapshot } from './latency-buckets.js';
+import { checkStats, type StatsWarning } from './stats-check.js';
 
 /**
  * What the exposition reads: the `stats` verb's answer. The figures added with
@@ -20,8 +21,23 @@ export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 
 const FUNCTION = 'function';
 
-/** The exposition of every function in `sources` (one `function` label per function). */
-export async function metricsExposition(sources: readonly MetricsSource[]): Promise<string> {
+/** Options of `metricsExposition`. */
+export interface ExpositionOptions {
+  /**
+   * Told of each figure left out because no server could have counted it (negative, fractional,
+   * not a number, beyond 2^53; a histogram whose counts don't add up) and of made-up error codes
+   * (counted as ERR_LIP_REMOTE), one line each: the sources may be other processes' answers.
+   * @default nothing is told
+   */
+  onWarning?: StatsWarning;
+}
+
+/**
+ * The exposition of every function in `sources` (one `function` label per function). Each
+ * figure is checked first (`ExpositionOptions.onWarning`): what fails is left out, never written.
+ */
+export async function metricsExposition(sources: readonly MetricsSource[], options: ExpositionOptions = {}): Promise<string> {
+  const warn = options.onWarning ?? (() => {});
   const { Counter, Gauge, Registry } = await import('prom-client');
   const registry = new Registry();
   const registers = [registry];
@@ -50,19 +66,22 @@ export async function metricsExposition(sources: readonly MetricsSource[]): Prom
     registers,
   });
   const duration = new BucketsHistogram('lipmodule_call_duration_seconds', 'How long calls took, in seconds.');
+  const now = Date.now();
   for (const source of sources) {
-    const labels = { [FUNCTION]: source.name };
-    calls.inc(labels, source.calls);
-    if (source.errorsByCode) for (const [code, n] of Object.entries(source.errorsByCode)) errors.inc({ ...labels, code }, n);
-    else errors.inc(labels, source.errors);
-    if (source.cancelled !== undefined) cancelled.inc(labels, source.cancelled);
-    inFlight.set(labels, source.inFlight);
-    queued.set(labels, source.queued);
-    hits.inc(labels, source.cache.hits);
-    misses.inc(labels, source.cache.misses);
-    entries.set(labels, source.cache.size);
-    started.set(labels, Math.round((Date.now() - source.uptimeMs) / 1000));
-    if (source.latencyBuckets) duration.add(labels, source.latencyBuckets);
+    const figures = checkStats(source, warn, now);
+    if (!figures) continue;
+    const labels = { [FUNCTION]: figures.name };
+    if (figures.calls !== undefined) calls.inc(labels, figures.calls);
+    if (figures.errorsByCode) for (const [code, n] of Object.entries(figures.errorsByCode)) errors.inc({ ...labels, code }, n);
+    else if (figures.errors !== undefined) errors.inc(labels, figures.errors);
+    if (figures.cancelled !== undefined) cancelled.inc(labels, figures.cancelled);
+    if (figures.inFlight !== undefined) inFlight.set(labels, figures.inFlight);
+    if (figures.queued !== undefined) queued.set(labels, figures.queued);
+    if (figures.cacheHits !== undefined) hits.inc(labels, figures.cacheHits);
+    if (figures.cacheMisses !== undefined) misses.inc(labels, figures.cacheMisses);
+    if (figures.cacheSize !== undefined) entries.set(labels, figures.cacheSize);
+    if (figures.startTime !== undefined) started.set(labels, figures.startTime);
+    if (figures.latencyBuckets) duration.add(labels, figures.latencyBuckets);
   }
   if (duration.hasValues()) registry.registerMetric(duration as never);
   return registry.metrics();

@@ -25,7 +25,9 @@ export function registerMetrics(program: Command): void {
 async function metrics(options: MetricsOptions): Promise<void> {
   // Loaded here, not with the command table: the library costs every other command its start-up time.
   const { metricsExposition } = await import('../../index.js');
-  const text = await withClient(options, async (client) => metricsExposition(await collect(client)));
+  // Other processes' answers: a figure no server could have counted is left out, and said so here.
+  const onWarning = (message: string) => process.stderr.write(`lip metrics: warning: ${message}\n`);
+  const text = await withClient(options, async (client) => metricsExposition(await collect(client, onWarning), { onWarning }));
   if (options.output === undefined) {
     process.stdout.write(text);
     return;
@@ -36,11 +38,29 @@ async function metrics(options: MetricsOptions): Promise<void> {
   await rename(partial, options.output);
 }
 
-/** Every live function's stats; one that stops answering meanwhile (or a Python original's) is left out. */
-async function collect(client: LIPClient): Promise<MetricsSource[]> {
+/**
+ * Every live function's stats, under the name its socket has (whatever its answer says); one that
+ * stops answering meanwhile (or a Python original's) is left out.
+ */
+async function collect(client: LIPClient, warn: (message: string) => void): Promise<MetricsSource[]> {
   await assertSocketDir(client.socketDir);
   await client.refreshSockets();
   const names = await client.listFunctions();
-  const all = await Promise.all(names.map((name) => client.stats(name).catch(() => undefined)));
-  return all.filter((stats): stats is FunctionStats => stats !== undefined);
+  const all = await Promise.all(
+    names.map((name) =>
+      client.stats(name).then(
+        (stats) => named(stats, name, warn),
+        () => undefined,
+      ),
+    ),
+  );
+  return all.filter((stats): stats is MetricsSource => stats !== undefined);
+}
+
+/** The answer under the socket's name; one that isn't an object is left out, said so. */
+function named(stats: FunctionStats, name: string, warn: (message: string) => void): MetricsSource | undefined {
+  const answer: unknown = stats;
+  if (typeof answer === 'object' && answer !== null && !Array.isArray(answer)) return { ...stats, name };
+  warn(`${JSON.stringify(name)}: its stats answer is not an object: left out`);
+  return undefined;
 }

@@ -15,3 +15,13 @@ export function parseMetricsAddress(text: string): MetricsAddress | undefined {
   const host = match[1] ?? match[2] ?? '127.0.0.1';
   return { host, port };
 }
+
+/**
+ * Whether `host` is only reachable from this machine: `localhost`, 127.0.0.0/8, `::1` (also as
+ * an IPv4-mapped address). Anything else (`0.0.0.0`, `::`, a name) may be reached from other hosts.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  if (h === 'localhost' || h === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(h)) return true;
+  return /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

@@ -1,17 +1,26 @@
 /**
  * `lip serve --metrics HOST:PORT`: GET /metrics answers the Prometheus text
- * exposition of every function this process serves, read from their stats.
- * Anything else is 404 (405 for another method on /metrics); a malformed
- * request closes only its own connection.
+ * exposition of every function this process serves (one stopped meanwhile is
+ * left out), read from their stats. Anything else is 404 (405 for another
+ * method on /metrics); a malformed request closes only its own connection.
+ * Connections are bounded (ConnectionSlots), each must send its request
+ * within METRICS_REQUEST_TIMEOUT_MS and may pipeline only a few.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { EXPOSITION_CONTENT_TYPE, metricsExposition, type LIPFunctionControls } from '../../index.js';
 import type { MetricsAddress } from './metrics-address.js';
+import { ConnectionSlots } from './metrics-connections.js';
 
-/** Connections the endpoint holds at once: a scraper needs one or two. */
+/** Connections the endpoint holds at once (a scraper needs one or two); a new one past it replaces the oldest. */
 export const METRICS_MAX_CONNECTIONS = 16;
+/** Requests one connection may have waiting for their answers (pipelined); past it the connection is closed. */
+export const METRICS_MAX_PIPELINED = 8;
 /** How long a request's headers (and the whole request) may take to arrive. */
-export const METRICS_REQUEST_TIMEOUT_MS = 10_000;
+export const METRICS_REQUEST_TIMEOUT_MS = 5000;
+/** How often Node looks for connections past that timeout (its default, 30 s, would let them stay three times as long). */
+const TIMEOUT_CHECK_MS = 1000;
+/** The longest request head taken: a scraper's is a few hundred bytes. */
+export const METRICS_MAX_HEADER_BYTES = 8 * 1024;
 
 export class MetricsEndpoint {
   private constructor(
@@ -21,11 +30,24 @@ export class MetricsEndpoint {
   ) {}
 
   static async start(functions: readonly LIPFunctionControls[], address: MetricsAddress): Promise<MetricsEndpoint> {
-    const server = createServer({ requestTimeout: METRICS_REQUEST_TIMEOUT_MS, headersTimeout: METRICS_REQUEST_TIMEOUT_MS }, (request, response) => {
-      void answer(functions, request, response);
-    });
-    server.maxConnections = METRICS_MAX_CONNECTIONS;
+    const slots = new ConnectionSlots(METRICS_MAX_CONNECTIONS, METRICS_MAX_PIPELINED);
+    const exposition = new SharedExposition(functions);
+    const server = createServer(
+      {
+        requestTimeout: METRICS_REQUEST_TIMEOUT_MS,
+        headersTimeout: METRICS_REQUEST_TIMEOUT_MS,
+        connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+        maxHeaderSize: METRICS_MAX_HEADER_BYTES,
+      },
+      (request, response) => {
+        if (slots.answering(response)) void answer(exposition, request, response);
+      },
+    );
+    server.on('connection', (socket) => slots.admit(socket));
     server.keepAliveTimeout = METRICS_REQUEST_TIMEOUT_MS;
+    // A client that sends its request and then half-closes (`printf 'GET /metrics…' | nc -N`) still gets
+    // its answer: Node's default drops a request still being answered when the client's side ends.
+    (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     // Bytes that aren't HTTP end their own connection, and nothing else.
     server.on('clientError', (_error, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
@@ -50,7 +72,21 @@ export class MetricsEndpoint {
   }
 }
 
-async function answer(functions: readonly LIPFunctionControls[], request: IncomingMessage, response: ServerResponse): Promise<void> {
+/** Requests that arrive while the exposition is being written share it: a flood of them costs one exposition at a time. */
+class SharedExposition {
+  private pending: Promise<string> | undefined;
+
+  constructor(private readonly functions: readonly LIPFunctionControls[]) {}
+
+  text(): Promise<string> {
+    this.pending ??= metricsExposition(this.functions.filter((fn) => fn.serving).map((fn) => fn.stats())).finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+}
+
+async function answer(exposition: SharedExposition, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? '').split('?', 1)[0];
   if (path !== '/metrics') {
     plain(response, 404, 'not found: the metrics are at /metrics\n');
@@ -63,7 +99,7 @@ async function answer(functions: readonly LIPFunctionControls[], request: Incomi
   }
   let text: string;
   try {
-    text = await metricsExposition(functions.map((fn) => fn.stats()));
+    text = await exposition.text();
   } catch (error) {
     plain(response, 500, `could not write the metrics: ${(error as Error).message}\n`);
     return;

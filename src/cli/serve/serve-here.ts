@@ -3,7 +3,7 @@ import type { LIPFunctionControls } from '../../index.js';
 import { print } from '../common.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { err, out } from '../style.js';
-import type { MetricsAddress } from './metrics-address.js';
+import { isLoopbackHost, type MetricsAddress } from './metrics-address.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import { exitAll, initAll, onShutdownSignals, printServing, watchStops, type Placement } from './lifecycle.js';
 
@@ -33,6 +33,10 @@ export async function serveHere(functions: readonly LIPFunctionControls[], setti
 
 /** The endpoint, or the functions stopped again when its address can't be had. */
 async function startMetrics(functions: readonly LIPFunctionControls[], address: MetricsAddress): Promise<MetricsEndpoint> {
+  if (!isLoopbackHost(address.host))
+    process.stderr.write(
+      `lip: warning: --metrics ${address.host}: other hosts may read every function's name and figures (no authentication); a bare port listens on 127.0.0.1 only\n`,
+    );
   try {
     return await MetricsEndpoint.start(functions, address);
   } catch (error) {

@@ -92,6 +92,9 @@ class ArgumentPump {
 
 export class CallerChannels {
   private readonly pumps = new Map<number, ArgumentPump>();
+  // Callback calls of this call holding a slot: given back when answered, or all when the call ends
+  // (a callback that never answers holds nothing past its call).
+  private readonly holding = new Set<number>();
   private closed = false;
 
   constructor(
@@ -113,7 +116,9 @@ export class CallerChannels {
       this.answer(seq, ownErrorInfo(new LIPBusyError(`${this.slots.running} callbacks are running for this connection, its limit (maxCallbackCalls)`)));
       return;
     }
+    if (this.holding.has(seq)) return;
     this.slots.running++;
+    this.holding.add(seq);
     let result: unknown;
     try {
       result = (callback as (...args: unknown[]) => unknown)(...args);
@@ -149,6 +154,8 @@ export class CallerChannels {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.slots.running -= this.holding.size;
+    this.holding.clear();
     for (const pump of this.pumps.values()) pump.stop();
   }
 
@@ -163,6 +170,7 @@ export class CallerChannels {
         this.answer(seq, ownErrorInfo(encodeError as Error));
       }
     }
+    if (!this.holding.delete(seq)) return;
     if (!this.wire.congested) this.slots.running--;
     else void this.wire.drained().then(() => this.slots.running--);
   }

@@ -86,6 +86,21 @@ test('callbacks as arguments', async (t) => {
     assert.equal(ran, 0);
   });
 
+  await t.test('callback calls the function does not await may fail or be cut short by its end: the server lives on', async () => {
+    // The caller's callback throws, and its later calls are cut short when the call returns at once.
+    assert.equal(
+      await client.callFunction('fireAndForget', [
+        () => {
+          throw new Error('not interested');
+        },
+      ]),
+      'returned',
+    );
+    assert.equal(await client.callFunction('fireAndForget', [() => new Promise((r) => setTimeout(r, 50))]), 'returned');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await client.callFunction('ping2'), 'pong');
+  });
+
   await t.test("a callback that never answers holds nothing past the call's deadline", async () => {
     const started = Date.now();
     await assert.rejects(

@@ -33,6 +33,13 @@ test('callbacks as arguments', async (t) => {
     );
   });
 
+  await t.test('through bind(), a sync callback for a served async one', async () => {
+    const progress = client.bind<(n: number, onProgress: (i: number, n: number) => Promise<void>) => Promise<number>>('progress');
+    const seen: number[] = [];
+    assert.equal(await progress(3, (i) => void seen.push(i)), 3);
+    assert.deepEqual(seen, [1, 2, 3]);
+  });
+
   await t.test('callback calls may run concurrently; each answer goes to its own call', async () => {
     let running = 0;
     let most = 0;

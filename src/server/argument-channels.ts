@@ -5,7 +5,7 @@
  * reject, later ones reject with LIPCallbackExpiredError.
  */
 import { writeSlot, slotLabel } from '../protocol/channel-slots.js';
-import { ChannelKind, Kind, type ChannelSpec } from '../protocol/messages.js';
+import { ChannelKind, Kind, nextRequestId, type ChannelSpec } from '../protocol/messages.js';
 import { fromRemoteErrorInfo, LIPBusyError, LIPCallbackExpiredError, type RemoteErrorInfo } from '../errors.js';
 import { ArgumentStream, type ArgumentStreamLimits } from './argument-stream.js';
 
@@ -121,7 +121,10 @@ export class ArgumentChannels {
         reject(new LIPBusyError(`${label}: ${this.slots.running} callback calls are waiting on this connection, its limit (maxCallbackCalls)`));
         return;
       }
-      const seq = ++this.lastSeq;
+      // Wraps after 2^32 - 1 callback calls, skipping any still waiting (as request ids do).
+      do this.lastSeq = nextRequestId(this.lastSeq);
+      while (this.waiting.has(this.lastSeq));
+      const seq = this.lastSeq;
       // Sent first: arguments that can't be encoded reject this call alone.
       this.wire.send([Kind.CallbackCall, this.callId, channel, seq, args]);
       this.waiting.set(seq, { resolve, reject, label });

@@ -38,6 +38,24 @@ function served(dir, mode) {
     wrap({}, async function* count(n) {
       for (let i = 0; i < n; i++) yield i;
     }),
+    // Issue 19: callbacks and iterables as arguments.
+    wrap({}, async function fanout(n, callback) {
+      let sum = 0;
+      let next = 0;
+      const lane = async () => {
+        while (next < n) {
+          const value = await callback(next++);
+          sum += value;
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, lane));
+      return sum;
+    }),
+    wrap({}, async function upload(chunks) {
+      let bytes = 0;
+      for await (const chunk of chunks) bytes += chunk.length;
+      return bytes;
+    }),
   ];
 }
 

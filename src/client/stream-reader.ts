@@ -69,8 +69,9 @@ export class StreamReader implements AsyncIterator<unknown>, StreamSink {
     if (!waiter) {
       // A server sends at most a window ahead of the reader (its credit): more is a broken or forged
       // stream (any NATS client may publish to an inbox), and the buffer must not grow without end.
-      if (this.buffer.length >= this.call.window) return this.overrun();
-      return void this.buffer.push(value);
+      if (this.buffer.length >= this.call.window) this.overrun();
+      else this.buffer.push(value);
+      return;
     }
     this.waiter = undefined;
     this.countConsumed();

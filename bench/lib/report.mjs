@@ -176,3 +176,25 @@ ${panels.join('\n')}
 </svg>
 `;
 }
+
+/**
+ * Each figure of this run beside the same figure of a previous results file, with new ÷ old
+ * (old ÷ new where lower is better), so above 1 always means this run did better.
+ */
+export function renderComparison(results, previous, label) {
+  const lines = [`Compared with ${label} (${previous.meta?.date ?? 'undated'}; above 1x: this run did better):`];
+  const rows = [['workload', 'peer', 'before', 'now', 'now ÷ before']];
+  for (const workload of results.workloads) {
+    for (const peer of results.peers) {
+      const now = results.values[workload.id]?.[peer.id];
+      const before = previous.values?.[workload.id]?.[peer.id];
+      if (typeof now !== 'number' || typeof before !== 'number' || now === 0 || before === 0) continue;
+      const ratio = workload.lowerIsBetter ? before / now : now / before;
+      rows.push([workload.id, peer.id, fmt(before, before < 100 ? 2 : 0), fmt(now, now < 100 ? 2 : 0), `${fmt(ratio, 2)}x`]);
+    }
+  }
+  if (rows.length === 1) return `${lines[0]}\n  no figure of this run is in it`;
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const row of rows) lines.push(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  return lines.join('\n');
+}

@@ -121,6 +121,11 @@ export function renderTargets(targets) {
     .join('\n');
 }
 
+/** Whether only lipmodule has a figure for this workload (every peer n/a). */
+function isOwnOnly(results, workload) {
+  return results.peers.every((peer) => peer.id === 'ours' || results.cells[workload.id][peer.id] === 'n/a');
+}
+
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Small multiples: one panel per workload, one bar per peer, each panel on its own linear scale. */
@@ -131,7 +136,9 @@ export function renderChart(results) {
   const rowH = 18;
   const panels = [];
   let y = 48;
-  for (const workload of results.workloads) {
+  // A workload only lipmodule runs (LRU, logging, telemetry, callbacks...) would be a panel of empty bars: a line of text instead.
+  const ownOnly = results.workloads.filter((workload) => isOwnOnly(results, workload));
+  for (const workload of results.workloads.filter((w) => !ownOnly.includes(w))) {
     const cells = results.peers.map((p) => [p, results.cells[workload.id][p.id]]);
     const values = cells.map(([, c]) => (typeof c === 'object' && typeof c.value === 'number' ? c.value : 0));
     const max = Math.max(...values, 1e-9);
@@ -151,6 +158,19 @@ export function renderChart(results) {
       } else {
         parts.push(`<text x="${labelW + 4}" y="${y + 13}" class="na">${cell?.error ? 'error' : 'n/a'}</text>`);
       }
+      y += rowH;
+    }
+    y += 28;
+    panels.push(parts.join('\n'));
+  }
+  if (ownOnly.length > 0) {
+    const parts = [`<text x="12" y="${y}" class="title">lipmodule only (no peer has these)</text>`];
+    y += 8;
+    for (const workload of ownOnly) {
+      const cell = results.cells[workload.id].ours;
+      const value = typeof cell === 'object' && typeof cell.value === 'number' ? cell.value.toLocaleString('en-US', { maximumFractionDigits: cell.value < 100 ? 2 : 0 }) : 'error';
+      parts.push(`<text x="${labelW - 8}" y="${y + 13}" class="label" text-anchor="end">${esc(workload.title)}</text>`);
+      parts.push(`<text x="${labelW}" y="${y + 13}" class="value">${esc(`${value} ${workload.unit}`)}</text>`);
       y += rowH;
     }
     y += 28;

@@ -63,12 +63,12 @@ test('client -> A -> B: one trace, each span the parent of the next, through the
       'rpc.method': 'b',
       'server.address': 'lip.b',
       'network.transport': 'tcp',
-      'rpc.response.status_code': 'OK',
+      'rpc.status_code': 'OK',
       'lipmodule.stream.items': 3,
     });
     assert.equal(sb.status.code, SpanStatusCode.UNSET);
     assert.equal(sa.attributes['error.type'], 'ERR_LIP_TIMEOUT');
-    assert.equal(sa.attributes['rpc.response.status_code'], 'ERR_LIP_TIMEOUT');
+    assert.equal(sa.attributes['rpc.status_code'], 'ERR_LIP_TIMEOUT');
     assert.equal(sa.attributes['server.address'], '/tmp/lipcm-a.sock');
     assert.equal(sa.status.code, SpanStatusCode.ERROR);
     assert.equal(sa.status.message, 'too slow');
@@ -78,8 +78,8 @@ test('client -> A -> B: one trace, each span the parent of the next, through the
     assert.deepEqual(
       server.map((p) => p.attributes).sort((x, y) => String(x['rpc.method']).localeCompare(String(y['rpc.method']))),
       [
-        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'a', 'error.type': 'ERR_LIP_TIMEOUT', 'rpc.response.status_code': 'ERR_LIP_TIMEOUT' },
-        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'b', 'rpc.response.status_code': 'OK' },
+        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'a', 'error.type': 'ERR_LIP_TIMEOUT', 'rpc.status_code': 'ERR_LIP_TIMEOUT' },
+        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'b', 'rpc.status_code': 'OK' },
       ],
     );
     const histogram = server[0]!.value as { count: number; sum: number; buckets: { boundaries: number[] } };

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { LIPTimeoutError } from '../src/errors.js';
+import { VERSION } from '../src/version.js';
 import { activeTelemetry } from '../src/telemetry/active.js';
 import { ClientCallRecord, recordCacheLookup, ServerCallRecord } from '../src/telemetry/call-record.js';
 import { RpcTarget } from '../src/telemetry/rpc-target.js';
@@ -67,6 +68,11 @@ test('client -> A -> B: one trace, each span the parent of the next, through the
       'lipmodule.stream.items': 3,
     });
     assert.equal(sb.status.code, SpanStatusCode.UNSET);
+    assert.deepEqual(
+      { ...sb.instrumentationScope },
+      { name: 'lipmodule', version: VERSION, schemaUrl: 'https://opentelemetry.io/schemas/1.45.0' },
+      'the scope names the conventions release followed',
+    );
     assert.equal(sa.attributes['error.type'], 'ERR_LIP_TIMEOUT');
     assert.equal(sa.attributes['rpc.status_code'], 'ERR_LIP_TIMEOUT');
     assert.equal(sa.attributes['server.address'], '/tmp/lipcm-a.sock');

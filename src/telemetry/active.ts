@@ -6,7 +6,7 @@
  */
 import { createNoopMeter, metrics, ProxyTracerProvider, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { createInstruments, type Instruments } from './instruments.js';
-import { INSTRUMENTATION_NAME } from './semconv.js';
+import { INSTRUMENTATION_NAME, SCHEMA_URL } from './semconv.js';
 import { VERSION } from '../version.js';
 
 /** What the call paths record with, when anything records at all. */
@@ -51,9 +51,9 @@ function tracingProvider(): TracerProvider {
 }
 
 function resolve(tracing: TracerProvider, meters: ReturnType<typeof metrics.getMeterProvider>): Telemetry | undefined {
-  const candidate = tracing.getTracer(INSTRUMENTATION_NAME, VERSION);
+  const candidate = tracing.getTracer(INSTRUMENTATION_NAME, VERSION, { schemaUrl: SCHEMA_URL });
   const tracer = candidate.constructor === NOOP_TRACER_CLASS ? undefined : candidate;
-  const meter = meters.getMeter(INSTRUMENTATION_NAME, VERSION);
+  const meter = meters.getMeter(INSTRUMENTATION_NAME, VERSION, { schemaUrl: SCHEMA_URL });
   const instruments = meter.constructor === NOOP_METER_CLASS ? undefined : createInstruments(meter);
   return tracer === undefined && instruments === undefined ? undefined : { tracer, instruments };
 }

@@ -8,6 +8,9 @@
 /** The conventions release these names follow. */
 export const SEMCONV_VERSION = '1.45.0';
 
+/** The schema of these names, given with the tracer and the meter so a backend knows which release they follow. */
+export const SCHEMA_URL = `https://opentelemetry.io/schemas/${SEMCONV_VERSION}`;
+
 /** The instrumentation scope: tracer and meter name. */
 export const INSTRUMENTATION_NAME = 'lipmodule';
 

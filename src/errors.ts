@@ -20,6 +20,7 @@ export const ErrorCode = {
   SocketPath: 'ERR_LIP_SOCKET_PATH',
   FrameTooLarge: 'ERR_LIP_FRAME_TOO_LARGE',
   Untrusted: 'ERR_LIP_UNTRUSTED_SOCKET',
+  CallbackExpired: 'ERR_LIP_CALLBACK_EXPIRED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -136,6 +137,14 @@ export class LIPBusyError extends LIPError {
   override name = 'LIPBusyError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { ...options, code: ErrorCode.Busy });
+  }
+}
+
+/** A callback or iterable argument was used after the call that carried it ended. */
+export class LIPCallbackExpiredError extends LIPError {
+  override name = 'LIPCallbackExpiredError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: ErrorCode.CallbackExpired });
   }
 }
 
@@ -269,6 +278,8 @@ export function fromRemoteErrorInfo(functionName: string, info: RemoteErrorInfo)
       return new LIPTimeoutError(message);
     case ErrorCode.Aborted:
       return new LIPAbortError(message);
+    case ErrorCode.CallbackExpired:
+      return new LIPCallbackExpiredError(message);
     default:
       return new LIPRemoteError(functionName, info);
   }

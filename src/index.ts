@@ -6,6 +6,8 @@ export { LIPModule } from './module.js';
 export type { LIPFunction, LIPFunctionControls, LIPWrap } from './module.js';
 export type { LIPModuleOptions } from './function/options.js';
 export type { InitOptions, ExitOptions } from './function/options.js';
+export { announceRestart, endRestartNotice } from './function/restart-notice.js';
+export type { RestartNoticeOptions } from './function/restart-notice.js';
 export { LIPClient } from './client/lip-client.js';
 export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './client/lip-client.js';
 export type { CallContext } from './call/context.js';
@@ -26,6 +28,7 @@ export {
   LIPNotLipServerError,
   LIPArgumentError,
   LIPBusyError,
+  LIPCallbackExpiredError,
   isLIPError,
   isLIPRemoteError,
   isLIPNotFoundError,
@@ -36,6 +39,8 @@ export {
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
 export { VERSION } from './version.js';
+export { natsServersText } from './nats/connect-options.js';
+export type { NatsOption, NatsConnectionOptions } from './nats/connect-options.js';
 export { metricsExposition, EXPOSITION_CONTENT_TYPE } from './telemetry/prometheus.js';
 export type { ExpositionOptions, MetricsSource } from './telemetry/prometheus.js';
 export type { StatsWarning } from './telemetry/stats-check.js';

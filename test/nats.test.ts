@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
 import { LIPArgumentError, LIPBusyError, LIPClient, LIPProtocolError, LIPRemoteError, LIPTimeoutError, LIPModule } from '../src/index.js';
 import { rssOf, sampleRssPeak } from './helpers/process-memory.js';
 import { startFixture } from './helpers/fixture-server.js';
@@ -70,7 +70,7 @@ test('functions served over NATS are discovered and called with the same API', a
     assert.ok((await client.stats('mul')).calls >= 2);
   });
 
-  await t.test('streams arrive collected, then one by one', async () => {
+  await t.test('streams: collected by a plain call, one by one by stream()', async () => {
     assert.deepEqual(await client.callFunction('letters', ['abc']), ['a', 'b', 'c']);
     const got: string[] = [];
     for await (const letter of client.stream<string>('letters', ['xyz'])) got.push(letter);
@@ -80,17 +80,23 @@ test('functions served over NATS are discovered and called with the same API', a
   await t.test('the standard NATS tooling sees each function as a service endpoint with its metadata', async () => {
     const nc = await connect({ servers: url });
     try {
-      const infos = [];
-      for await (const info of await nc.services.client().info()) infos.push(info);
-      const mul = infos.find((i) => i.metadata?.['lip.name'] === 'mul');
-      assert.ok(mul, JSON.stringify(infos));
+      type Info = {
+        type: string;
+        description: string;
+        version: string;
+        metadata: Record<string, string>;
+        endpoints: { subject: string; queue_group: string }[];
+      };
+      const mul = (await nc.request('$SRV.INFO.mul')).json<Info>();
+      assert.equal(mul.type, 'io.nats.micro.v1.info_response');
+      assert.equal(mul.metadata['lip.name'], 'mul');
       assert.equal(mul.description, 'Multiplies two numbers, and says which replica did it.');
-      assert.equal(mul.metadata?.['lip.signature'], 'mul(a, b?)');
+      assert.equal(mul.metadata['lip.signature'], 'mul(a, b?)');
       assert.equal(mul.version, '0.0.0');
       assert.equal(mul.endpoints[0]?.subject, 'lip.fn.mul');
-      const stats = [];
-      for await (const s of await nc.services.client().stats('mul')) stats.push(s);
-      assert.ok((stats[0]?.endpoints?.[0]?.num_requests ?? 0) >= 2);
+      assert.equal(mul.endpoints[0]?.queue_group, 'q');
+      const stats = (await nc.request('$SRV.STATS.mul')).json<{ endpoints: { num_requests: number }[] }>();
+      assert.ok((stats.endpoints[0]?.num_requests ?? 0) >= 2);
     } finally {
       await nc.close();
     }

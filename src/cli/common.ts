@@ -6,27 +6,31 @@ import { stat } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { LIPClient } from '../client/lip-client.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { natsOptionOf, type NatsFlags } from './nats-option.js';
 
-export interface CommonOptions {
+export interface CommonOptions extends NatsFlags {
   socketDir?: string;
   verbose?: boolean;
-  /** NATS servers, from --nats. */
-  nats?: string[];
 }
 
 export interface ClientOptions extends CommonOptions {
   timeout?: number;
 }
 
-/** `--nats <url>`: NATS servers (comma-separated, repeatable). */
+/** `--nats <url>`: NATS servers (comma-separated, repeatable), and how to authenticate to them (nats-option.ts). */
 export function addNatsOption(command: Command, what: string): Command {
-  return command.option('--nats <url>', what, (value: string, previous: string[] = []) => [
-    ...previous,
-    ...value
-      .split(',')
-      .map((u) => u.trim())
-      .filter(Boolean),
-  ]);
+  return command
+    .option('--nats <url>', `${what} (default: $NATS_URL)`, (value: string, previous: string[] = []) => [
+      ...previous,
+      ...value
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
+    ])
+    .option('--nats-creds <file>', 'NATS credentials file (JWT and nkey seed) (default: $NATS_CREDS)')
+    .option('--nats-user <user>', 'NATS user (default: $NATS_USER)')
+    .option('--nats-pass <password>', 'NATS password; $NATS_PASSWORD keeps it out of the process list')
+    .option('--nats-token <token>', 'NATS token (default: $NATS_TOKEN)');
 }
 
 /** `--socket-dir` and `--verbose`, on every command. */
@@ -65,10 +69,11 @@ export function parseCount(text: string): number {
 
 /** Runs `work` with a client for the chosen socket directory, then closes it whatever happens. */
 export async function withClient<T>(options: ClientOptions, work: (client: LIPClient) => Promise<T>): Promise<T> {
+  const nats = await natsOptionOf(options);
   const client = new LIPClient({
     socketDir: options.socketDir,
     ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
-    ...(options.nats?.length ? { nats: options.nats } : {}),
+    ...(nats ? { nats } : {}),
   });
   try {
     return await work(client);

@@ -48,6 +48,7 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<ErrorCode, ExitCode>> = {
   [ErrorCode.Remote]: ExitCode.Failed,
   [ErrorCode.Busy]: ExitCode.Failed,
   [ErrorCode.AlreadyServed]: ExitCode.Failed,
+  [ErrorCode.CallbackExpired]: ExitCode.Failed,
   [ErrorCode.Argument]: ExitCode.Usage,
   [ErrorCode.SocketPath]: ExitCode.Usage,
   [ErrorCode.NotFound]: ExitCode.Unreachable,

@@ -5,6 +5,7 @@ import { registerCall } from './commands/call.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoc } from './commands/doc.js';
+import { registerHealth } from './commands/health.js';
 import { registerLs } from './commands/ls.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerPing } from './commands/ping.js';
@@ -44,6 +45,7 @@ Examples:
   registerStats(program);
   registerMetrics(program);
   registerPing(program);
+  registerHealth(program);
   registerStop(program);
   registerDemo(program);
   registerCompletion(program);

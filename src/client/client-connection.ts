@@ -4,17 +4,20 @@
  * them when the connection goes away.
  */
 import type { Socket } from 'node:net';
-import { fromRemoteErrorInfo, LIPBusyError, LIPConnectionError, LIPNotLipServerError, LIPProtocolError, type LIPError } from '../errors.js';
+import { fromRemoteErrorInfo, LIPArgumentError, LIPBusyError, LIPConnectionError, LIPNotLipServerError, LIPProtocolError, type LIPError } from '../errors.js';
 import type { Envelope } from '../protocol/codec.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE } from '../protocol/frame.js';
-import { Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from '../protocol/messages.js';
+import { Capability, helloHas, Kind, parseServerMessage, type CallOptions, type ControlVerb, type HelloInfo } from '../protocol/messages.js';
 import type { TraceCarrier } from '../telemetry/propagation.js';
 import { SocketChannel } from '../transport/socket-channel.js';
 import { OWN_TRUST, type SocketTrust } from '../transport/socket-trust.js';
 import { connectTrusted } from '../transport/trusted-connect.js';
 import { callAborted } from './call-errors.js';
 import type { CallSettings, FunctionConnection, StreamRequest } from './function-connection.js';
-import { failCall, PendingCalls } from './pending-calls.js';
+import { findChannels, type FoundChannels } from './argument-finder.js';
+import { CallerChannels, type CallerSlots, type CallerWire } from './caller-channels.js';
+import { failCall, PendingCalls, type PendingCall } from './pending-calls.js';
+import { isDrainRefusal } from './restart-wait.js';
 import { replyStream } from './reply-stream.js';
 import { StreamReader } from './stream-reader.js';
 
@@ -22,9 +25,14 @@ export interface ClientConnectionOptions {
   connectTimeoutMs: number;
   maxFrameBytes?: number | undefined;
   trust?: SocketTrust;
+  /** Callbacks of this connection's calls running at once; more are answered ERR_LIP_BUSY. @default 256 */
+  maxCallbackCalls?: number | undefined;
   /** The connection the kind probe opened (its socket file's owner already checked), to go on with. */
   probed?: { socket: Socket; head: Buffer } | undefined;
 }
+
+/** Callbacks of one connection's calls running at once, by default. */
+export const DEFAULT_MAX_CALLBACK_CALLS = 256;
 
 /** A stream's entry settles through its reader; its promise has no one waiting on it. */
 const ignore = (): void => {};
@@ -41,9 +49,15 @@ export class ClientConnection implements FunctionConnection {
   /** Why the connection ended, when the server or a framing error ended it. */
   private closeReason: Error | undefined;
   private readonly maxFrameBytes: number | undefined;
+  private readonly callbackSlots: CallerSlots;
+  // Settles when the server's Hello came (or the connection ended first): calls with callbacks wait for it.
+  private readonly greeted: Promise<void>;
+  private greet: () => void = () => {};
 
   constructor(name: string, path: string, options: ClientConnectionOptions) {
     this.name = name;
+    this.callbackSlots = { running: 0, max: options.maxCallbackCalls ?? DEFAULT_MAX_CALLBACK_CALLS };
+    this.greeted = new Promise((resolve) => (this.greet = resolve));
     this.path = path;
     this.maxFrameBytes = options.maxFrameBytes;
     const probed = options.probed;
@@ -55,6 +69,7 @@ export class ClientConnection implements FunctionConnection {
       (socket) => this.attach(socket, probed?.head),
       (error: LIPError) => {
         this.closed = true;
+        this.greet();
         throw error;
       },
     );
@@ -74,13 +89,53 @@ export class ClientConnection implements FunctionConnection {
   call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
     const refused = this.refusal(fn, settings);
     if (refused) return Promise.reject(refused);
+    const found = findChannels(args, kwargs);
     return new Promise((resolve, reject) => {
       const id = this.calls.newId();
-      const timeoutMs = this.calls.add(id, { fn, settings, resolve, reject, stream: undefined, deadline: undefined, onAbort: undefined });
+      const call: PendingCall = { fn, settings, resolve, reject, stream: undefined, deadline: undefined, onAbort: undefined };
+      const timeoutMs = this.calls.add(id, call);
+      if (found) {
+        this.sendWithChannels(id, call, found, timeoutMs === undefined ? {} : { timeoutMs });
+        return;
+      }
       const options = settings.trace ? tracedOptions(timeoutMs, settings.trace) : timeoutMs ? this.callOptions(timeoutMs) : null;
       this.send(id, [Kind.Call, id, fn, args, kwargs, options]);
     });
   }
+
+  /**
+   * A call passing callbacks or iterables: sent once the server's Hello says it takes them (an older
+   * server would refuse the call's nulls, or run it without them), with their slots named in `channels`.
+   */
+  private sendWithChannels(id: number, call: PendingCall, found: FoundChannels, options: CallOptions): void {
+    if (call.settings.trace) options.trace = call.settings.trace;
+    options.channels = found.specs;
+    call.channels = new CallerChannels(id, found.values, this.callerWire, this.callbackSlots);
+    const message = [Kind.Call, id, call.fn, found.args, found.kwargs, options];
+    if (this.hello !== undefined) this.sendIfCapable(id, message);
+    else this.greeted.then(() => this.sendIfCapable(id, message));
+  }
+
+  private sendIfCapable(id: number, message: unknown[]): void {
+    const call = this.calls.get(id);
+    if (!call) return;
+    if (this.hello !== undefined && !helloHas(this.hello, Capability.Channels)) {
+      this.calls.take(id);
+      const lib = this.hello.lib ?? 'an older server';
+      failCall(call, new LIPArgumentError(`'${call.fn}': its server (${lib}) does not take callbacks or iterables as arguments; upgrade it`));
+      return;
+    }
+    this.send(id, message);
+  }
+
+  // What a call's callbacks and iterables need of this connection.
+  private readonly callerWire: CallerWire = ((connection: ClientConnection) => ({
+    send: (message: unknown[]) => connection.channel?.send(message),
+    get congested(): boolean {
+      return connection.channel?.congested ?? false;
+    },
+    drained: () => connection.channel?.drained() ?? Promise.resolve(),
+  }))(this);
 
   // The same deadline call after call: reuse its options object rather than allocate one per call.
   private lastOptions: { timeoutMs: number } | undefined;
@@ -111,9 +166,15 @@ export class ClientConnection implements FunctionConnection {
       },
       cancel: (error) => this.cancel(id, error),
     });
-    const timeoutMs = this.calls.add(id, { fn, settings, resolve: ignore, reject: ignore, stream: reader, deadline: undefined, onAbort: undefined });
+    const call: PendingCall = { fn, settings, resolve: ignore, reject: ignore, stream: reader, deadline: undefined, onAbort: undefined };
+    const timeoutMs = this.calls.add(id, call);
     const options: CallOptions = { stream: true, credit: window };
     if (timeoutMs) options.timeoutMs = timeoutMs;
+    const found = findChannels(args, kwargs);
+    if (found) {
+      this.sendWithChannels(id, call, found, options);
+      return reader;
+    }
     if (settings.trace) options.trace = settings.trace;
     this.send(id, [Kind.Call, id, fn, args, kwargs, options]);
     return reader;
@@ -135,6 +196,16 @@ export class ClientConnection implements FunctionConnection {
     this.channel?.close();
     await this.connecting.catch(() => {});
     this.channel?.close();
+  }
+
+  /** Takes no new calls and closes once those pending are answered. */
+  private retire(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.calls.idle().then(() => {
+      this.calls.stopTimer();
+      this.channel?.close();
+    });
   }
 
   /** Ends the connection now; pending calls reject. */
@@ -190,6 +261,7 @@ export class ClientConnection implements FunctionConnection {
     channel.onProtocolError = (error) => this.endWith(this.beforeHello(error));
     channel.onClose = (closeError) => {
       this.closed = true;
+      this.greet();
       // The reason we ended the connection for, when we did (it may say more than the channel's error).
       const error = this.closeReason instanceof LIPProtocolError ? this.closeReason : closeError;
       const why = error ? `: ${error.message}` : '';
@@ -220,6 +292,17 @@ export class ClientConnection implements FunctionConnection {
     switch (message[0]) {
       case Kind.Hello:
         this.hello = message[1];
+        this.greet();
+        return;
+      // A server can reach a call's callbacks and iterables only while the call is pending here.
+      case Kind.CallbackCall:
+        this.calls.get(message[1])?.channels?.callback(message[2], message[3], message[4]);
+        return;
+      case Kind.ArgCredit:
+        this.calls.get(message[1])?.channels?.credit(message[2], message[3]);
+        return;
+      case Kind.ArgStop:
+        this.calls.get(message[1])?.channels?.stop(message[2]);
         return;
       case Kind.Result: {
         const entry = this.calls.take(message[1]);
@@ -237,14 +320,19 @@ export class ClientConnection implements FunctionConnection {
         if (id === 0) {
           // The server ends this connection: from now on calls go to a new one (none may write after our end).
           const error = fromRemoteErrorInfo(this.name, info);
-          // A refusal (maxConnections: ERR_LIP_BUSY) keeps its class; anything else concerns the protocol.
-          this.endWith(error instanceof LIPProtocolError || error instanceof LIPBusyError ? error : new LIPProtocolError(error.message, { cause: error }));
+          // A refusal (maxConnections: ERR_LIP_BUSY) or a drained server's goodbye keeps its class; anything else concerns the protocol.
+          const kept = error instanceof LIPProtocolError || error instanceof LIPBusyError || isDrainRefusal(error);
+          this.endWith(kept ? error : new LIPProtocolError(error.message, { cause: error }));
           this.failAll(this.closeReason!);
           this.channel?.close();
           return;
         }
         const entry = this.calls.take(id);
-        if (entry) failCall(entry, fromRemoteErrorInfo(entry.fn, info));
+        if (!entry) return;
+        const error = fromRemoteErrorInfo(entry.fn, info);
+        // The server drains: no new call goes here (the client opens a new connection), those running finish.
+        if (isDrainRefusal(error)) this.retire();
+        failCall(entry, error);
         return;
       }
       case Kind.Item: {
@@ -271,8 +359,8 @@ export class ClientConnection implements FunctionConnection {
     const failure = new LIPProtocolError(`'${entry.fn}': ${kind === Kind.Item ? 'a stream item' : 'the answer'} could not be decoded: ${error.message}`, {
       cause: error,
     });
-    // A stream's producer is still running on the server: stop it. Any other answer was the last.
-    if (kind === Kind.Item) {
+    // A stream's producer (or the function calling back) is still running on the server: stop it. Any other answer was the last.
+    if (kind === Kind.Item || kind === Kind.CallbackCall) {
       this.cancel(id, failure);
       return;
     }

@@ -1,5 +1,5 @@
 /** LIPClient's options, checked once when the client is made (a TypeError names the option). */
-import { assertNatsServers } from '../nats/names.js';
+import { assertNatsOption, type NatsOption } from '../nats/connect-options.js';
 
 export interface LIPClientOptions {
   /** Directory holding the `lipcm-<name>.sock` files. @default $LIP_SOCKET_DIR, else /tmp */
@@ -18,10 +18,18 @@ export interface LIPClientOptions {
    * ERR_LIP_UNTRUSTED_SOCKET, checked on every connection before anything is sent. @default []
    */
   trustUids?: readonly number[];
-  /** Also find and call functions served over NATS at this URL (or URLs). */
-  nats?: string | string[];
+  /**
+   * Also find and call functions served over NATS: a server URL, a list of them, or the NATS
+   * client's connection options (`servers`, `user`/`pass`, `token`, `authenticator`, `tls`, `name`...) passed through.
+   */
+  nats?: NatsOption;
   /** When a name is served both on a local socket and over NATS, which one to call. @default 'local' */
   prefer?: 'local' | 'nats';
+  /**
+   * Callbacks (functions passed as arguments) a server may have running at once in this process, per
+   * connection; its calls beyond are answered ERR_LIP_BUSY without running. @default 256
+   */
+  maxCallbackCalls?: number;
 }
 
 export interface CallOptions {
@@ -61,10 +69,11 @@ export function validateClientOptions(options: LIPClientOptions): void {
   nonNegative('connectTimeoutMs');
   positiveInteger('maxFrameBytes');
   positiveInteger('streamWindow');
+  positiveInteger('maxCallbackCalls');
   if (options.prefer !== undefined && options.prefer !== 'local' && options.prefer !== 'nats') {
     throw new TypeError(`LIPClient option 'prefer' must be 'local' or 'nats'`);
   }
-  assertNatsServers(options.nats, "LIPClient option 'nats'");
+  assertNatsOption(options.nats, "LIPClient option 'nats'");
   const trust = options.trustUids;
   if (trust !== undefined && !(Array.isArray(trust) && trust.every((u) => Number.isInteger(u) && u >= 0))) {
     throw new TypeError(`LIPClient option 'trustUids' must be an array of uids (whole numbers >= 0)`);

@@ -13,7 +13,8 @@ import { activeTelemetry, type Telemetry } from '../telemetry/active.js';
 import { ClientCallRecord } from '../telemetry/call-record.js';
 import { RpcTarget } from '../telemetry/rpc-target.js';
 import { tracedCall, TracedStream } from '../telemetry/traced-client.js';
-import { resolveSocketDir, socketPathFor, type SocketEntry } from '../transport/socket-names.js';
+import { isValidName, resolveSocketDir, socketPathFor, type SocketEntry } from '../transport/socket-names.js';
+import { restartAnnounced, restartMarkerPath } from '../transport/restart-marker.js';
 import { SocketTrust } from '../transport/socket-trust.js';
 import type { SocketState } from '../transport/unix-socket.js';
 import { OneShotConnection } from '../python/one-shot-connection.js';
@@ -25,6 +26,7 @@ import type { CallSettings, FunctionConnection } from './function-connection.js'
 import { LazyStream } from './lazy-stream.js';
 import { NatsPreference } from './nats-preference.js';
 import { remoteCall } from './remote-call.js';
+import { isDrainRefusal, waitingForRestart } from './restart-wait.js';
 import { notLipServer, probedState, probeSaysNotLip, ServerKinds, type ProbeBudget } from './server-kind.js';
 import { SocketLocator } from './socket-locator.js';
 
@@ -52,6 +54,7 @@ export class LIPClient {
   private readonly connectTimeoutMs: number;
   private readonly maxFrameBytes: number | undefined;
   private readonly streamWindow: number;
+  private readonly maxCallbackCalls: number | undefined;
   private readonly connections = new Map<string, FunctionConnection>();
   private readonly trust: SocketTrust;
   private readonly sockets: SocketLocator;
@@ -69,6 +72,7 @@ export class LIPClient {
     this.connectTimeoutMs = options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs;
     this.maxFrameBytes = options.maxFrameBytes;
     this.streamWindow = options.streamWindow ?? CLIENT_DEFAULTS.streamWindow;
+    this.maxCallbackCalls = options.maxCallbackCalls;
     this.trust = new SocketTrust(options.trustUids);
     this.sockets = new SocketLocator(this.socketDir, this.trust);
     this.kinds = new ServerKinds(this.trust);
@@ -180,8 +184,33 @@ export class LIPClient {
       const connection = await this.connection(name, settings);
       return (await this.send(connection, name, args as unknown[], kwargsOrNull(kwargs), settings)) as T;
     } catch (error) {
-      throw atCallSite(error, this.callFunction);
+      if (!isDrainRefusal(error)) throw atCallSite(error, this.callFunction);
+      try {
+        return (await this.afterDrain(
+          name,
+          error,
+          (connection, settings) => this.send(connection, name, args as unknown[], kwargsOrNull(kwargs), settings),
+          options,
+        )) as T;
+      } catch (again) {
+        throw atCallSite(again, this.callFunction);
+      }
     }
+  }
+
+  /**
+   * A draining server refused the call (it never ran): once more on a new connection, which reaches
+   * the server that took the socket over (a reload). If nobody took over, the refusal stands.
+   */
+  private async afterDrain(
+    name: string,
+    refusal: unknown,
+    send: (connection: FunctionConnection, settings: CallSettings) => Promise<unknown>,
+    options: CallOptions | undefined,
+  ): Promise<unknown> {
+    const settings = this.timed(this.settings(options));
+    const connection = await this.connection(name, settings, { wait: false }).catch(() => Promise.reject(refusal));
+    return send(connection, settings);
   }
 
   /**
@@ -236,7 +265,11 @@ export class LIPClient {
     try {
       const settings = this.timed(this.settings(options));
       const connection = await this.connection(name, settings);
-      return await connection.control(verb, settings);
+      return await connection
+        .control(verb, settings)
+        .catch((error: unknown) =>
+          isDrainRefusal(error) ? this.afterDrain(name, error, (again, s) => again.control(verb, s), options) : Promise.reject(error),
+        );
     } catch (error) {
       throw atCallSite(error, this.control);
     }
@@ -324,12 +357,32 @@ export class LIPClient {
     }
   }
 
-  /** The open connection to `name`, opening (or reopening after a restart) as needed. */
-  private async connection(name: string, settings: CallSettings = this.defaults): Promise<FunctionConnection> {
+  /**
+   * The open connection to `name`, opening (or reopening after a restart) as needed. A function whose
+   * restart is announced (restart-wait.ts) is waited for within the call's deadline (no deadline: the
+   * connect timeout), unless `wait` is false.
+   */
+  private async connection(name: string, settings: CallSettings = this.defaults, how: { wait: boolean } = { wait: true }): Promise<FunctionConnection> {
     if (this.closed) throw new LIPConnectionError(`'${name}': the client is closed`);
     const open = this.connections.get(name);
     if (open && !open.isClosed) return open;
     if (this.nats && (await this.nats.goesFirst(name))) return this.keep(name, this.nats.route(name));
+    const reopen = async () => {
+      const connection = await this.openConnection(name, settings, this.connections.get(name));
+      // Its connect failing is a restart gap to wait through, when one is announced.
+      await connection.ready();
+      return connection;
+    };
+    if (!how.wait) return reopen();
+    return waitingForRestart(name, settings, { noDeadlineMs: this.connectTimeoutMs, announced: () => this.restartAnnounced(name) }, reopen);
+  }
+
+  private restartAnnounced(name: string): Promise<boolean> {
+    if (!isValidName(name)) return Promise.resolve(false);
+    return restartAnnounced(restartMarkerPath(name, this.socketDir), this.trust);
+  }
+
+  private async openConnection(name: string, settings: CallSettings, open: FunctionConnection | undefined): Promise<FunctionConnection> {
     let path: string;
     try {
       path = await this.sockets.locate(name);
@@ -349,7 +402,12 @@ export class LIPClient {
       return opened;
     }
     const options = { connectTimeoutMs: this.connectTimeoutMs, maxFrameBytes: this.maxFrameBytes, trust: this.trust };
-    return this.keep(name, kind === 'one-shot' ? new OneShotConnection(name, path, options) : new ClientConnection(name, path, { ...options, probed }));
+    return this.keep(
+      name,
+      kind === 'one-shot'
+        ? new OneShotConnection(name, path, options)
+        : new ClientConnection(name, path, { ...options, probed, maxCallbackCalls: this.maxCallbackCalls }),
+    );
   }
 
   private keep(name: string, connection: FunctionConnection): FunctionConnection {

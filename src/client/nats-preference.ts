@@ -3,6 +3,7 @@
  * NATS serves it), or locally, and over NATS only when no local socket has it.
  */
 import { LIPNotFoundError } from '../errors.js';
+import type { NatsOption } from '../nats/connect-options.js';
 import { NatsDirectory } from '../nats/directory.js';
 import { NatsRoute } from '../nats/route.js';
 
@@ -12,10 +13,10 @@ export class NatsPreference {
   readonly directory: NatsDirectory;
 
   constructor(
-    servers: string | string[],
+    nats: NatsOption,
     private readonly prefer: Preference,
   ) {
-    this.directory = new NatsDirectory(servers);
+    this.directory = new NatsDirectory(nats);
   }
 
   /** Whether `name` goes over NATS without looking for a local socket first. */

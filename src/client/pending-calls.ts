@@ -9,6 +9,7 @@ import { nextRequestId } from '../protocol/messages.js';
 import { callAborted, callTimedOut } from './call-errors.js';
 import type { CallSettings } from './function-connection.js';
 import type { StreamSink } from './stream-reader.js';
+import type { CallerChannels } from './caller-channels.js';
 
 export interface PendingCall {
   readonly fn: string;
@@ -20,6 +21,8 @@ export interface PendingCall {
   /** The Date.now() at which the call times out; set by `add`. */
   deadline: number | undefined;
   onAbort: (() => void) | undefined;
+  /** The call's callbacks and iterables, when it passed any: they stop when the call ends. */
+  channels?: CallerChannels | undefined;
 }
 
 /** Fails a call: its stream's reader, then its promise. */
@@ -103,6 +106,7 @@ export class PendingCalls {
 
   private forget(id: number, call: PendingCall): void {
     this.calls.delete(id);
+    call.channels?.close();
     if (call.onAbort) call.settings.signal!.removeEventListener('abort', call.onAbort);
     // The deadline timer stays armed when the last call is answered (it is unref'd and finds nothing
     // to expire): re-arming it for every sequential call cost ~1 µs each.

@@ -61,6 +61,7 @@ export class FunctionDescription {
       startedAt: new Date(startedAt).toISOString(),
       streaming: parsed.isGenerator && parsed.isAsync,
       cache: { enabled: options.lru === true, max: options.lruMax ?? 0, ttlMs: options.lruTtlMs ?? 0 },
+      idempotent: options.idempotent === true,
     };
     const schema = options.schema && argumentsJsonSchema(options.schema);
     if (schema !== undefined) info.schema = schema;

@@ -34,6 +34,8 @@ export interface FunctionInfo {
   /** Whether the function streams (an async generator). */
   streaming: boolean;
   cache: { enabled: boolean; max: number; ttlMs: number };
+  /** Declared safe to run twice (the `idempotent` option): a NATS client retries it on another replica. */
+  idempotent: boolean;
   /** JSON Schema of the arguments, when the `schema` validator can produce one. */
   schema?: unknown;
 }

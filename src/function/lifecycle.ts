@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, LIPError } from '../errors.js';
 import { serveOneShot } from '../python/one-shot-server.js';
+import { natsServersText, type NatsOption } from '../nats/connect-options.js';
 import { SocketServer } from '../server/socket-server.js';
 import { resolveSocketDir, socketPathFor } from '../transport/socket-names.js';
 import type { FunctionEndpoint } from './function-endpoint.js';
@@ -92,6 +93,9 @@ export class FunctionLifecycle {
       maxInFlightPerConnection: limits.maxInFlightPerConnection,
       maxConnectionBytes: limits.maxConnectionBytes,
       maxServerBytes: limits.maxServerBytes,
+      maxArgumentChannels: limits.maxArgumentChannels,
+      maxArgumentBufferBytes: limits.maxArgumentBufferBytes,
+      maxCallbackCalls: limits.maxCallbackCalls,
       sendStacks: limits.sendStacks,
       logger: log,
       onStopRequest: () => {
@@ -101,7 +105,7 @@ export class FunctionLifecycle {
       onOneShot: (socket, firstBytes) => serveOneShot(server, socket, firstBytes),
     });
     try {
-      await server.listen(path);
+      await server.listen(path, { takeOver: options.takeOver, listenFd: options.listenFd });
     } catch (error) {
       servedHere.delete(path);
       throw error;
@@ -111,12 +115,13 @@ export class FunctionLifecycle {
     log.info({ socket: path }, `serving '${endpoint.name}'`);
   }
 
-  private async startNats(servers: string | string[]): Promise<void> {
+  private async startNats(nats: NatsOption): Promise<void> {
     const { endpoint, options, log } = this.parts;
     // Loaded only by those who serve over NATS.
     const { NatsServing } = await import('../nats/serve.js');
-    this.nats = await NatsServing.start(endpoint, { servers, logger: log, sendStacks: options.sendStacks });
-    log.info({ nats: servers }, `serving '${endpoint.name}' over NATS`);
+    this.nats = await NatsServing.start(endpoint, { nats, logger: log, sendStacks: options.sendStacks });
+    // The servers only: credentials stay out of the log.
+    log.info({ nats: natsServersText(nats) }, `serving '${endpoint.name}' over NATS`);
   }
 
   private async stop(options: ExitOptions): Promise<void> {

@@ -1,7 +1,7 @@
 /** The options of `LIPModule(options)`, and of a wrapped function's `init()` and `exit()`, checked once, up front. */
 import type { Logger } from 'pino';
 import { assertValidName } from '../transport/socket-names.js';
-import { assertNatsServers } from '../nats/names.js';
+import { assertNatsOption, type NatsOption } from '../nats/connect-options.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import { toPinoLevel, type LogLevel } from '../log/logger.js';
 import { isStandardSchema, type StandardSchemaV1 } from './schema.js';
@@ -65,15 +65,40 @@ export interface LIPModuleOptions {
    * calls still pass. At least `maxConnectionBytes`. @default 256 MiB
    */
   maxServerBytes?: number;
+  /** Most callbacks and iterables one call may pass as arguments; a call with more is refused with LIPArgumentError. @default 16 */
+  maxArgumentChannels?: number;
+  /**
+   * Bytes of an iterable argument's items the server buffers ahead of the function: credit for more
+   * is granted only below it (and at most 16 items ahead). Counted in `maxConnectionBytes` too. @default 1 MiB
+   */
+  maxArgumentBufferBytes?: number;
+  /** Callback calls waiting for the caller's answer on one connection; a call beyond it rejects with LIPBusyError. @default 256 */
+  maxCallbackCalls?: number;
   /** Mode of the socket file. Widen it only on purpose. @default 0o600 */
   socketMode?: number;
   /** Send stack traces of thrown errors to callers. @default true */
   sendStacks?: boolean;
+  /**
+   * The function may run twice for one call without harm (it reads, or its effect is the same
+   * however often it runs). Over NATS, a client then retries a call on another replica when the
+   * first one does not answer in time; other functions are never run twice by the library. @default false
+   */
+  idempotent?: boolean;
 }
 
-const BOOLEAN_KEYS = ['lru', 'logArgs', 'sendStacks'] as const;
+const BOOLEAN_KEYS = ['lru', 'logArgs', 'sendStacks', 'idempotent'] as const;
 const COUNT_KEYS = ['lruMax', 'lruTtlMs', 'exitTimeoutMs', 'maxQueue', 'idleTimeoutMs'] as const;
-const POSITIVE_KEYS = ['concurrency', 'maxFrameBytes', 'maxConnections', 'maxInFlightPerConnection', 'maxConnectionBytes', 'maxServerBytes'] as const;
+const POSITIVE_KEYS = [
+  'concurrency',
+  'maxFrameBytes',
+  'maxConnections',
+  'maxInFlightPerConnection',
+  'maxConnectionBytes',
+  'maxServerBytes',
+  'maxArgumentChannels',
+  'maxArgumentBufferBytes',
+  'maxCallbackCalls',
+] as const;
 const STRING_KEYS = ['doc', 'version', 'socketDir'] as const;
 const KNOWN = new Set<string>([
   'name',
@@ -131,10 +156,28 @@ export function validateModuleOptions(options: unknown): asserts options is LIPM
 export interface InitOptions {
   /** Serve in this directory instead of the one given to LIPModule. */
   socketDir?: string;
-  /** Also serve over NATS, as a NATS service (one URL or several). */
-  nats?: string | string[];
+  /**
+   * Also serve over NATS, as a NATS service: a server URL, a list of them, or the NATS client's
+   * connection options (`servers`, `user`/`pass`, `token`, `authenticator`, `tls`, `name`...) passed through.
+   */
+  nats?: NatsOption;
   /** Serve on the Unix socket. Set false to serve over NATS only. @default true */
   socket?: boolean;
+  /**
+   * Take the socket path over from the server there (a previous version of this function, run by you):
+   * the new socket is bound under a temporary name beside the path, then renamed over it in one atomic
+   * step, so a client connecting at any moment reaches one server or the other, never nothing. The old
+   * server keeps its open connections and should then drain (`exit()`); it leaves the new file in place.
+   * A file of another user, or one that is not a socket, is never replaced. `lip up --watch` reloads so.
+   * @default false
+   */
+  takeOver?: boolean;
+  /**
+   * Serve on this already-listening Unix socket (a file descriptor inherited from systemd socket
+   * activation, `LISTEN_FDS`) instead of binding one. Its file belongs to whoever made it: it is
+   * neither guarded nor removed on `exit()`.
+   */
+  listenFd?: number;
 }
 
 /** The options of a served function's `exit()`. */
@@ -148,7 +191,13 @@ export function validateInitOptions(options: InitOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('init() takes an options object');
   if (options.socketDir !== undefined && typeof options.socketDir !== 'string') throw new TypeError("init(): 'socketDir' must be a string");
   if (options.socket !== undefined && typeof options.socket !== 'boolean') throw new TypeError("init(): 'socket' must be a boolean");
-  assertNatsServers(options.nats, "init(): 'nats'");
+  if (options.takeOver !== undefined && typeof options.takeOver !== 'boolean') throw new TypeError("init(): 'takeOver' must be a boolean");
+  const fd = options.listenFd;
+  if (fd !== undefined && !(typeof fd === 'number' && Number.isInteger(fd) && fd >= 0))
+    throw new TypeError("init(): 'listenFd' must be a file descriptor (a whole number >= 0)");
+  if (fd !== undefined && options.takeOver)
+    throw new TypeError("init(): 'listenFd' and 'takeOver' don't go together: an inherited socket's path is not ours to take");
+  assertNatsOption(options.nats, "init(): 'nats'");
   if (options.socket === false && !options.nats) throw new TypeError("init(): with socket: false, give a 'nats' server to serve on");
 }
 

@@ -1,16 +1,20 @@
 /**
- * The client side of the NATS transport: finds lipmodule functions through
- * the services protocol ($SRV.INFO) and calls them with request/reply.
+ * The client side of the NATS transport: finds lipmodule functions through the services protocol
+ * ($SRV.INFO, with whether each is idempotent) and calls them (request.ts) or streams them
+ * (stream-call.ts) over one connection and one reply inbox. The NATS client is loaded on first use.
  */
-import type { Msg, MsgHdrs, NatsConnection, RequestStrategy } from 'nats';
-import { effectiveTimeout, MAX_TIMER_MS, remainingMs, timerDelay } from '../call/deadline.js';
-import { callAborted } from '../client/call-errors.js';
-import type { CallSettings } from '../client/function-connection.js';
-import { fromRemoteErrorInfo, LIPConnectionError, LIPNotFoundError, LIPProtocolError, LIPTimeoutError, type LIPError } from '../errors.js';
+import type { Msg, MsgHdrs } from '@nats-io/nats-core';
+import { effectiveTimeout, remainingMs } from '../call/deadline.js';
+import type { CallSettings, StreamRequest } from '../client/function-connection.js';
+import { fromRemoteErrorInfo, LIPProtocolError } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
-import { Kind, nextRequestId, parseServerMessage, type ControlVerb } from '../protocol/messages.js';
+import { Kind, nextRequestId, parseServerMessage, type CallOptions, type ControlVerb } from '../protocol/messages.js';
 import type { TraceCarrier } from '../telemetry/propagation.js';
+import { connectNats, type NatsOption } from './connect-options.js';
 import { natsSubject } from './names.js';
+import { ReplyInbox } from './reply-inbox.js';
+import { natsRequest, type NatsLink } from './request.js';
+import { openNatsStream, type OpenNatsStream } from './stream-call.js';
 
 /** One call over NATS; with `stream`, the answer is the list of every value the function produced. */
 export interface NatsCall {
@@ -18,25 +22,27 @@ export interface NatsCall {
   args: unknown[];
   kwargs: Record<string, unknown> | null;
   settings: CallSettings;
-  stream: boolean;
 }
 
-/** How long discovery listens for services answering $SRV.INFO. */
+/** How long discovery listens for services answering $SRV.INFO... */
 const DISCOVERY_WAIT_MS = 500;
+/** ...or this long after the last answer, when answers came. */
+const DISCOVERY_QUIET_MS = 150;
 
 export class NatsDirectory {
-  private connection: Promise<NatsConnection> | undefined;
-  private known = new Set<string>();
+  private link: Promise<NatsLink> | undefined;
+  /** Names served on NATS, and whether each is idempotent. */
+  private known = new Map<string, { idempotent: boolean }>();
   private discovered: Promise<void> | undefined;
   private lastId = 0;
 
-  constructor(private readonly servers: string | string[]) {}
+  constructor(private readonly option: NatsOption) {}
 
   /** Names of lipmodule functions served on NATS (any replica), sorted; discovered the first time. */
   async names(): Promise<string[]> {
     this.discovered ??= this.discover();
     await this.discovered;
-    return [...this.known].sort();
+    return [...this.known.keys()].sort();
   }
 
   /** Discovers again, then returns the names as `names()` does. */
@@ -50,66 +56,90 @@ export class NatsDirectory {
     return this.known.has(name);
   }
 
-  call({ name, args, kwargs, settings, stream }: NatsCall): Promise<unknown> {
+  async call({ name, args, kwargs, settings }: NatsCall): Promise<unknown> {
     const timeoutMs = timeoutOf(settings);
-    const options = timeoutMs || stream ? { ...(timeoutMs ? { timeoutMs } : {}), ...(stream ? { stream } : {}) } : null;
-    return this.request(name, settings, (id) => [Kind.Call, id, name, args, kwargs, options]);
+    const options: CallOptions | null = timeoutMs ? { timeoutMs } : null;
+    const idempotent = this.known.get(name)?.idempotent === true;
+    return this.request(name, settings, timeoutMs, idempotent, (id) => [Kind.Call, id, name, args, kwargs, options]);
   }
 
   control(name: string, verb: ControlVerb, settings: CallSettings): Promise<unknown> {
-    return this.request(name, settings, (id) => [Kind.Control, id, verb]);
+    // Reading figures or docs twice harms nothing.
+    return this.request(name, settings, timeoutOf(settings), true, (id) => [Kind.Control, id, verb]);
+  }
+
+  /** A stream whose items arrive as the replica yields them, under the reader's credit. */
+  async stream({ fn, args, kwargs, settings, window }: StreamRequest, onEnd: () => void): Promise<OpenNatsStream> {
+    const link = await this.nats();
+    const id = (this.lastId = nextRequestId(this.lastId));
+    const timeoutMs = timeoutOf(settings);
+    const options: CallOptions = { stream: true, credit: window, ...(timeoutMs ? { timeoutMs } : {}) };
+    const call = encodeValue([Kind.Call, id, fn, args, kwargs, options]);
+    return openNatsStream(link, { name: fn, id, subject: natsSubject(fn), call, settings, timeoutMs, window, onEnd });
   }
 
   /** Lets requests in flight finish, then disconnects. */
   async close(): Promise<void> {
-    const connection = this.connection;
-    this.connection = undefined;
-    if (connection) await (await connection.catch(() => undefined))?.drain().catch(() => {});
+    const link = this.link;
+    this.link = undefined;
+    if (link) await (await link.catch(() => undefined))?.nc.drain().catch(() => {});
   }
 
   /** Disconnects now; requests in flight fail. */
   destroy(): void {
-    const connection = this.connection;
-    this.connection = undefined;
-    void connection?.then((nc) => nc.close()).catch(() => {});
+    const link = this.link;
+    this.link = undefined;
+    void link?.then(({ nc }) => nc.close()).catch(() => {});
   }
 
-  private nats(): Promise<NatsConnection> {
-    // The nats package is loaded only by clients that use NATS.
-    this.connection ??= import('nats')
-      .then(({ connect }) => connect({ servers: this.servers, name: 'lipmodule-client' }))
-      .catch((error: Error) => {
-        this.connection = undefined;
-        throw new LIPConnectionError(`could not connect to NATS at ${String(this.servers)}: ${error.message}`, { cause: error });
-      });
-    return this.connection;
+  private nats(): Promise<NatsLink> {
+    this.link ??= (async () => {
+      const nc = await connectNats(this.option, 'lipmodule-client');
+      const core = await import('@nats-io/nats-core');
+      return { nc, inbox: new ReplyInbox(nc, core.createInbox()), headers: core.headers };
+    })().catch((error: unknown) => {
+      this.link = undefined;
+      throw error;
+    });
+    return this.link;
   }
 
   private async discover(): Promise<void> {
-    const nc = await this.nats();
-    const replies = await nc.services.client({ strategy: 'jitterTimer' as RequestStrategy, maxWait: DISCOVERY_WAIT_MS, jitter: 100 }).info();
-    const found = new Set<string>();
-    for await (const info of replies) {
-      const name = info.metadata?.['lip.name'];
-      if (name) found.add(name);
-    }
+    const link = await this.nats();
+    const found = new Map<string, { idempotent: boolean }>();
+    await new Promise<void>((resolve) => {
+      let quiet: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(all);
+        clearTimeout(quiet);
+        link.inbox.close(reply);
+        resolve();
+      };
+      const all = setTimeout(done, DISCOVERY_WAIT_MS);
+      const reply = link.inbox.open((msg) => {
+        const metadata = serviceMetadata(msg);
+        const name = metadata?.['lip.name'];
+        if (name) found.set(name, { idempotent: metadata['lip.idempotent'] === 'true' });
+        clearTimeout(quiet);
+        quiet = setTimeout(done, DISCOVERY_QUIET_MS);
+      });
+      link.nc.publish('$SRV.INFO', undefined, { reply });
+    });
     this.known = found;
   }
 
-  private async request(name: string, settings: CallSettings, build: (id: number) => unknown[]): Promise<unknown> {
-    if (settings.signal?.aborted) throw callAborted(name, settings.signal);
-    const nc = await this.nats();
+  private async request(
+    name: string,
+    settings: CallSettings,
+    timeoutMs: number | undefined,
+    idempotent: boolean,
+    build: (id: number) => unknown[],
+  ): Promise<unknown> {
+    const link = await this.nats();
     const id = (this.lastId = nextRequestId(this.lastId));
-    const timeout = timerDelay(timeoutOf(settings) ?? MAX_TIMER_MS);
-    const sent = nc.request(natsSubject(name), encodeValue(build(id)), settings.trace ? { timeout, headers: await traceHeaders(settings.trace) } : { timeout });
-    // NATS cannot recall a request: aborting only stops the wait here.
-    const reply = settings.signal
-      ? await raceAbort(sent, settings.signal, name)
-      : await sent.catch((error: unknown) => Promise.reject(natsFailure(name, error)));
-    return this.answer(name, reply);
-  }
-
-  private answer(name: string, reply: Msg): unknown {
+    const body = encodeValue(build(id));
+    const headers = settings.trace ? traceHeaders(link, settings.trace) : undefined;
+    const reply = await natsRequest(link, { name, subject: natsSubject(name), body, headers, settings, timeoutMs, idempotent });
     const message = parseServerMessage(decodeValue(reply.data));
     if (message[0] === Kind.Result) return message[2];
     if (message[0] === Kind.Error) throw fromRemoteErrorInfo(name, message[2]);
@@ -117,32 +147,14 @@ export class NatsDirectory {
   }
 }
 
-function raceAbort(sent: Promise<Msg>, signal: AbortSignal, name: string): Promise<Msg> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(callAborted(name, signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    sent.then(
-      (msg) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(msg);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(natsFailure(name, error));
-      },
-    );
-  });
-}
-
-function natsFailure(name: string, error: unknown): LIPError {
-  const code = (error as { code?: string }).code;
-  // nats' ErrorCode.Timeout and ErrorCode.NoResponders, without loading the package for them.
-  if (code === 'TIMEOUT') return new LIPTimeoutError(`'${name}' did not answer over NATS within its deadline`, { cause: error });
-  if (code === 'MAX_PAYLOAD_EXCEEDED') {
-    return new LIPProtocolError(`'${name}': the request is larger than the NATS server's max_payload (1 MiB unless configured)`, { cause: error });
+/** The metadata of a $SRV.INFO answer, or undefined for anything else. */
+function serviceMetadata(msg: Msg): Record<string, string> | undefined {
+  try {
+    const info = JSON.parse(new TextDecoder().decode(msg.data)) as { metadata?: unknown };
+    return info.metadata !== null && typeof info.metadata === 'object' ? (info.metadata as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
   }
-  if (code === '503') return new LIPNotFoundError(`Function '${name}' is not served on NATS (no responders)`, { cause: error });
-  return new LIPConnectionError(`'${name}': NATS request failed: ${(error as Error).message}`, { cause: error });
 }
 
 /** What is left of the call's deadline when its time started earlier (first contact, an inherited deadline), else its timeout. */
@@ -150,10 +162,9 @@ function timeoutOf(settings: CallSettings): number | undefined {
   return settings.deadline === undefined ? effectiveTimeout(settings.timeoutMs) : Math.max(1, remainingMs(settings.deadline)!);
 }
 
-/** Over NATS, the trace context travels as the request's headers (nats is loaded already: the connection is open). */
-async function traceHeaders(trace: TraceCarrier): Promise<MsgHdrs> {
-  const { headers } = await import('nats');
-  const fields = headers();
+/** Over NATS, the trace context travels as the request's headers. */
+function traceHeaders(link: NatsLink, trace: TraceCarrier): MsgHdrs {
+  const fields = link.headers();
   for (const [key, value] of Object.entries(trace)) fields.set(key, value);
   return fields;
 }

@@ -1,14 +1,18 @@
 /**
  * A function reached over NATS: the FunctionConnection LIPClient holds for it. The NATS connection
  * itself belongs to the directory (shared by every route); a route owns its requests in flight.
- * Streams arrive collected (one NATS reply) and are handed to the reader one value at a time.
+ * Streams arrive item by item under the reader's credit (stream-call.ts).
  */
 import type { CallSettings, FunctionConnection, StreamRequest } from '../client/function-connection.js';
-import { replyStream } from '../client/reply-stream.js';
+import { refuseChannels } from '../client/argument-finder.js';
 import { RequestsInFlight } from '../client/requests-in-flight.js';
 import { LIPConnectionError } from '../errors.js';
 import type { ControlVerb } from '../protocol/messages.js';
 import type { NatsDirectory } from './directory.js';
+import type { OpenNatsStream } from './stream-call.js';
+
+/** Over NATS a call has no channel back to the caller for a callback's calls or an iterable's items. */
+const NATS_REFUSAL = 'the socket transport: this function is reached over NATS, where a call has no channel back to the caller';
 
 export class NatsRoute implements FunctionConnection {
   readonly kind = 'nats';
@@ -32,16 +36,51 @@ export class NatsRoute implements FunctionConnection {
   }
 
   call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
-    return this.track(fn, () => this.directory.call({ name: fn, args, kwargs, settings, stream: false }));
+    try {
+      refuseChannels(fn, args, kwargs, NATS_REFUSAL);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.track(fn, () => this.directory.call({ name: fn, args, kwargs, settings }));
   }
 
   control(verb: ControlVerb, settings: CallSettings): Promise<unknown> {
     return this.track(this.name, () => this.directory.control(this.name, verb, settings));
   }
 
-  stream({ fn, args, kwargs, settings }: StreamRequest): AsyncIterator<unknown> {
-    const values = this.track(fn, () => this.directory.call({ name: fn, args, kwargs, settings, stream: true }));
-    return replyStream(values as Promise<unknown[]>);
+  stream(request: StreamRequest): AsyncIterator<unknown> {
+    try {
+      refuseChannels(request.fn, request.args, request.kwargs, NATS_REFUSAL);
+    } catch (error) {
+      return failedStream(error as Error);
+    }
+    if (this.requests.closed) return failedStream(new LIPConnectionError(`'${request.fn}': the connection is closed`));
+    // Counted in flight from now until the stream ends, so close() waits for it and destroy() cuts it.
+    let stream: OpenNatsStream | undefined;
+    let cut: Error | undefined;
+    const fail = (error: Error): void => {
+      if (!this.requests.end(fail)) return;
+      cut = error;
+      stream?.fail(error);
+    };
+    this.requests.begin(fail);
+    const opening = this.directory.stream(request, () => this.requests.end(fail));
+    opening.then(
+      (opened) => {
+        stream = opened;
+        if (cut) opened.fail(cut);
+      },
+      (error: Error) => fail(error),
+    );
+    const reader = opening.then((opened) => opened.reader);
+    reader.catch(() => {});
+    return {
+      next: async () => {
+        if (cut && !stream) throw cut;
+        return (await reader).next();
+      },
+      return: async () => (await reader.catch(() => undefined))?.return() ?? { done: true, value: undefined },
+    };
   }
 
   /** Waits for the requests in flight; new ones are refused from now on. */
@@ -69,4 +108,9 @@ export class NatsRoute implements FunctionConnection {
       reply.then((value) => settle(undefined, value), fail);
     });
   }
+}
+
+/** A stream that fails at its first read. */
+function failedStream(error: Error): AsyncIterator<unknown> {
+  return { next: () => Promise.reject(error) };
 }

@@ -1,10 +1,10 @@
 /**
- * Serves one function as a NATS service (the NATS "micro" protocol, so
- * `nats micro ls/info/stats` show it). Requests and replies carry the same
- * CBOR messages as the socket protocol; replicas share a queue group, and NATS
- * balances calls between them.
+ * Serves one function as a NATS service (the micro protocol, micro-service.ts, so
+ * `nats micro ls/info/stats` show it). Requests and replies carry the same CBOR messages as the
+ * socket protocol; replicas share a queue group and NATS balances calls between them. Calls go
+ * through the one CallRunner: a reply sink here, a stream sink in served-stream.ts.
  */
-import { connect, type NatsConnection, type Service, type ServiceMsg } from 'nats';
+import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { LazyCallContext } from '../call/context.js';
 import { answerControl } from '../call/control.js';
@@ -16,17 +16,20 @@ import { CallRunner } from '../call/runner.js';
 import type { CollectLimits } from '../call/collect.js';
 import type { CallSink } from '../call/sink.js';
 import { ErrorCode, errorInfo, LIPNotFoundError, LIPProtocolError, ownErrorInfo, ownFault, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
-import type { FunctionInfo } from '../function/introspection.js';
+import type { FunctionInfo, FunctionStats } from '../function/introspection.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage, type CallMessage } from '../protocol/messages.js';
 import { MemoryBudget, type ConnectionShare } from '../server/memory-budget.js';
 import { RpcTarget } from '../telemetry/rpc-target.js';
-import { traceFields } from '../telemetry/propagation.js';
-import { natsServiceName, natsSubject, NATS_QUEUE } from './names.js';
+import { connectNats, type NatsOption } from './connect-options.js';
+import { MicroService, serviceErrorHeaders, type RequestStart } from './micro-service.js';
+import { natsServiceName, natsSubject } from './names.js';
+import { ServedStream, type StreamHost } from './served-stream.js';
+import { traceCarrierOf } from './trace-headers.js';
 
 export interface NatsServeOptions {
-  /** NATS server URL(s), e.g. `nats://127.0.0.1:4222`. */
-  servers: string | string[];
+  /** NATS server URL(s) or connection options. */
+  nats: NatsOption;
   logger?: Logger | undefined;
   sendStacks?: boolean | undefined;
 }
@@ -45,22 +48,26 @@ const STATUS: Record<string, number> = {
   [ErrorCode.ShuttingDown]: 503,
 };
 
-export class NatsServing {
+export class NatsServing implements StreamHost {
   private readonly inFlight = new InFlight();
-  private readonly runner: CallRunner;
+  readonly runner: CallRunner;
   /** How much of a function's error a caller is sent (stacks unless `sendStacks: false`). */
   readonly errorDetail: ErrorInfoOptions;
   /**
-   * What streams collected for replies may hold: each no more than a reply may carry (max_payload),
-   * all together NATS_COLLECT_BYTES. NATS can't cancel a request, so without this one request for an
-   * endless stream would grow the server without bound.
+   * What streams collected for one reply may hold: each no more than a reply may carry (max_payload),
+   * all together NATS_COLLECT_BYTES.
    */
   readonly collectBudget: MemoryBudget;
+  private service!: MicroService;
+  /** Where callers send a stream's Credit and Cancel: `<prefix>.<token>`, one subscription for all. */
+  private readonly controlPrefix = createInbox();
+  private controlSubscription: Subscription | undefined;
+  private readonly streams = new Map<string, ServedStream>();
+  private lastToken = 0;
 
   private constructor(
     private readonly endpoint: Endpoint,
-    private readonly connection: NatsConnection,
-    private readonly service: Service,
+    readonly connection: NatsConnection,
     private readonly options: NatsServeOptions,
   ) {
     this.runner = new CallRunner({
@@ -74,31 +81,30 @@ export class NatsServing {
 
   static async start(endpoint: Endpoint, options: NatsServeOptions): Promise<NatsServing> {
     const info = endpoint.info() as FunctionInfo;
-    const connection = await connect({ servers: options.servers, name: `lipmodule:${endpoint.name}` });
+    const connection = await connectNats(options.nats, `lipmodule:${endpoint.name}`);
     try {
       const metadata = {
         'lip.name': info.name,
         'lip.signature': info.signature,
         'lip.lib': info.lib,
         'lip.streaming': String(info.streaming),
+        'lip.idempotent': String(info.idempotent === true),
       };
-      const service = await connection.services.add({
+      const serving = new NatsServing(endpoint, connection, options);
+      serving.controlSubscription = connection.subscribe(`${serving.controlPrefix}.*`, {
+        callback: (error, msg) => {
+          if (!error) serving.streams.get(msg.subject.slice(serving.controlPrefix.length + 1))?.control(msg);
+        },
+      });
+      serving.service = await MicroService.start(connection, {
         name: natsServiceName(info.name),
         version: info.version,
         description: info.doc ?? '',
         metadata,
-        queue: NATS_QUEUE,
+        endpoint: { name: natsServiceName(info.name), subject: natsSubject(info.name), metadata },
+        data: () => figures(endpoint.stats() as FunctionStats),
+        handle: (msg) => serving.handle(msg),
       });
-      const serving = new NatsServing(endpoint, connection, service, options);
-      service.addEndpoint(natsServiceName(info.name), {
-        subject: natsSubject(info.name),
-        metadata,
-        handler: (error, msg) => {
-          if (error) options.logger?.error({ err: error }, 'NATS endpoint failed');
-          else serving.handle(msg);
-        },
-      });
-      await connection.flush();
       return serving;
     } catch (error) {
       await connection.close();
@@ -111,97 +117,143 @@ export class NatsServing {
     await this.service.stop();
     await this.inFlight.idle(timeoutMs);
     const unfinished = this.inFlight.count;
+    this.controlSubscription?.unsubscribe();
     await this.connection.drain().catch(() => this.connection.close());
     return { unfinished };
   }
 
-  private handle(msg: ServiceMsg): void {
+  private handle(msg: Msg): void {
+    const start = this.service.begin();
     let message;
     try {
       message = parseClientMessage(decodeValue(msg.data));
     } catch (error) {
-      this.fail(msg, 0, errorInfo(ownFault(error)));
+      this.fail(msg, start, 0, errorInfo(ownFault(error)));
       return;
     }
     const id = message[1];
     if (message[0] === Kind.Control) {
-      this.control(msg, id, message[2]);
+      this.control(msg, start, id, message[2]);
       return;
     }
     if (message[0] !== Kind.Call) {
-      this.fail(msg, id, ownErrorInfo(new LIPProtocolError('over NATS only calls and control verbs are taken')));
+      this.fail(msg, start, id, ownErrorInfo(new LIPProtocolError('over NATS only calls and control verbs are taken')));
       return;
     }
-    const [, , fn, args, kwargs] = message;
+    const [, , fn, args, kwargs, options] = message;
     if (fn !== this.endpoint.name) {
-      this.fail(msg, id, ownErrorInfo(new LIPNotFoundError(`this endpoint serves '${this.endpoint.name}', not '${fn}'`)));
+      this.fail(msg, start, id, ownErrorInfo(new LIPNotFoundError(`this endpoint serves '${this.endpoint.name}', not '${fn}'`)));
       return;
     }
     // No refusal while stopping: a request NATS delivered here before the drain is ours to answer,
     // and the queue group already sends new ones to the other replicas.
-    // Streams are collected: a NATS request has one reply, and a stream request always gets a list.
-    this.runner.run(new NatsCall(this, msg, message), args, kwargs);
+    if (options?.stream === true && typeof options.credit === 'number' && msg.reply) {
+      const token = String((this.lastToken = (this.lastToken + 1) % Number.MAX_SAFE_INTEGER));
+      const stream = new ServedStream(this, msg, message, { start, control: `${this.controlPrefix}.${token}` });
+      this.streams.set(token, stream);
+      void stream.ended.then(() => this.streams.delete(token));
+      void this.runner.stream(stream, args, kwargs);
+      return;
+    }
+    // A plain call of a stream, or an older caller's stream request: collected into one reply.
+    this.runner.run(new NatsReply(this, msg, message, start), args, kwargs);
   }
 
-  private control(msg: ServiceMsg, id: number, verb: string): void {
+  private control(msg: Msg, start: RequestStart, id: number, verb: string): void {
     let value: unknown;
     try {
       // Anyone on the bus could send `stop`: stopping is for those who can reach the socket.
       value = answerControl(this.endpoint, verb, () => false);
     } catch (error) {
-      this.fail(msg, id, errorInfo(ownFault(error)));
+      this.fail(msg, start, id, errorInfo(ownFault(error)));
       return;
     }
-    this.reply(msg, id, value);
+    this.reply(msg, start, id, value);
   }
 
-  reply(msg: ServiceMsg, id: number, value: unknown): void {
+  reply(msg: Msg, start: RequestStart, id: number, value: unknown): void {
     let body: Uint8Array;
     try {
       body = encodeValue([Kind.Result, id, value]);
     } catch (error) {
-      this.fail(msg, id, errorInfo(ownFault(error)));
+      this.fail(msg, start, id, errorInfo(ownFault(error)));
       return;
     }
-    this.send(msg, id, () => msg.respond(body));
+    if (this.send(msg, id, body)) this.service.record(start);
+    else this.service.record(start, 'the reply could not be sent');
   }
 
-  fail(msg: ServiceMsg, id: number, info: RemoteErrorInfo): void {
-    const data = encodeErrorMessage(id, info);
-    // Only the library's own errors map to a status; whatever the function threw is a 500.
+  fail(msg: Msg, start: RequestStart, id: number, info: RemoteErrorInfo): void {
+    const { status, description, headers } = this.errorReply(info);
+    this.send(msg, id, encodeErrorMessage(id, info), headers);
+    this.service.record(start, `${status}:${description}`);
+  }
+
+  /** The micro error of a failed call: only the library's own errors map to a status; whatever the function threw is a 500. */
+  errorReply(info: RemoteErrorInfo): { status: number; description: string; headers: MsgHdrs } {
     const status = info.lip ? (STATUS[info.code ?? ''] ?? 500) : 500;
-    this.send(msg, id, () => msg.respondError(status, `${info.name}: ${info.message}`, data));
+    const description = `${info.name}: ${info.message}`;
+    return { status, description, headers: serviceErrorHeaders(status, description) };
+  }
+
+  /** Records a stream's end in the service's figures. */
+  recorded(start: RequestStart, error?: string): void {
+    this.service.record(start, error);
   }
 
   /** Publishing can throw (a reply over max_payload, a closed connection): never let it escape a handler. */
-  private send(msg: ServiceMsg, id: number, publish: () => void): void {
+  private send(msg: Msg, id: number, body: Uint8Array, headers?: MsgHdrs): boolean {
     try {
-      publish();
+      if (!msg.respond(body, headers ? { headers } : undefined)) this.options.logger?.warn(`a NATS request to '${this.endpoint.name}' had no reply subject`);
+      return true;
     } catch (error) {
-      if ((error as { code?: string }).code === 'MAX_PAYLOAD_EXCEEDED') {
+      if (isMaxPayload(error)) {
         const info = ownErrorInfo(new LIPProtocolError(`the reply is larger than the NATS server's max_payload (1 MiB unless configured)`));
         try {
-          msg.respondError(400, `${info.name}: ${info.message}`, encodeErrorMessage(id, info));
-          return;
+          msg.respond(encodeErrorMessage(id, info), { headers: this.errorReply(info).headers });
+          return false;
         } catch {
           // fall through to the log
         }
       }
       this.options.logger?.error({ err: error }, 'could not send a NATS reply');
+      return false;
     }
   }
 }
 
+/** Whether publishing failed because the message is over the server's max_payload. */
+export function isMaxPayload(error: unknown): boolean {
+  return error instanceof Error && /max_payload/.test(error.message);
+}
+
+/** Our own figures, in the endpoint's `data` of $SRV.STATS. */
+function figures(stats: FunctionStats): Record<string, unknown> {
+  return {
+    calls: stats.calls,
+    errors: stats.errors,
+    in_flight: stats.inFlight,
+    queued: stats.queued,
+    cancelled: stats.cancelled,
+    cache_hits: stats.cache.hits,
+    cache_misses: stats.cache.misses,
+    p50_ms: stats.latencyMs.p50,
+    p99_ms: stats.latencyMs.p99,
+    max_ms: stats.latencyMs.max,
+  };
+}
+
 /** One NATS request's sink: its reply goes to the request's inbox. */
-class NatsCall implements CallSink {
+class NatsReply implements CallSink {
   readonly context: LazyCallContext;
   readonly wantsList: boolean;
   private readonly id: number;
 
   constructor(
     private readonly serving: NatsServing,
-    private readonly msg: ServiceMsg,
+    private readonly msg: Msg,
     [, id, , , , options]: CallMessage,
+    private readonly start: RequestStart,
   ) {
     this.id = id;
     this.context = new LazyCallContext('nats', id, deadlineAfter(options?.timeoutMs));
@@ -225,27 +277,18 @@ class NatsCall implements CallSink {
     };
   }
 
-  /** Over NATS the trace context travels in the message's headers (read only when tracing). */
   get traceCarrier(): Record<string, string> | undefined {
-    const headers = this.msg.headers;
-    if (!headers) return undefined;
-    let carrier: Record<string, string> | undefined;
-    for (const field of traceFields()) {
-      if (!headers.has(field)) continue;
-      carrier ??= {};
-      carrier[field] = headers.get(field);
-    }
-    return carrier;
+    return traceCarrierOf(this.msg.headers);
   }
 
   result(value: unknown): void {
     this.releaseCollected();
-    this.serving.reply(this.msg, this.id, value);
+    this.serving.reply(this.msg, this.start, this.id, value);
   }
 
   error(thrown: unknown): void {
     this.releaseCollected();
-    this.serving.fail(this.msg, this.id, errorInfo(thrown, this.serving.errorDetail));
+    this.serving.fail(this.msg, this.start, this.id, errorInfo(thrown, this.serving.errorDetail));
   }
 
   private releaseCollected(): void {

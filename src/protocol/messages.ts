@@ -26,6 +26,20 @@ export const Kind = {
   Credit: 7,
   /** client → server: [8, id, verb, arg?] built-in verbs; the answer is a Result or Error */
   Control: 8,
+  /** server → client: [9, id, channel, seq, args] the served function calls the caller's callback `channel` */
+  CallbackCall: 9,
+  /** client → server: [10, id, seq, value] what callback call `seq` returned */
+  CallbackResult: 10,
+  /** client → server: [11, id, seq, {name, message, code?}] what callback call `seq` threw */
+  CallbackError: 11,
+  /** client → server: [12, id, channel, value] one item of the caller's iterable `channel` */
+  ArgItem: 12,
+  /** client → server: [13, id, channel, error?] the caller's iterable finished (or threw `error`) */
+  ArgEnd: 13,
+  /** server → client: [14, id, channel, n] the server will take n more items of iterable `channel` */
+  ArgCredit: 14,
+  /** server → client: [15, id, channel] the server stopped reading iterable `channel`: the caller's generator returns */
+  ArgStop: 15,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -33,9 +47,24 @@ export type Kind = (typeof Kind)[keyof typeof Kind];
 export const ControlVerb = ['ping', 'info', 'stats', 'doc', 'stop'] as const;
 export type ControlVerb = (typeof ControlVerb)[number];
 
+/**
+ * What a server can do beyond protocol version 1, listed in its Hello's `caps`. `channels`: callbacks and
+ * async iterables as call arguments (the Call's `channels` option and kinds 9-15). A client sends a
+ * feature's messages only to a server that lists it.
+ */
+export const Capability = { Channels: 'channels' } as const;
+export const SERVER_CAPABILITIES: readonly string[] = Object.freeze([Capability.Channels]);
+
+/** Whether a server's Hello lists `capability`. */
+export function helloHas(hello: HelloInfo | undefined, capability: string): boolean {
+  return Array.isArray(hello?.caps) && hello.caps.includes(capability);
+}
+
 export interface HelloInfo {
   /** Protocol version the server speaks. */
   v: number;
+  /** What the server can do beyond version 1 (see Capability); absent on older servers. */
+  caps?: string[];
   pid: number;
   /** Function served on this socket. */
   name: string;
@@ -55,7 +84,22 @@ export interface CallOptions {
    * names to strings. Checked only by a server that traces; one out of bounds is ignored.
    */
   trace?: Record<string, string>;
+  /** The argument slots that hold callbacks and iterables (their values in args/kwargs are null). */
+  channels?: ChannelSpec[];
 }
+
+/** What an argument channel carries: a function the server may call, or an iterable it reads. */
+export const ChannelKind = { Callback: 0, Iterable: 1 } as const;
+export type ChannelKind = (typeof ChannelKind)[keyof typeof ChannelKind];
+
+/**
+ * Where a channel's argument is: `[i]` is args[i], `["k"]` kwargs.k, `[i, "p"]` the property p of the
+ * plain object args[i], `["k", "p"]` of kwargs.k.
+ */
+export type ChannelPath = readonly [number | string] | readonly [number | string, string];
+
+/** One entry of a Call's `channels` option: `[channel, kind, path]`, channel ids 1..n unique in the call. */
+export type ChannelSpec = readonly [number, ChannelKind, ChannelPath];
 
 export type HelloMessage = readonly [typeof Kind.Hello, HelloInfo];
 export type CallMessage = readonly [typeof Kind.Call, number, string, unknown[], Record<string, unknown> | null, CallOptions | null];
@@ -66,9 +110,21 @@ export type ItemMessage = readonly [typeof Kind.Item, number, unknown];
 export type EndMessage = readonly [typeof Kind.End, number];
 export type CreditMessage = readonly [typeof Kind.Credit, number, number];
 export type ControlMessage = readonly [typeof Kind.Control, number, ControlVerb, unknown?];
+export type CallbackCallMessage = readonly [typeof Kind.CallbackCall, number, number, number, unknown[]];
+export type CallbackResultMessage = readonly [typeof Kind.CallbackResult, number, number, unknown];
+export type CallbackErrorMessage = readonly [typeof Kind.CallbackError, number, number, RemoteErrorInfo];
+export type ArgItemMessage = readonly [typeof Kind.ArgItem, number, number, unknown];
+export type ArgEndMessage = readonly [typeof Kind.ArgEnd, number, number, RemoteErrorInfo | undefined];
+export type ArgCreditMessage = readonly [typeof Kind.ArgCredit, number, number, number];
+export type ArgStopMessage = readonly [typeof Kind.ArgStop, number, number];
 
-export type ClientMessage = CallMessage | CancelMessage | CreditMessage | ControlMessage;
-export type ServerMessage = HelloMessage | ResultMessage | ErrorMessage | ItemMessage | EndMessage;
+/** What a caller sends about the callbacks and iterables of its calls. */
+export type ChannelClientMessage = CallbackResultMessage | CallbackErrorMessage | ArgItemMessage | ArgEndMessage;
+/** What a server sends about them. */
+export type ChannelServerMessage = CallbackCallMessage | ArgCreditMessage | ArgStopMessage;
+
+export type ClientMessage = CallMessage | CancelMessage | CreditMessage | ControlMessage | ChannelClientMessage;
+export type ServerMessage = HelloMessage | ResultMessage | ErrorMessage | ItemMessage | EndMessage | ChannelServerMessage;
 export type Message = ClientMessage | ServerMessage;
 
 /** Request ids are 1..MAX_REQUEST_ID (a CBOR uint32); 0 names no request (an error about the connection). */
@@ -95,6 +151,13 @@ const FIELD_NAMES: Readonly<Record<number, readonly string[]>> = {
   [Kind.End]: ['kind', 'id'],
   [Kind.Credit]: ['kind', 'id', 'credit'],
   [Kind.Control]: ['kind', 'id', 'verb', 'arg'],
+  [Kind.CallbackCall]: ['kind', 'id', 'channel', 'seq', 'callback args'],
+  [Kind.CallbackResult]: ['kind', 'id', 'seq', 'callback result'],
+  [Kind.CallbackError]: ['kind', 'id', 'seq', 'callback error'],
+  [Kind.ArgItem]: ['kind', 'id', 'channel', 'argument item'],
+  [Kind.ArgEnd]: ['kind', 'id', 'channel', 'argument error'],
+  [Kind.ArgCredit]: ['kind', 'id', 'channel', 'credit'],
+  [Kind.ArgStop]: ['kind', 'id', 'channel'],
 };
 
 /** The name of element `index` of `message` if it is a native message (`args` for a Call's element 3). */
@@ -111,6 +174,17 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 
 function fail(what: string): never {
   throw new LIPProtocolError(`invalid message: ${what}`);
+}
+
+/** A channel id or callback sequence number: 1..2^32-1, as request ids. */
+function channelNumber(value: unknown, what: string): number {
+  if (!isRequestId(value)) fail(`${what} must be an integer from 1 to 2^32-1`);
+  return value;
+}
+
+function errorShape(info: unknown, what: string): RemoteErrorInfo {
+  if (!isPlainRecord(info) || typeof info.message !== 'string') fail(`${what} must carry {name, message}`);
+  return { ...info, name: typeof info.name === 'string' ? info.name : 'Error' } as RemoteErrorInfo;
 }
 
 /** Checks a decoded value is a well-formed client message; throws LIPProtocolError otherwise. */
@@ -139,6 +213,18 @@ export function parseClientMessage(value: unknown): ClientMessage {
       if (!(ControlVerb as readonly unknown[]).includes(verb)) fail(`unknown control verb ${JSON.stringify(String(verb))}`);
       return [Kind.Control, id, verb as ControlVerb, value[3]];
     }
+    case Kind.CallbackResult:
+      return [Kind.CallbackResult, id, channelNumber(value[2], 'seq'), value[3]];
+    case Kind.CallbackError:
+      return [Kind.CallbackError, id, channelNumber(value[2], 'seq'), errorShape(value[3], 'a callback error')];
+    case Kind.ArgItem:
+      if (value.length < 4) fail('an argument item must carry a value');
+      return [Kind.ArgItem, id, channelNumber(value[2], 'channel'), value[3]];
+    case Kind.ArgEnd:
+      return [Kind.ArgEnd, id, channelNumber(value[2], 'channel'), value[3] == null ? undefined : errorShape(value[3], 'an argument error')];
+    case Kind.CallbackCall:
+    case Kind.ArgCredit:
+    case Kind.ArgStop:
     case Kind.Hello:
     case Kind.Result:
     case Kind.Error:
@@ -169,11 +255,20 @@ export function parseServerMessage(value: unknown): ServerMessage {
       return [Kind.Item, id, value[2]];
     case Kind.End:
       return [Kind.End, id];
-    case Kind.Error: {
-      const info = value[2];
-      if (!isPlainRecord(info) || typeof info.message !== 'string') fail('error must carry {name, message}');
-      return [Kind.Error, id, { ...info, name: typeof info.name === 'string' ? info.name : 'Error' } as RemoteErrorInfo];
+    case Kind.Error:
+      return [Kind.Error, id, errorShape(value[2], 'error')];
+    case Kind.CallbackCall: {
+      const args = value[4];
+      if (!Array.isArray(args)) fail('callback args must be an array');
+      return [Kind.CallbackCall, id, channelNumber(value[2], 'channel'), channelNumber(value[3], 'seq'), args];
     }
+    case Kind.ArgCredit: {
+      const n = value[3];
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_REQUEST_ID) fail('credit must be a positive integer');
+      return [Kind.ArgCredit, id, channelNumber(value[2], 'channel'), n];
+    }
+    case Kind.ArgStop:
+      return [Kind.ArgStop, id, channelNumber(value[2], 'channel')];
     default:
       fail(`unknown kind ${JSON.stringify(String(kind))}`);
   }

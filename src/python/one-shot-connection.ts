@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { effectiveTimeout, remainingMs, timerDelay } from '../call/deadline.js';
 import { callAborted, callTimedOut } from '../client/call-errors.js';
 import type { CallSettings, FunctionConnection, StreamRequest } from '../client/function-connection.js';
+import { refuseChannels } from '../client/argument-finder.js';
 import { replyStream } from '../client/reply-stream.js';
 import { RequestsInFlight } from '../client/requests-in-flight.js';
 import { LIPConnectionError, LIPProtocolError, LIPRemoteError } from '../errors.js';
@@ -58,6 +59,7 @@ export class OneShotConnection implements FunctionConnection {
   call(fn: string, args: unknown[], kwargs: Record<string, unknown> | null, settings: CallSettings): Promise<unknown> {
     let request: Buffer;
     try {
+      refuseChannels(fn, args, kwargs, "a lipmodule server: it is served by the Python original, whose protocol can't carry them");
       request = encodeCallRequest(args, kwargs);
     } catch (error) {
       return Promise.reject(error as Error);

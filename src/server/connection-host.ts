@@ -31,6 +31,12 @@ export interface ServerOptions {
   maxConnectionBytes?: number;
   /** Most bytes all connections together may have the server hold. @default 256 MiB (at least 2 × maxConnectionBytes) */
   maxServerBytes?: number;
+  /** Most callbacks and iterables one call may pass; a call with more is refused (ERR_LIP_ARGUMENT). @default 16 */
+  maxArgumentChannels?: number;
+  /** Bytes of an iterable argument's items buffered before the server stops granting credit for more. @default 1 MiB */
+  maxArgumentBufferBytes?: number;
+  /** Callback calls waiting for their answers on one connection; a call beyond rejects with LIPBusyError. @default 256 */
+  maxCallbackCalls?: number;
   /** Handles a connection that opened with a bare CBOR map (the Python original's one-shot request). */
   onOneShot?: (socket: Socket, firstBytes: Buffer) => void;
 }

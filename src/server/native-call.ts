@@ -10,10 +10,17 @@ import { deadlineAfter } from '../call/deadline.js';
 import type { CallSink, StreamSink } from '../call/sink.js';
 import { encodeValue } from '../protocol/codec.js';
 import { Kind, type CallOptions } from '../protocol/messages.js';
-import { errorInfo, LIPProtocolError, ownErrorInfo, type RemoteErrorInfo } from '../errors.js';
+import { errorInfo, LIPCallbackExpiredError, LIPProtocolError, ownErrorInfo, type RemoteErrorInfo } from '../errors.js';
 import type { SocketChannel } from '../transport/socket-channel.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionShare } from './memory-budget.js';
+import { ArgumentChannels, type CallbackSlots } from './argument-channels.js';
+import type { ChannelSpec } from '../protocol/messages.js';
+
+/** Items of an iterable argument asked for ahead of the function (the server's defaultStreamCredit when set). */
+const DEFAULT_ARGUMENT_WINDOW = 16;
+/** Bytes of an iterable argument's items the server buffers before it stops granting credit. */
+export const DEFAULT_MAX_ARGUMENT_BUFFER_BYTES = 1024 * 1024;
 
 /** Most stream items a client may have outstanding; credit beyond it is ignored. */
 export const MAX_STREAM_CREDIT = 65_536;
@@ -26,6 +33,8 @@ export interface CallConnection {
   readonly channel: SocketChannel;
   readonly share: ConnectionShare;
   readonly server: ConnectionHost;
+  /** The callback calls waiting on this connection, and their bound. */
+  readonly callbackSlots: CallbackSlots;
   /** Forgets a call that ended; returns whether its caller still wants the answer. */
   ended(call: NativeCall): boolean;
   sendError(id: number, info: RemoteErrorInfo): void;
@@ -41,6 +50,8 @@ export class NativeCall implements CallSink, StreamSink {
   private credit = 0;
   private wakeStream: (() => void) | undefined = undefined;
   private readonly connection: CallConnection;
+  /** The call's callbacks and iterables, when its caller passed any. */
+  channels: ArgumentChannels | undefined;
 
   /** Takes over the reservation of the request's frame (its arguments live as long as the call). */
   constructor(connection: CallConnection, id: number, options: CallOptions | null) {
@@ -64,6 +75,29 @@ export class NativeCall implements CallSink, StreamSink {
     };
   }
 
+  /** Puts the caller's callbacks and iterables in their slots; they end when the call ends or is aborted. */
+  openChannels(specs: readonly ChannelSpec[], args: unknown[], kwargs: Record<string, unknown> | null): void {
+    const { channel, share, server, callbackSlots } = this.connection;
+    const channels = new ArgumentChannels(
+      this.id,
+      {
+        send: (message) => channel.send(message),
+        hold: (bytes) => share.tryHold(bytes),
+        release: (bytes) => channel.release(bytes),
+      },
+      callbackSlots,
+      {
+        window: server.options.defaultStreamCredit ?? DEFAULT_ARGUMENT_WINDOW,
+        maxBufferBytes: server.options.maxArgumentBufferBytes ?? DEFAULT_MAX_ARGUMENT_BUFFER_BYTES,
+      },
+    );
+    channels.place(specs, args, kwargs);
+    this.channels = channels;
+    // Read here, the signal also arms the call's deadline: a callback that never answers ends with it.
+    const signal = this.context.signal;
+    signal.addEventListener('abort', () => channels.close(this.context.reason ?? new LIPCallbackExpiredError('the call was cancelled')), { once: true });
+  }
+
   get open(): boolean {
     return !this.connection.channel.isClosed;
   }
@@ -84,7 +118,10 @@ export class NativeCall implements CallSink, StreamSink {
     if (this.credit <= 0) return new Promise<void>((resolve) => (this.wakeStream = resolve));
     // Credit is the client's word, not room: the socket must also have taken the items already sent.
     const { channel, share } = this.connection;
-    if (channel.congested || !share.mayStream()) return share.whenRoom();
+    // The socket's own 'drain', not the budget's: the backlog may have been sampled empty (another write, after the
+    // kernel took everything) while the socket still owes its 'drain', and then the budget would never see room made.
+    if (channel.congested) return channel.drained();
+    if (!share.mayStream()) return share.whenRoom();
     return undefined;
   }
 

@@ -11,6 +11,7 @@ import {
   ErrorCode,
   errorInfo,
   LIPBusyError,
+  LIPCallbackExpiredError,
   LIPConnectionError,
   LIPNotFoundError,
   LIPProtocolError,
@@ -20,7 +21,8 @@ import {
 } from '../errors.js';
 import { encodeErrorMessage } from '../call/error-message.js';
 import { DEFAULT_MAX_FRAME_BYTES, PREAMBLE, PROBE_PREAMBLE, PROTOCOL_VERSION } from '../protocol/frame.js';
-import { isRequestId, Kind, parseClientMessage, type CallMessage, type ClientMessage } from '../protocol/messages.js';
+import { parseChannelSpecs } from '../protocol/channel-slots.js';
+import { isRequestId, Kind, parseClientMessage, SERVER_CAPABILITIES, type CallMessage, type ChannelSpec, type ClientMessage } from '../protocol/messages.js';
 import { SocketChannel } from '../transport/socket-channel.js';
 import { LIB_ID } from '../version.js';
 import { detachSmallBinaries, DETACH_ABOVE } from './detach-binaries.js';
@@ -28,9 +30,12 @@ import { sniffProtocol, type Protocol } from './first-bytes.js';
 import type { ConnectionShare } from './memory-budget.js';
 import { MAX_STREAM_CREDIT, NativeCall, type CallConnection } from './native-call.js';
 import type { ConnectionHost } from './connection-host.js';
+import type { CallbackSlots } from './argument-channels.js';
 
 const DEFAULT_STREAM_CREDIT = 16;
 export const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 10_000;
+export const DEFAULT_MAX_ARGUMENT_CHANNELS = 16;
+export const DEFAULT_MAX_CALLBACK_CALLS = 256;
 /** How long a connection we closed may take to go away before it is cut. */
 export const CLOSE_GRACE_MS = 1000;
 
@@ -49,9 +54,11 @@ export class NativeConnection implements CallConnection {
   private lastActive = Date.now();
   // Given to the one-shot handler, which keeps its own read timeout and may run a long call.
   private handedOff = false;
+  readonly callbackSlots: CallbackSlots;
 
   constructor(server: ConnectionHost, socket: Socket, id: number) {
     this.server = server;
+    this.callbackSlots = { running: 0, max: server.options.maxCallbackCalls ?? DEFAULT_MAX_CALLBACK_CALLS };
     this.socket = socket;
     this.id = id;
     sniffProtocol(socket, this.known);
@@ -76,6 +83,22 @@ export class NativeConnection implements CallConnection {
     this.socket.destroy();
   }
 
+  /**
+   * Ends the connection once the server has drained. With no call of ours still running, the client is
+   * told first (an Error frame, id 0, ERR_LIP_SHUTTING_DOWN) that whatever it still waits for here was
+   * never run: requests that crossed our end on the wire can be sent again elsewhere (a reload's new server).
+   */
+  endDrained(): void {
+    if (this.running === 0) {
+      const name = this.server.endpoint.name;
+      this.sendError(
+        0,
+        ownErrorInfo(new LIPConnectionError(`'${name}' has shut down; calls not answered on this connection were not run`, { code: ErrorCode.ShuttingDown })),
+      );
+    }
+    this.end();
+  }
+
   /** Closes the connection if nothing ran or arrived whole for `idleMs` (a half-sent frame doesn't count). */
   checkIdle(now: number, idleMs: number): void {
     if (this.handedOff) return;
@@ -94,6 +117,7 @@ export class NativeConnection implements CallConnection {
   /** Forgets a call that ended; returns whether its caller still wants the answer. */
   ended(call: NativeCall): boolean {
     if (this.calls.get(call.id) === call) this.calls.delete(call.id);
+    call.channels?.close(new LIPCallbackExpiredError('the call that passed it has ended'));
     this.running--;
     this.touched = true;
     this.channel.release(call.bytes);
@@ -140,9 +164,11 @@ export class NativeConnection implements CallConnection {
     channel.onUndecodable = ({ kind, id }, error) => {
       this.touched = true;
       const what = kind === Kind.Call ? "the call's arguments" : `a message of kind ${kind}`;
-      this.sendError(id > 0 ? id : 0, protocolInfo(`${what} could not be decoded: ${error.message}`));
+      const failure = `${what} could not be decoded: ${error.message}`;
+      if (kind >= Kind.CallbackResult && kind <= Kind.ArgEnd) return this.failChannels(id, failure);
+      this.sendError(id > 0 ? id : 0, protocolInfo(failure));
     };
-    channel.send([Kind.Hello, { v: PROTOCOL_VERSION, pid: process.pid, name: this.server.endpoint.name, lib: LIB_ID }]);
+    channel.send([Kind.Hello, { v: PROTOCOL_VERSION, pid: process.pid, name: this.server.endpoint.name, lib: LIB_ID, caps: SERVER_CAPABILITIES }]);
     const rest = bytes.subarray(PREAMBLE.length);
     if (rest.length > 0) channel.feed(rest);
   }
@@ -170,7 +196,29 @@ export class NativeConnection implements CallConnection {
       case Kind.Control:
         this.control(message[1], message[2]);
         return;
+      // Messages about a call that already ended (or never passed such a channel) are dropped: the caller raced its end.
+      case Kind.CallbackResult:
+        this.calls.get(message[1])?.channels?.result(message[2], message[3]);
+        return;
+      case Kind.CallbackError:
+        this.calls.get(message[1])?.channels?.error(message[2], message[3]);
+        return;
+      case Kind.ArgItem:
+        this.calls.get(message[1])?.channels?.item(message[2], message[3], this.channel.frameLength);
+        return;
+      case Kind.ArgEnd:
+        this.calls.get(message[1])?.channels?.end(message[2], message[3]);
+        return;
     }
+  }
+
+  /** A callback's answer or an iterable's item that can't be decoded fails its call (the caller is told by the Error). */
+  private failChannels(id: number, why: string): void {
+    const call = this.calls.get(id);
+    if (!call?.channels) return;
+    this.calls.delete(id);
+    call.cancel(new LIPProtocolError(why));
+    this.sendError(id, protocolInfo(why));
   }
 
   private startCall(message: CallMessage): void {
@@ -194,11 +242,21 @@ export class NativeConnection implements CallConnection {
       this.sendError(id, ownErrorInfo(new LIPConnectionError(`'${name}' is shutting down and takes no new calls`, { code: ErrorCode.ShuttingDown })));
       return;
     }
+    let specs: ChannelSpec[] | undefined;
+    if (options?.channels != null) {
+      try {
+        specs = parseChannelSpecs(options.channels, args, kwargs, server.options.maxArgumentChannels ?? DEFAULT_MAX_ARGUMENT_CHANNELS);
+      } catch (error) {
+        this.sendError(id, ownErrorInfo(error as Error));
+        return;
+      }
+    }
     const call = new NativeCall(this, id, options);
     if (this.channel.frameLength > DETACH_ABOVE) {
       detachSmallBinaries(args);
       detachSmallBinaries(kwargs);
     }
+    if (specs) call.openChannels(specs, args, kwargs);
     this.calls.set(id, call);
     this.running++;
     if (options?.stream) {

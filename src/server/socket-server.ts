@@ -14,7 +14,7 @@ import type { Endpoint } from '../call/endpoint.js';
 import { LIPBusyError, ownErrorInfo, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, joinFrame } from '../protocol/frame.js';
 import { encodeOneShot } from '../python/wire.js';
-import { listenUnix, removeOwnSocket, type Listening } from '../transport/unix-socket.js';
+import { listenInherited, listenUnix, removeOwnSocket, type Listening } from '../transport/unix-socket.js';
 import { classifyFirstBytes } from './first-bytes.js';
 import { MemoryBudget } from './memory-budget.js';
 import { CLOSE_GRACE_MS, NativeConnection } from './native-connection.js';
@@ -82,10 +82,15 @@ export class SocketServer implements ConnectionHost {
     return this.options.logger;
   }
 
-  async listen(path: string): Promise<void> {
+  /** `how`: take the path over from the server there, or serve on an inherited listening socket. */
+  async listen(path: string, how: { takeOver?: boolean | undefined; listenFd?: number | undefined } = {}): Promise<void> {
     this.path = path;
     this.closing = false;
-    this.listening = await listenUnix(path, (socket) => this.accept(socket), { socketMode: this.options.socketMode, logger: this.options.logger });
+    const accept = (socket: Socket) => this.accept(socket);
+    this.listening =
+      how.listenFd === undefined
+        ? await listenUnix(path, accept, { socketMode: this.options.socketMode, logger: this.options.logger, takeOver: how.takeOver })
+        : await listenInherited(how.listenFd, path, accept);
     const idleMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (idleMs > 0) {
       // One timer for all connections: a timer per connection reset on every message would cost more.
@@ -118,14 +123,14 @@ export class SocketServer implements ConnectionHost {
     const closed = new Promise<void>((resolve) => listening.server.close(() => resolve()));
     await this.inFlight.idle(timeoutMs);
     const unfinished = this.inFlight.count;
-    for (const connection of this.connections) connection.end();
+    for (const connection of this.connections) connection.endDrained();
     // Connections that don't end politely are cut after a short grace.
     const grace = setTimeout(() => {
       for (const connection of this.connections) connection.destroy();
     }, 500);
     await closed;
     clearTimeout(grace);
-    await removeOwnSocket(listening.path ?? this.path, listening.ino);
+    if (!listening.inherited) await removeOwnSocket(listening.path ?? this.path, listening.ino);
     return { unfinished };
   }
 

@@ -7,4 +7,6 @@ export interface Listening {
   ino: number;
   /** The real path of the socket file (its directory's symlinks resolved), set by listenUnix. */
   path?: string;
+  /** Set for a socket inherited from systemd: its file is not ours to guard or remove. */
+  inherited?: true;
 }

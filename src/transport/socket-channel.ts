@@ -145,6 +145,25 @@ export class SocketChannel implements Channel {
     return this.socket.writableNeedDrain;
   }
 
+  // One wait for all the writers waiting for room (a listener each would pile up on the socket).
+  private drainWait: Promise<void> | undefined;
+
+  /** Resolves once the socket took what it holds beyond its high-water mark (at once if it doesn't), or closed. */
+  drained(): Promise<void> {
+    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
+    this.drainWait ??= new Promise<void>((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        this.drainWait = undefined;
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+    return this.drainWait;
+  }
+
   private readonly flush = (): void => {
     const frames = this.batch;
     this.batch = null;

@@ -44,8 +44,12 @@ export function guardSocketFile(options: GuardOptions): void {
     try {
       fresh = await rebind();
     } catch (error) {
+      // Another live server of ours at the path: it took it over (a reload), and this one should drain.
+      const takenOver = stats?.isSocket() && (error as { code?: unknown }).code === 'ERR_LIP_ALREADY_SERVED';
       const what = stats ? `replaced by another file (uid ${stats.uid})` : 'removed';
-      const message = `the socket file was ${what} while serving, and could not be put back: clients cannot reach this server`;
+      const message = takenOver
+        ? 'another server took the socket path over: new clients reach it; this one keeps its open connections until it stops'
+        : `the socket file was ${what} while serving, and could not be put back: clients cannot reach this server`;
       warn({ err: (error as Error).message }, message);
       return;
     }

@@ -16,6 +16,9 @@ export interface TrustedConnectOptions {
   trust: SocketTrust;
 }
 
+/** How the error ends when the socket file changed under a connect (a restart or reload swapping it). */
+export const SWAPPED_WHILE_CONNECTING = 'while connecting; nothing was sent to it';
+
 /**
  * Connects to `path` and resolves once the file is known to be a trusted user's
  * socket. Node has no SO_PEERCRED, so the file is checked before and after
@@ -49,7 +52,7 @@ export async function connectTrusted(path: string, options: TrustedConnectOption
   }
   socket.destroy();
   if (after && !trust.trusts(Number(after.uid))) throw untrustedOwner(path, Number(after.uid), trust);
-  throw new LIPConnectionError(`${path} was ${after ? 'replaced' : 'removed'} while connecting; nothing was sent to it`);
+  throw new LIPConnectionError(`${path} was ${after ? 'replaced' : 'removed'} ${SWAPPED_WHILE_CONNECTING}`);
 }
 
 /** The socket file's stats if it may be connected to; LIPNotFoundError when there is none. */

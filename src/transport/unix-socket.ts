@@ -85,7 +85,9 @@ export interface ListenOptions {
   /** File mode of the socket; 0o600 unless widened on purpose. */
   socketMode?: number;
   /** Where warnings about the socket file (removed or replaced while serving) go. */
-  logger?: SocketFileLogger;
+  logger?: SocketFileLogger | undefined;
+  /** Replace the socket file of a server of ours at the path (atomically: rename), instead of refusing. @default false */
+  takeOver?: boolean | undefined;
 }
 
 /**
@@ -99,7 +101,7 @@ export async function listenUnix(path: string, onConnection: (socket: Socket) =>
   // Bound, linked and unlinked through the real path of a directory whose every parent is safe.
   const real = await trustedSocketPath(path, OWN_TRUST, 'serve');
   const bind = () => (cluster.isWorker ? bindInPlace(real, onConnection, options) : claimPath(real, onConnection, options));
-  const listening = { ...(await bind()), path: real };
+  const listening = { ...(await (options.takeOver && !cluster.isWorker ? takeOverPath(real, onConnection, options) : bind())), path: real };
   // The directories may have changed since: checked again before a fresh socket goes in.
   const rebind = async () => {
     await checkSocketDir(dirname(real), OWN_TRUST, 'serve');
@@ -150,6 +152,47 @@ async function claimPath(path: string, onConnection: (socket: Socket) => void, o
   } finally {
     if (temp !== undefined) await unlink(temp).catch(() => {});
   }
+}
+
+/**
+ * Binds a fresh socket under a random name beside `path`, then rename(2)s it over `path`: whoever
+ * connects finds the old server or the new one, never no file. Only a socket file of our own uid (or
+ * nothing) is replaced; the old server's open connections stay with it.
+ */
+async function takeOverPath(path: string, onConnection: (socket: Socket) => void, options: ListenOptions): Promise<Listening> {
+  const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
+  let temp: string | undefined;
+  try {
+    const bound = await bindBeside(server, path);
+    temp = bound.temp;
+    if (!bound.umaskApplied || (options.socketMode !== undefined && options.socketMode !== 0o600)) await chmod(temp, options.socketMode ?? 0o600);
+    const { ino } = await lstat(temp);
+    const there = await lstat(path).catch(() => undefined);
+    if (there && !there.isSocket()) throw new LIPError(`${path} exists and is not a socket; refusing to replace it`, { code: ErrorCode.AlreadyServed });
+    const me = process.getuid?.();
+    if (there && me !== undefined && there.uid !== me) throw alreadyServed(path, there.uid);
+    await rename(temp, path);
+    temp = undefined;
+    return { server, ino };
+  } catch (error) {
+    closeQuietly(server);
+    if (error instanceof LIPError) throw error;
+    throw new LIPError(`could not take over ${path}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    if (temp !== undefined) await unlink(temp).catch(() => {});
+  }
+}
+
+/**
+ * Serves on a listening socket inherited as file descriptor `fd` (systemd socket activation). `path`
+ * is where clients find it (the socket unit's ListenStream): shown, never bound, guarded or removed.
+ */
+export function listenInherited(fd: number, path: string, onConnection: (socket: Socket) => void): Promise<Listening> {
+  const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) => reject(new LIPError(`could not serve on the inherited socket (fd ${fd}) for ${path}: ${error.message}`, { cause: error })));
+    server.listen({ fd }, () => resolve({ server, ino: 0, path, inherited: true }));
+  });
 }
 
 const MAX_CLAIM_ATTEMPTS = 8;

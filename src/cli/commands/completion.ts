@@ -8,7 +8,7 @@ import { print } from '../common.js';
 
 const SHELLS = ['bash', 'zsh'] as const;
 // Commands whose first argument is a served function's name.
-const TAKES_NAME = ['doc', 'call', 'stats', 'ping', 'stop'];
+const TAKES_NAME = ['doc', 'call', 'stats', 'ping', 'stop', 'health'];
 const VALUES: Record<string, string> = {
   '--log-level': 'debug info warning error critical silent',
   '--log-format': 'pretty json',

@@ -62,7 +62,7 @@ Examples:
 }
 
 async function serve(files: string[], options: ServeOptions): Promise<void> {
-  if (!options.socket && !options.nats?.length) throw usageError('--no-socket needs --nats <url>: there would be nowhere to serve');
+  if (!options.socket && !options.nats?.length && !process.env.NATS_URL) throw usageError('--no-socket needs --nats <url>: there would be nowhere to serve');
   // Each instance has its own figures, and one port can't be every instance's: `lip metrics` reads them all.
   if (options.metrics && options.instances > 1)
     throw usageError("--metrics serves one process's figures: with --instances, use `lip metrics` (it asks every instance)");

@@ -2,7 +2,7 @@
  * Starting and stopping a set of served functions, shared by `lip serve` in
  * one process and by each `--instances` worker.
  */
-import type { LIPFunctionControls } from '../../index.js';
+import { natsServersText, type LIPFunctionControls, type NatsOption } from '../../index.js';
 import { print } from '../common.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
@@ -18,7 +18,7 @@ export interface ServedLine {
 /** Where to serve: the socket directory, and NATS servers if any. */
 export interface Placement {
   socketDir: string | undefined;
-  nats?: string[] | undefined;
+  nats?: NatsOption | undefined;
   /** false: over NATS only. */
   socket?: boolean | undefined;
 }
@@ -30,7 +30,7 @@ export async function initAll(functions: readonly LIPFunctionControls[], placeme
   try {
     for (const fn of functions) {
       await quietLifecycle(fn, () =>
-        fn.init({ ...(socketDir === undefined ? {} : { socketDir }), ...(nats?.length ? { nats } : {}), ...(socket === false ? { socket } : {}) }),
+        fn.init({ ...(socketDir === undefined ? {} : { socketDir }), ...(nats ? { nats } : {}), ...(socket === false ? { socket } : {}) }),
       );
       started.push(fn);
     }
@@ -39,7 +39,7 @@ export async function initAll(functions: readonly LIPFunctionControls[], placeme
     throw new CliError(`could not serve: ${describeError(error)}`, ExitCode.Failed, { cause: error });
   }
   const where = (fn: LIPFunctionControls) => {
-    const natsNote = nats?.length ? `NATS ${nats.join(',')} (lip.fn.${fn.lipName})` : '';
+    const natsNote = nats ? `NATS ${natsServersText(nats)} (lip.fn.${fn.lipName})` : '';
     if (!fn.socketPath) return natsNote;
     return natsNote ? `${fn.socketPath} and ${natsNote}` : fn.socketPath;
   };

@@ -1,6 +1,7 @@
 /** `lip serve`, once its options are checked: loads the files and serves them, here or in --instances workers. */
 import cluster from 'node:cluster';
 import type { LIPFunctionControls, LogLevel } from '../../index.js';
+import { natsOptionOf } from '../nats-option.js';
 import type { ServeOptions } from './serve-options.js';
 import { runPrimary } from './cluster-primary.js';
 import { runWorker } from './cluster-worker.js';
@@ -13,7 +14,7 @@ export async function runServe(files: string[], options: ServeOptions): Promise<
   const settings: ServeSettings = {
     socketDir: options.socketDir,
     graceMs: options.grace,
-    nats: options.nats,
+    nats: await natsOptionOf(options),
     socket: options.socket,
     metrics: options.metrics,
   };

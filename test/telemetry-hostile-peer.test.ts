@@ -6,7 +6,7 @@
  * limits, and every call is still answered; a timeout that is NaN, infinite,
  * negative, huge or not a number never crashes the server, never gives a
  * served function a deadline a Date can't hold, and a nested call made under
- * it still runs; a tiny one gives the nested call its last millisecond.
+ * it still runs; a tiny one cancels the call and the nested one with it.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
@@ -41,13 +41,13 @@ async function chain(t: TestContext) {
   const raw = await RawPeer.connect(relay.socketPath!);
   t.after(() => raw.destroy());
   raw.write(Buffer.from('LIP\x01'));
-  return raw;
+  return { raw, relay };
 }
 
 test('hostile trace carriers: every call answered; a carrier out of bounds ignored; tracestate cut to the SDK limit', async (t) => {
   const sdk = registerTestSdk();
   t.after(() => sdk.shutdown());
-  const raw = await chain(t);
+  const { raw } = await chain(t);
   const longState = Array.from({ length: 200 }, (_, i) => `k${i}=${'v'.repeat(30)}`).join(',');
   const carriers: unknown[] = [
     { traceparent: TRACEPARENT }, // the one valid parent
@@ -98,7 +98,7 @@ test('hostile trace carriers: every call answered; a carrier out of bounds ignor
 });
 
 test('hostile timeouts: NaN, infinite, negative, huge or not a number: answered, with a deadline a Date can hold; a nested call runs', async (t) => {
-  const raw = await chain(t);
+  const { raw, relay } = await chain(t);
   const before = Date.now();
   const timeouts: unknown[] = [
     Number.NaN,
@@ -134,11 +134,13 @@ test('hostile timeouts: NaN, infinite, negative, huge or not a number: answered,
   raw.send([1, 200, 'relay', [1], null, { timeoutMs: 60_000 }]);
   const sane = (await raw.reply(200)) as [number, number, { deadline: number }];
   assert.ok(sane[2].deadline >= before + 60_000 && sane[2].deadline <= Date.now() + 60_000);
-  // A tiny one: the served call's deadline passes at once; the nested call inherits its last millisecond
-  // (a local leaf may still answer in it) or times out, as its own would.
+  // A tiny one: the served call's deadline passes at once. Its signal fires, the nested call inherits
+  // its last millisecond (a local leaf may still answer in it) or is cancelled with it; a call whose
+  // caller's deadline passed is counted as cancelled and gets no answer (its caller has given up).
   raw.send([1, 201, 'relay', [1], null, { timeoutMs: 1e-300 }]);
-  const tiny = (await raw.reply(201)) as [number, number, { code?: string; nested?: number }];
-  if (tiny[0] === 2) assert.equal(tiny[2].nested, 2);
+  const tiny = (await raw.reply(201, 1000).catch(() => undefined)) as [number, number, { code?: string; nested?: number }] | undefined;
+  if (tiny === undefined) assert.equal(relay.stats().cancelled, 1, 'no answer: the call was cancelled');
+  else if (tiny[0] === 2) assert.equal(tiny[2].nested, 2);
   else assert.match(tiny[2].code ?? '', /^ERR_LIP_(TIMEOUT|ABORTED|REMOTE)$/, JSON.stringify(tiny));
   // And the connection still serves.
   raw.send([1, 202, 'relay', [21], null, null]);

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { LIPTimeoutError } from '../src/errors.js';
 import { VERSION } from '../src/version.js';
 import { activeTelemetry } from '../src/telemetry/active.js';
@@ -29,6 +31,24 @@ test('no SDK registered: activeTelemetry() is undefined, and becomes defined onc
     await sdk.shutdown();
   }
   assert.equal(activeTelemetry(), undefined, 'undefined again once the SDK is gone');
+  // The API in use with no provider (the bench's `api` row): still nothing to record.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  try {
+    assert.equal(activeTelemetry(), undefined, 'a context manager and a propagator alone record nothing');
+    const meters = registerTestSdk({ tracing: false });
+    try {
+      const telemetry = activeTelemetry();
+      assert.ok(telemetry?.instruments, 'instruments once a meter provider alone is registered');
+      assert.equal(telemetry.tracer, undefined);
+    } finally {
+      await meters.shutdown();
+    }
+  } finally {
+    context.disable();
+    propagation.disable();
+  }
+  assert.equal(activeTelemetry(), undefined);
 });
 
 test('client -> A -> B: one trace, each span the parent of the next, through the carrier alone', async () => {

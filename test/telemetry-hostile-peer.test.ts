@@ -7,11 +7,15 @@
  * negative, huge or not a number never crashes the server, never gives a
  * served function a deadline a Date can't hold, and a nested call made under
  * it still runs; a tiny one cancels the call and the nested one with it.
+ * Over NATS the carrier is the request's headers: hostile ones are ignored alike.
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
+import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { LIPClient, LIPModule } from '../src/index.js';
+import { decodeValue, encodeValue } from '../src/protocol/codec.js';
+import { startNatsServer } from './helpers/nats-server.js';
 import { registerTestSdk } from './helpers/otel-sdk.js';
 import { RawPeer } from './helpers/raw-peer.js';
 import { socketDir } from './helpers/temp-dir.js';
@@ -145,4 +149,43 @@ test('hostile timeouts: NaN, infinite, negative, huge or not a number: answered,
   // And the connection still serves.
   raw.send([1, 202, 'relay', [21], null, null]);
   assert.equal(((await raw.reply(202)) as [number, number, { nested: number }])[2].nested, 42);
+});
+
+test('over NATS, hostile trace headers (repeated, oversized, malformed): every request answered, only a valid one continues the trace', async (t) => {
+  const sdk = registerTestSdk();
+  t.after(() => sdk.shutdown());
+  const url = await startNatsServer(t);
+  const double = LIPModule(quiet)(function double(x: number) {
+    return x * 2;
+  });
+  await double.init({ nats: url, socket: false });
+  t.after(() => double.exit());
+  const nc = await connect({ servers: url });
+  t.after(() => nc.close());
+  const cases: [string, string][][] = [
+    [['traceparent', TRACEPARENT]],
+    [
+      ['traceparent', TRACEPARENT],
+      ['traceparent', `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`],
+    ],
+    [['traceparent', 'x'.repeat(20_000)]],
+    [['traceparent', `${TRACEPARENT}-extra`]],
+    [
+      ['traceparent', TRACEPARENT],
+      ['tracestate', 'k=v,'.repeat(5000)],
+    ],
+    [['baggage', 'b=1,'.repeat(10_000)]],
+    [['tracestate', 'only=state']],
+  ];
+  for (const [i, fields] of cases.entries()) {
+    const h = natsHeaders();
+    for (const [name, value] of fields) h.append(name, value);
+    const reply = await nc.request('lip.fn.double', encodeValue([1, i + 1, 'double', [i], null, { timeoutMs: Number.NaN }]), { headers: h, timeout: 5000 });
+    assert.deepEqual(decodeValue(reply.data), [2, i + 1, i * 2], `case ${i}: answered`);
+  }
+  const servers = sdk.spans.getFinishedSpans().filter((span) => span.kind === SpanKind.SERVER);
+  assert.equal(servers.length, cases.length);
+  const continued = servers.flatMap((span, i) => (span.parentSpanContext?.spanId === PARENT_ID ? [i] : []));
+  // The valid one, and the first of two values (as HTTP's first header wins); the oversized tracestate one is ignored as a whole.
+  assert.deepEqual(continued, [0, 1]);
 });

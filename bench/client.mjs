@@ -43,6 +43,32 @@ function callOf(conn, fn) {
       if (back.length !== payload.length) throw new Error(`echo returned ${back.length} bytes`);
     };
   }
+  if (fn === 'count') {
+    // One "call" is a whole stream read to its end.
+    const n = config.streamItems;
+    return async () => {
+      let read = 0;
+      for await (const item of conn.stream('count', [n])) if (item !== read++) throw new Error(`item ${read - 1} was ${item}`);
+      if (read !== n) throw new Error(`the stream ended after ${read} of ${n} items`);
+    };
+  }
+  if (fn === 'fanout') {
+    const n = config.callbacks;
+    const expected = (n * (n - 1)) / 2;
+    return async () => {
+      if ((await conn.call('fanout', [n, (i) => i])) !== expected) throw new Error('fanout answered wrongly');
+    };
+  }
+  if (fn === 'upload') {
+    const total = config.payloadBytes;
+    const chunk = Buffer.alloc(64 * 1024, 0x5a);
+    async function* chunks() {
+      for (let sent = 0; sent < total; sent += chunk.length) yield chunk;
+    }
+    return async () => {
+      if ((await conn.call('upload', [chunks()])) !== total) throw new Error('upload answered wrongly');
+    };
+  }
   if (fn === 'work' || fn === 'workc') {
     const n = config.workN;
     const expected = workload(n);

@@ -9,7 +9,7 @@ export type { InitOptions, ExitOptions } from './function/options.js';
 export { announceRestart, endRestartNotice } from './function/restart-notice.js';
 export type { RestartNoticeOptions } from './function/restart-notice.js';
 export { LIPClient } from './client/lip-client.js';
-export type { LIPClientOptions, CallOptions, Remote, SocketStatus } from './client/lip-client.js';
+export type { LIPClientOptions, CallOptions, CallerArgument, Remote, SocketStatus } from './client/lip-client.js';
 export type { CallContext } from './call/context.js';
 export type { FunctionInfo, FunctionStats, ParamInfo } from './function/introspection.js';
 export type { LatencyBucketsSnapshot } from './telemetry/latency-buckets.js';

@@ -109,3 +109,11 @@ test('async iterables as arguments', async (t) => {
     assert.deepEqual(got, [0, 2, 4, 6]);
   });
 });
+
+test('a function that asks for several items at once gets each in turn', async (t) => {
+  const dir = socketDir(t);
+  await startFixture(t, 'callbacks-server.ts', dir);
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  assert.deepEqual(await client.callFunction('eager', [count(5)]), [0, 1, 2, 3, 4, null]);
+});

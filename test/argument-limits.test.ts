@@ -55,6 +55,19 @@ test('default limits', async (t) => {
     assert.equal(ran, 4);
   });
 
+  await t.test("callbacks that never answer give their client's slots back when their call ends", async () => {
+    const small = new LIPClient({ socketDir: dir, maxCallbackCalls: 2 });
+    t.after(() => small.destroy());
+    const never = () => new Promise(() => {});
+    await Promise.all([
+      assert.rejects(small.callFunction('hanging', [never], undefined, { timeoutMs: 200 }), /deadline/),
+      assert.rejects(small.callFunction('hanging', [never], undefined, { timeoutMs: 200 }), /deadline/),
+    ]);
+    // Both slots are free again: two callbacks run at once on the same connection.
+    const counts = await small.callFunction<Record<string, number>>('settled', [2, slow]);
+    assert.deepEqual(counts, { ok: 2 });
+  });
+
   await t.test('maxArgumentBufferBytes (1 MiB): items of 100 KiB are asked for at most 10 ahead', async () => {
     let pulled = 0;
     async function* source() {

@@ -33,6 +33,13 @@ test('callbacks as arguments', async (t) => {
     );
   });
 
+  await t.test('through bind(), a sync callback for a served async one', async () => {
+    const progress = client.bind<(n: number, onProgress: (i: number, n: number) => Promise<void>) => Promise<number>>('progress');
+    const seen: number[] = [];
+    assert.equal(await progress(3, (i) => void seen.push(i)), 3);
+    assert.deepEqual(seen, [1, 2, 3]);
+  });
+
   await t.test('callback calls may run concurrently; each answer goes to its own call', async () => {
     let running = 0;
     let most = 0;
@@ -84,6 +91,21 @@ test('callbacks as arguments', async (t) => {
     assert.equal(outcome.callback.name, 'LIPCallbackExpiredError');
     assert.match(outcome.callback.message, /args\[0\]/);
     assert.equal(ran, 0);
+  });
+
+  await t.test('callback calls the function does not await may fail or be cut short by its end: the server lives on', async () => {
+    // The caller's callback throws, and its later calls are cut short when the call returns at once.
+    assert.equal(
+      await client.callFunction('fireAndForget', [
+        () => {
+          throw new Error('not interested');
+        },
+      ]),
+      'returned',
+    );
+    assert.equal(await client.callFunction('fireAndForget', [() => new Promise((r) => setTimeout(r, 50))]), 'returned');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await client.callFunction('ping2'), 'pong');
   });
 
   await t.test("a callback that never answers holds nothing past the call's deadline", async () => {

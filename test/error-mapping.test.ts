@@ -10,6 +10,7 @@ import {
   LIPAbortError,
   LIPArgumentError,
   LIPBusyError,
+  LIPCallbackExpiredError,
   LIPConnectionError,
   LIPNotFoundError,
   LIPProtocolError,
@@ -30,6 +31,7 @@ test('errors the library raised (lip: true) come back as its own classes, code b
     [ErrorCode.FrameTooLarge, LIPProtocolError],
     [ErrorCode.Timeout, LIPTimeoutError],
     [ErrorCode.Aborted, LIPAbortError],
+    [ErrorCode.CallbackExpired, LIPCallbackExpiredError],
   ];
   for (const [code, cls] of cases) {
     const error = fromRemoteErrorInfo('f', { name: 'X', message: 'm', code, lip: true });

@@ -90,6 +90,32 @@ test('a flood of callback calls runs at most maxCallbackCalls at once; the rest 
   await assert.rejects(call, LIPTimeoutError);
 });
 
+test("callbacks running hold at most 2 x maxFrameBytes of the server's arguments; the rest are answered busy", async (t) => {
+  const dir = socketDir(t);
+  const busy: unknown[][] = [];
+  await rawServer(t, dir, 'heavy', (frame, connection) => {
+    if (frame[0] === CallbackError) busy.push(frame);
+    if (frame[0] !== 1) return;
+    const big = Buffer.alloc(4 * 1024 * 1024);
+    for (let seq = 1; seq <= 20; seq++) connection.send([CallbackCall, frame[1], 1, seq, [big]]);
+  });
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 4000 });
+  t.after(() => client.destroy());
+  let running = 0;
+  const call = client.callFunction('heavy', [
+    () => {
+      running++;
+      return new Promise(() => {});
+    },
+  ]);
+  call.catch(() => {});
+  await until(() => running + busy.length === 20);
+  // 32 MiB of 4 MiB arguments (and a little framing): 7 run, 13 are refused.
+  assert.equal(running, 7);
+  assert.ok(busy.every((frame) => (frame[3] as { code: string }).code === ErrorCode.Busy));
+  await assert.rejects(call, LIPTimeoutError);
+});
+
 test('endless credit from a server that never reads: the caller pulls only what its socket takes', async (t) => {
   const dir = socketDir(t);
   let items = 0;

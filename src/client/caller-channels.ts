@@ -22,10 +22,13 @@ export interface CallerWire {
   drained(): Promise<void>;
 }
 
-/** Callbacks running for one connection's server, and their bound. */
+/** Callbacks running for one connection's server, and their bounds. */
 export interface CallerSlots {
   running: number;
   readonly max: number;
+  /** Frame bytes of the callback calls running (their arguments live as long as they run). */
+  bytes: number;
+  readonly maxBytes: number;
 }
 
 /** Reads the error a callback or iterable threw as the wire carries it: name, message, code (no stack: that stays here). */
@@ -92,6 +95,10 @@ class ArgumentPump {
 
 export class CallerChannels {
   private readonly pumps = new Map<number, ArgumentPump>();
+  // Callback calls of this call holding a slot: given back when answered, or all when the call ends
+  // (a callback that never answers holds nothing past its call).
+  // (seq → the frame bytes of its arguments).
+  private readonly holding = new Map<number, number>();
   private closed = false;
 
   constructor(
@@ -101,8 +108,8 @@ export class CallerChannels {
     private readonly slots: CallerSlots,
   ) {}
 
-  /** The server calls callback `channel`: it runs here, and its answer goes back as `seq`'s. */
-  callback(channel: number, seq: number, args: unknown[]): void {
+  /** The server calls callback `channel` with arguments `bytes` long: it runs here, and its answer goes back as `seq`'s. */
+  callback(channel: number, seq: number, args: unknown[], bytes: number): void {
     if (this.closed) return;
     const callback = this.values[channel - 1];
     if (typeof callback !== 'function') {
@@ -113,7 +120,14 @@ export class CallerChannels {
       this.answer(seq, ownErrorInfo(new LIPBusyError(`${this.slots.running} callbacks are running for this connection, its limit (maxCallbackCalls)`)));
       return;
     }
+    if (this.slots.running > 0 && this.slots.bytes + bytes > this.slots.maxBytes) {
+      this.answer(seq, ownErrorInfo(new LIPBusyError(`the callbacks running for this connection hold ${this.slots.bytes} bytes of arguments, near its limit`)));
+      return;
+    }
+    if (this.holding.has(seq)) return;
     this.slots.running++;
+    this.slots.bytes += bytes;
+    this.holding.set(seq, bytes);
     let result: unknown;
     try {
       result = (callback as (...args: unknown[]) => unknown)(...args);
@@ -149,6 +163,8 @@ export class CallerChannels {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const bytes of this.holding.values()) this.release(bytes);
+    this.holding.clear();
     for (const pump of this.pumps.values()) pump.stop();
   }
 
@@ -163,8 +179,16 @@ export class CallerChannels {
         this.answer(seq, ownErrorInfo(encodeError as Error));
       }
     }
-    if (!this.wire.congested) this.slots.running--;
-    else void this.wire.drained().then(() => this.slots.running--);
+    const bytes = this.holding.get(seq);
+    if (bytes === undefined) return;
+    this.holding.delete(seq);
+    if (!this.wire.congested) this.release(bytes);
+    else void this.wire.drained().then(() => this.release(bytes));
+  }
+
+  private release(bytes: number): void {
+    this.slots.running--;
+    this.slots.bytes -= bytes;
   }
 
   private answer(seq: number, info: RemoteErrorInfo): void {

@@ -56,7 +56,9 @@ export class ClientConnection implements FunctionConnection {
 
   constructor(name: string, path: string, options: ClientConnectionOptions) {
     this.name = name;
-    this.callbackSlots = { running: 0, max: options.maxCallbackCalls ?? DEFAULT_MAX_CALLBACK_CALLS };
+    // Arguments of running callbacks: as much as a server holds for one connection by default.
+    const maxBytes = 2 * (options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    this.callbackSlots = { running: 0, max: options.maxCallbackCalls ?? DEFAULT_MAX_CALLBACK_CALLS, bytes: 0, maxBytes };
     this.greeted = new Promise((resolve) => (this.greet = resolve));
     this.path = path;
     this.maxFrameBytes = options.maxFrameBytes;
@@ -296,7 +298,7 @@ export class ClientConnection implements FunctionConnection {
         return;
       // A server can reach a call's callbacks and iterables only while the call is pending here.
       case Kind.CallbackCall:
-        this.calls.get(message[1])?.channels?.callback(message[2], message[3], message[4]);
+        this.calls.get(message[1])?.channels?.callback(message[2], message[3], message[4], this.channel?.frameLength ?? 0);
         return;
       case Kind.ArgCredit:
         this.calls.get(message[1])?.channels?.credit(message[2], message[3]);

@@ -43,8 +43,16 @@ export interface SocketStatus extends SocketEntry {
  * returns an async iterable (an async generator), an async iterable of its items, streamed.
  */
 export type Remote<F> = F extends (...args: infer A) => infer R
-  ? (...args: A) => R extends AsyncIterable<infer T> ? AsyncIterable<T> : Promise<Awaited<R>>
+  ? (...args: CallerArguments<A>) => R extends AsyncIterable<infer T> ? AsyncIterable<T> : Promise<Awaited<R>>
   : never;
+
+/**
+ * What a caller passes for a served function's parameter: the same type, except that for a callback
+ * (which the served function sees as async) the caller's function may answer at once or with a promise.
+ * An `AsyncIterable<T>` parameter takes an async generator, a Node Readable or a web ReadableStream of T.
+ */
+export type CallerArgument<P> = P extends (...args: infer A) => infer R ? (...args: A) => Awaited<R> | Promise<Awaited<R>> : P;
+type CallerArguments<A extends unknown[]> = { [K in keyof A]: CallerArgument<A[K]> };
 
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 

@@ -5,7 +5,7 @@
  * reject, later ones reject with LIPCallbackExpiredError.
  */
 import { writeSlot, slotLabel } from '../protocol/channel-slots.js';
-import { ChannelKind, Kind, type ChannelSpec } from '../protocol/messages.js';
+import { ChannelKind, Kind, nextRequestId, type ChannelSpec } from '../protocol/messages.js';
 import { fromRemoteErrorInfo, LIPBusyError, LIPCallbackExpiredError, type RemoteErrorInfo } from '../errors.js';
 import { ArgumentStream, type ArgumentStreamLimits } from './argument-stream.js';
 
@@ -100,23 +100,36 @@ export class ArgumentChannels {
 
   private callback(channel: number, label: string): (...args: unknown[]) => Promise<unknown> {
     this.labels.set(channel, label);
-    return (...args: unknown[]) =>
-      new Promise((resolve, reject) => {
-        if (this.closedWith) {
-          // After its call ended the caller forgot the callback: say so rather than wait for ever.
-          reject(this.closedWith instanceof LIPCallbackExpiredError ? new LIPCallbackExpiredError(`${label}: ${this.closedWith.message}`) : this.closedWith);
-          return;
-        }
-        if (this.slots.running >= this.slots.max) {
-          reject(new LIPBusyError(`${label}: ${this.slots.running} callback calls are waiting on this connection, its limit (maxCallbackCalls)`));
-          return;
-        }
-        const seq = ++this.lastSeq;
-        // Sent first: arguments that can't be encoded reject this call alone.
-        this.wire.send([Kind.CallbackCall, this.callId, channel, seq, args]);
-        this.waiting.set(seq, { resolve, reject, label });
-        this.slots.running++;
-      });
+    return (...args: unknown[]) => {
+      const called = this.send(channel, label, args);
+      // A call the function doesn't await (a progress report fired and forgotten) may fail, or be cut
+      // short when the call ends: that must not be an unhandled rejection, which would end the process.
+      called.catch(() => {});
+      return called;
+    };
+  }
+
+  /** One callback call: sent now, settled by the caller's answer or by the call's end. */
+  private send(channel: number, label: string, args: unknown[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.closedWith) {
+        // After its call ended the caller forgot the callback: say so rather than wait for ever.
+        reject(this.closedWith instanceof LIPCallbackExpiredError ? new LIPCallbackExpiredError(`${label}: ${this.closedWith.message}`) : this.closedWith);
+        return;
+      }
+      if (this.slots.running >= this.slots.max) {
+        reject(new LIPBusyError(`${label}: ${this.slots.running} callback calls are waiting on this connection, its limit (maxCallbackCalls)`));
+        return;
+      }
+      // Wraps after 2^32 - 1 callback calls, skipping any still waiting (as request ids do).
+      do this.lastSeq = nextRequestId(this.lastSeq);
+      while (this.waiting.has(this.lastSeq));
+      const seq = this.lastSeq;
+      // Sent first: arguments that can't be encoded reject this call alone.
+      this.wire.send([Kind.CallbackCall, this.callId, channel, seq, args]);
+      this.waiting.set(seq, { resolve, reject, label });
+      this.slots.running++;
+    });
   }
 
   private stream(channel: number, label: string): ArgumentStream {

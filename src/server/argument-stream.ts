@@ -41,7 +41,8 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
   private started = false;
   private ended = false;
   private failure: Error | undefined;
-  private waiter: Waiter | undefined;
+  // Reads waiting for items, oldest first (a function may ask for the next item before the last came).
+  private readonly waiters: Waiter[] = [];
 
   constructor(
     private readonly label: string,
@@ -62,7 +63,7 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
       this.started = true;
       this.refill();
     }
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** The function left its loop: the caller's generator is stopped, what was buffered is dropped. */
@@ -82,9 +83,8 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
     }
     this.outstanding--;
     if (bytes > this.largest) this.largest = bytes;
-    const waiter = this.waiter;
+    const waiter = this.waiters.shift();
     if (waiter) {
-      this.waiter = undefined;
       waiter.resolve({ value, done: false });
       this.refill();
       return;
@@ -153,10 +153,9 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
   }
 
   private wake(): void {
-    const waiter = this.waiter;
-    if (!waiter) return;
-    this.waiter = undefined;
-    if (this.failure && !this.ended) waiter.reject(this.failure);
-    else waiter.resolve(DONE);
+    for (const waiter of this.waiters.splice(0)) {
+      if (this.failure && !this.ended) waiter.reject(this.failure);
+      else waiter.resolve(DONE);
+    }
   }
 }

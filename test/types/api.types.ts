@@ -102,3 +102,49 @@ const served = LIPModule.functionsOf({ add, g });
 expectType<Equal<typeof served, LIPFunctionControls[]>>();
 const maybe: unknown = 'info';
 if (isLogLevel(maybe)) add.setLogLevel(maybe);
+
+// Callbacks and iterables as arguments keep their types through bind().
+const withProgress = LIPModule()(async function withProgress(n: number, onProgress: (done: number, total: number) => Promise<void>) {
+  await onProgress(n, n);
+  return n;
+});
+const uploadBytes = LIPModule()(async function uploadBytes(source: AsyncIterable<Uint8Array>, options: { onChunk: (size: number) => void }) {
+  for await (const chunk of source) options.onChunk(chunk.length);
+  return 0;
+});
+const double = LIPModule()(async function* double(source: AsyncIterable<number>) {
+  for await (const n of source) yield n * 2;
+});
+async function callbacksTyped() {
+  const remoteProgress = client.bind<typeof withProgress>('withProgress');
+  // The caller's callback may answer at once (the served function sees it as async either way).
+  await remoteProgress(3, (done, total) => {
+    expectType<Equal<typeof done, number>>();
+    expectType<Equal<typeof total, number>>();
+  });
+  await remoteProgress(3, async () => {});
+  // @ts-expect-error: the callback's parameter is a number, not a string
+  await remoteProgress(3, (done: string) => void done);
+  // @ts-expect-error: a callback is expected, not a value
+  await remoteProgress(3, 5);
+  async function* bytes() {
+    yield new Uint8Array(4);
+  }
+  const remoteUpload = client.bind<typeof uploadBytes>('uploadBytes');
+  await remoteUpload(bytes(), { onChunk: (size) => expectType<Equal<typeof size, number>>() });
+  const { Readable } = await import('node:stream');
+  await remoteUpload(Readable.from([Buffer.from('a')]), { onChunk: () => {} });
+  await remoteUpload(new ReadableStream<Uint8Array>(), { onChunk: () => {} });
+  async function* words() {
+    yield 'a';
+  }
+  // @ts-expect-error: the iterable's items are bytes, not strings
+  await remoteUpload(words(), { onChunk: () => {} });
+  // @ts-expect-error: the nested callback's parameter is a number
+  await remoteUpload(bytes(), { onChunk: (size: string) => void size });
+  for await (const n of client.bind<typeof double>('double')(words2())) expectType<Equal<typeof n, number>>();
+  async function* words2() {
+    yield 1;
+  }
+}
+void callbacksTyped;

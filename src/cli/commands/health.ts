@@ -3,7 +3,7 @@
  * ping within --timeout; exit 0 when all do, 1 otherwise, one line per function saying why.
  */
 import type { Command } from 'commander';
-import { LIPClient } from '../../index.js';
+import { LIPClient } from '../../client/lip-client.js';
 import { addCommonOptions, parseMs, print, printJson, type CommonOptions } from '../common.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { formatMs } from '../format.js';

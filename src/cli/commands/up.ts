@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { isLogLevel, type LogLevel } from '../../index.js';
+import { isLogLevel, type LogLevel } from '../../log/levels.js';
 import { addCommonOptions, parseMs, type CommonOptions } from '../common.js';
 import { usageError } from '../exit-codes.js';
 import { CONFIG_FILE, modulesOfFiles, readConfig, type UpConfig } from '../up/config.js';

@@ -6,6 +6,7 @@
  * from /proc; each bad call gets its own typed error and a good client keeps its answers.
  */
 import assert from 'node:assert/strict';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode, LIPClient } from '../src/index.js';
@@ -13,7 +14,8 @@ import { joinFrame } from '../src/protocol/frame.js';
 import { startFixture } from './helpers/fixture-server.js';
 import { rssOf, sampleRssPeak } from './helpers/process-memory.js';
 import { encodeValue, PREAMBLE, RawPeer } from './helpers/raw-peer.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { SECOND_USER_SKIP, secondUser } from './helpers/second-user.js';
+import { socketDir, tempDir } from './helpers/temp-dir.js';
 import { until } from './helpers/until.js';
 
 const MiB = 1024 * 1024;
@@ -301,4 +303,62 @@ test('items beyond the credit, and a caller gone mid-iterable, fail only the fun
     for (let i = 0; i < 100; i++) yield i;
   }
   assert.deepEqual(await s.good.callFunction('drain', [numbers()]), [100]);
+});
+
+/** Connects to a socket as another user, writes the preamble and the frames given (hex), again every 20 ms; reports what happened. */
+const INJECTOR_SCRIPT = `
+const net = require('node:net');
+const [path, hex] = process.argv.slice(1);
+const socket = net.createConnection({ path });
+let got = 0;
+socket.on('connect', () => {
+  console.log('CONNECTED');
+  socket.write(Buffer.from('4c495001', 'hex'));
+  const frames = Buffer.from(hex, 'hex');
+  const timer = setInterval(() => socket.write(frames), 20);
+  process.stdin.on('end', () => { clearInterval(timer); socket.destroy(); });
+});
+socket.on('data', (d) => { got += d.length; });
+socket.on('error', (e) => console.log('DENIED ' + e.code));
+process.stdin.resume();
+process.stdin.on('end', () => { console.log('GOT ' + got); process.exit(0); });
+`;
+
+test("another local user can't reach a caller's callbacks or iterables: refused by the socket's mode, and on a socket opened to it on purpose, its connection is its own", {
+  skip: SECOND_USER_SKIP,
+}, async (t) => {
+  const user = secondUser(t);
+  // Forged answers and items for the ids and sequence numbers a caller's first calls use.
+  const forged: Buffer[] = [];
+  for (let id = 1; id <= 20; id++) {
+    for (let seq = 1; seq <= 3; seq++) forged.push(joinFrame(encodeValue([CallbackResult, id, seq, 'INJECTED'])));
+    forged.push(joinFrame(encodeValue([ArgItem, id, 1, 'INJECTED'])), joinFrame(encodeValue([ArgEnd, id, 1])));
+  }
+  const hex = Buffer.concat(forged).toString('hex');
+  for (const socketMode of [undefined, 0o666]) {
+    const dir = tempDir(t, '/tmp/lipu-');
+    chmodSync(dir, 0o711);
+    const server = await startFixture(t, 'callback-attack-server.ts', dir, socketMode === undefined ? {} : { ATTACK_LIMITS: JSON.stringify({ socketMode }) });
+    assert.ok(server.child.pid);
+    const injector = user.node(INJECTOR_SCRIPT, [join(dir, 'lipcm-echoThrough.sock'), hex]);
+    const drainInjector = user.node(INJECTOR_SCRIPT, [join(dir, 'lipcm-drain.sock'), hex]);
+    await injector.waitFor(socketMode === undefined ? 'DENIED EACCES' : 'CONNECTED');
+    await drainInjector.waitFor(socketMode === undefined ? 'DENIED EACCES' : 'CONNECTED');
+    const good = new LIPClient({ socketDir: dir, timeoutMs: 10_000 });
+    t.after(() => good.destroy());
+    for (let i = 0; i < 5; i++) {
+      const mine = await good.callFunction('echoThrough', [async (x: number) => (await new Promise((r) => setTimeout(r, 50)), `mine ${x}`), i]);
+      assert.equal(mine, `mine ${i}`);
+      async function* items() {
+        for (let k = 0; k < 10; k++) {
+          await new Promise((r) => setTimeout(r, 5));
+          yield k;
+        }
+      }
+      assert.deepEqual(await good.callFunction('drain', [items()]), [10]);
+    }
+    await injector.stop();
+    await drainInjector.stop();
+    t.diagnostic(`socket mode ${socketMode?.toString(8) ?? '600 (default)'}: the other user ${injector.stdout().trim().split('\n').join(', ')}`);
+  }
 });

@@ -43,6 +43,15 @@ function callOf(conn, fn) {
       if (back.length !== payload.length) throw new Error(`echo returned ${back.length} bytes`);
     };
   }
+  if (fn === 'count') {
+    // One "call" is a whole stream read to its end.
+    const n = config.streamItems;
+    return async () => {
+      let read = 0;
+      for await (const item of conn.stream('count', [n])) if (item !== read++) throw new Error(`item ${read - 1} was ${item}`);
+      if (read !== n) throw new Error(`the stream ended after ${read} of ${n} items`);
+    };
+  }
   if (fn === 'fanout') {
     const n = config.callbacks;
     const expected = (n * (n - 1)) / 2;

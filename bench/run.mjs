@@ -27,10 +27,11 @@ import init from './scenarios/init.mjs';
 import list100 from './scenarios/list100.mjs';
 import idle1000 from './scenarios/idle1000.mjs';
 import telemetry from './scenarios/telemetry.mjs';
+import stream from './scenarios/stream.mjs';
 import callbacks64 from './scenarios/callbacks64.mjs';
 import upload from './scenarios/upload.mjs';
 
-const SCENARIOS = [sequential, inflight64, multi8x8, echo1m, cached, logging, telemetry, init, list100, idle1000, callbacks64, upload];
+const SCENARIOS = [sequential, inflight64, multi8x8, echo1m, stream, cached, logging, telemetry, init, list100, idle1000, callbacks64, upload];
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 const { values: args } = parseArgs({

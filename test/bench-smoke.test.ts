@@ -10,7 +10,21 @@ import { test } from 'node:test';
 import { ROOT } from './helpers/paths.js';
 import { socketDir } from './helpers/temp-dir.js';
 
-const WORKLOADS = ['sequential', 'inflight64', 'multi8x8', 'echo1m', 'cached', 'logging', 'telemetry', 'init', 'list100', 'idle1000', 'callbacks64', 'upload'];
+const WORKLOADS = [
+  'sequential',
+  'inflight64',
+  'multi8x8',
+  'echo1m',
+  'stream',
+  'cached',
+  'logging',
+  'telemetry',
+  'init',
+  'list100',
+  'idle1000',
+  'callbacks64',
+  'upload',
+];
 const PEERS = ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'nats'];
 
 test('bench --quick runs every peer and workload and writes the result file', { timeout: 240_000 }, async (t) => {

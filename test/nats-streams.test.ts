@@ -2,13 +2,14 @@
  * Streams over NATS with the socket's semantics, against a real nats-server: items arrive as the
  * generator yields them under the reader's credit (10,000 of them, never far ahead of the reader),
  * leaving the loop early stops the generator on the replica (its `finally` runs), and a replica
- * killed mid-stream fails the stream with LIPConnectionError well within its deadline.
+ * killed mid-stream fails the stream with LIPConnectionError well within its deadline. Streams and
+ * calls running over NATS are bounded (maxInFlightPerConnection: NATS is one connection for all callers).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LIPClient, LIPConnectionError } from '../src/index.js';
+import { LIPBusyError, LIPClient, LIPConnectionError, LIPModule } from '../src/index.js';
 import { startFixture } from './helpers/fixture-server.js';
 import { startNatsServer } from './helpers/nats-server.js';
 import { socketDir } from './helpers/temp-dir.js';
@@ -72,4 +73,38 @@ test('streams over NATS', async (t) => {
     t.diagnostic(`failed after ${took} ms: ${error.message}`);
     assert.ok(took < 20_000, `took ${took} ms`);
   });
+});
+
+test('calls and streams running over NATS are bounded by maxInFlightPerConnection: beyond it, LIPBusyError', async (t) => {
+  const url = await startNatsServer(t);
+  const dir = socketDir(t);
+  const ticks = LIPModule({ logLevel: 'silent', maxInFlightPerConnection: 3 })(async function* ticks() {
+    for (let i = 0; ; i++) yield i;
+  });
+  await ticks.init({ nats: url, socket: false });
+  const client = new LIPClient({ socketDir: dir, nats: url });
+  t.after(() => client.destroy());
+  // Three streams read once and then left waiting: each holds its place (and the generator waits for credit).
+  const held = [client.stream<number>('ticks'), client.stream<number>('ticks'), client.stream<number>('ticks')].map((s) => s[Symbol.asyncIterator]());
+  for (const stream of held) assert.equal((await stream.next()).value, 0);
+  await assert.rejects(async () => {
+    for await (const _ of client.stream('ticks')) break;
+  }, LIPBusyError);
+  await held[0]!.return!();
+  // Its place is given back once the replica hears of the cancel.
+  await until(async () => {
+    try {
+      for await (const _ of client.stream('ticks')) break;
+      return true;
+    } catch (error) {
+      if (!(error instanceof LIPBusyError)) throw error;
+      return false;
+    }
+  }, 5000);
+  // exit() cuts the streams still open: their readers get a clear error, not 3 s of silence.
+  await ticks.exit({ timeoutMs: 0 });
+  const cut = await (async () => {
+    for (let i = 0; i < 100; i++) await held[1]!.next();
+  })().catch((e: unknown) => e);
+  assert.ok(cut instanceof LIPConnectionError && /stopped serving over NATS/.test(cut.message), String(cut));
 });

@@ -200,3 +200,18 @@ test('the CLI against NATS: lip serve --nats --no-socket, lip ls --nats, lip cal
   served.child.kill('SIGTERM');
   assert.equal((await served.exited).code, 0);
 });
+
+test('the nats and idempotent options are checked up front, with a TypeError naming them', async () => {
+  assert.throws(() => new LIPClient({ nats: 5 as never }), /LIPClient option 'nats' must be a URL, a list of URLs, or NATS connection options/);
+  assert.throws(() => new LIPClient({ nats: { servers: 5 } as never }), /LIPClient option 'nats'.servers must be a URL or a list of URLs/);
+  assert.throws(() => LIPModule({ idempotent: 'yes' as never }), /LIPModule option 'idempotent' must be a boolean/);
+  const fn = LIPModule({ logLevel: 'silent' })(function checked() {
+    return 1;
+  });
+  await assert.rejects(fn.init({ nats: [1] as never }), /init\(\): 'nats' must be a URL, a list of URLs, or NATS connection options/);
+  await assert.rejects(fn.init({ nats: { servers: 'nats://127.0.0.1:1', user: 'u', pass: 'secret-pass' }, socket: false }), (e: unknown) => {
+    assert.ok(e instanceof Error && e.name === 'LIPConnectionError', String(e));
+    assert.equal(e.message.includes('secret-pass'), false);
+    return true;
+  });
+});

@@ -44,6 +44,9 @@ export async function serve({ dir }) {
     wrap(function echo(value) {
       return value;
     }),
+    wrap(async function* count(n) {
+      for (let i = 0; i < n; i++) yield i;
+    }),
   ];
   await Promise.all(functions.map((f) => f.init({ nats: url, socket: false })));
   writeFileSync(urlFile(dir), url);
@@ -59,6 +62,7 @@ export async function connect({ dir }) {
   const client = new LIPClient({ socketDir: dir, nats: readFileSync(urlFile(dir), 'utf8') });
   return {
     call: (fn, args) => client.callFunction(fn, args),
+    stream: (fn, args) => client.stream(fn, args),
     close: () => client.close(),
   };
 }

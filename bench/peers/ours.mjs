@@ -35,6 +35,9 @@ function served(dir, mode) {
     wrap({ name: 'workc', lru: true }, function work(n) {
       return workload(n);
     }),
+    wrap({}, async function* count(n) {
+      for (let i = 0; i < n; i++) yield i;
+    }),
     // Issue 19: callbacks and iterables as arguments.
     wrap({}, async function fanout(n, callback) {
       let sum = 0;
@@ -66,6 +69,7 @@ export async function connect({ dir }) {
   const client = new LIPClient({ socketDir: dir });
   return {
     call: (fn, args) => client.callFunction(fn, args),
+    stream: (fn, args) => client.stream(fn, args),
     close: () => client.close(),
   };
 }

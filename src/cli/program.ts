@@ -12,6 +12,8 @@ import { registerPing } from './commands/ping.js';
 import { registerServe } from './commands/serve.js';
 import { registerStats } from './commands/stats.js';
 import { registerStop } from './commands/stop.js';
+import { registerUnit } from './commands/unit.js';
+import { registerUp } from './commands/up.js';
 import { err } from './style.js';
 
 export function buildProgram(): Command {
@@ -39,6 +41,7 @@ Examples:
   $ lip stats --watch`,
   );
   registerServe(program);
+  registerUp(program);
   registerLs(program);
   registerDoc(program);
   registerCall(program);
@@ -46,6 +49,7 @@ Examples:
   registerMetrics(program);
   registerPing(program);
   registerHealth(program);
+  registerUnit(program);
   registerStop(program);
   registerDemo(program);
   registerCompletion(program);

@@ -49,7 +49,7 @@ export interface LIPModuleOptions {
   idleTimeoutMs?: number;
   /** Most client connections held at once; more are refused with ERR_LIP_BUSY. @default 1024 */
   maxConnections?: number;
-  /** Most calls running at once for one connection; more are answered ERR_LIP_BUSY. @default 10000 */
+  /** Most calls running at once for one connection (over NATS: for all NATS callers together); more are answered ERR_LIP_BUSY. @default 10000 */
   maxInFlightPerConnection?: number;
   /**
    * Most bytes one connection may make the server hold: request frames being received or whose

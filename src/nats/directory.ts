@@ -96,7 +96,32 @@ export class NatsDirectory {
     this.link ??= (async () => {
       const nc = await connectNats(this.option, 'lipmodule-client');
       const core = await import('@nats-io/nats-core');
-      return { nc, inbox: new ReplyInbox(nc, core.createInbox()), headers: core.headers };
+      const onDisconnect = new Set<() => void>();
+      let back: { promise: Promise<void>; resolve: () => void } | undefined;
+      void (async () => {
+        for await (const status of nc.status()) {
+          if (status.type === 'disconnect') {
+            if (!back) {
+              let resolve!: () => void;
+              back = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+            }
+            for (const listener of [...onDisconnect]) listener();
+          } else if (status.type === 'reconnect' && back) {
+            back.resolve();
+            back = undefined;
+          }
+        }
+      })().catch(() => {});
+      return {
+        nc,
+        inbox: new ReplyInbox(nc, core.createInbox()),
+        headers: core.headers,
+        watchDisconnect: (listener: () => void) => {
+          onDisconnect.add(listener);
+          return () => onDisconnect.delete(listener);
+        },
+        reconnected: () => back?.promise,
+      };
     })().catch((error: unknown) => {
       this.link = undefined;
       throw error;

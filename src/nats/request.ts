@@ -4,7 +4,9 @@
  * lost), so it is sent again after a short wait, whatever the function. An `idempotent` function's
  * request is also sent again when an attempt went unanswered for a share of the deadline (its
  * replica may have died with it): every attempt's reply is still welcome, the first one wins.
- * Any other function is sent once and fails with LIPTimeoutError at its deadline: never run twice.
+ * Any other function is sent once: it fails with LIPConnectionError when the client's connection to
+ * its NATS server is lost while it waits (its reply would be lost too), or with LIPTimeoutError at its
+ * deadline (its replica died with it): never run twice.
  */
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import { timerDelay } from '../call/deadline.js';
@@ -19,6 +21,13 @@ export interface NatsLink {
   readonly inbox: ReplyInbox;
   /** Makes an empty set of headers (the NATS client's, loaded with the connection). */
   headers(): MsgHdrs;
+  /** Calls `listener` whenever the connection to the server is lost (before it reconnects); returns how to stop. */
+  watchDisconnect(listener: () => void): () => void;
+  /**
+   * While the connection is lost, resolves once it is back; undefined while connected. The NATS
+   * client drops what was published while it reconnects, so requests wait for this instead.
+   */
+  reconnected(): Promise<void> | undefined;
 }
 
 export interface NatsRequest {
@@ -58,8 +67,12 @@ export function natsRequest(link: NatsLink, request: NatsRequest): Promise<Msg> 
     let backoff = 0;
     const left = () => (deadline === undefined ? Number.POSITIVE_INFINITY : deadline - Date.now());
 
+    let settled = false;
+    let sent = false;
     const finish = () => {
+      settled = true;
       clearTimeout(timer);
+      unwatch?.();
       link.inbox.close(reply);
       signal?.removeEventListener('abort', onAbort);
     };
@@ -84,7 +97,17 @@ export function natsRequest(link: NatsLink, request: NatsRequest): Promise<Msg> 
       timer = setTimeout(then, timerDelay(ms));
     };
 
-    const send = () => {
+    const send = (): void => {
+      const back = link.reconnected();
+      if (back) {
+        // Not sent yet, so nothing can be lost or run: sent once the connection is back (the deadline still runs).
+        if (deadline !== undefined) wait(left(), timedOut);
+        void back.then(() => {
+          if (!settled) send();
+        });
+        return;
+      }
+      sent = true;
       try {
         link.nc.publish(subject, body, headers ? { reply, headers } : { reply });
       } catch (error) {
@@ -111,6 +134,17 @@ export function natsRequest(link: NatsLink, request: NatsRequest): Promise<Msg> 
       else wait(pause, send);
     };
 
+    // An idempotent call is sent again after the reconnect by its attempt timer; any other can only fail.
+    const unwatch = idempotent
+      ? undefined
+      : link.watchDisconnect(() => {
+          if (sent)
+            fail(
+              new LIPConnectionError(
+                `'${name}': the connection to the NATS server was lost while waiting for the answer (not sent again: '${name}' is not idempotent; it may have run)`,
+              ),
+            );
+        });
     signal?.addEventListener('abort', onAbort, { once: true });
     send();
   });

@@ -15,11 +15,23 @@ import { InFlight } from '../call/in-flight.js';
 import { CallRunner } from '../call/runner.js';
 import type { CollectLimits } from '../call/collect.js';
 import type { CallSink } from '../call/sink.js';
-import { ErrorCode, errorInfo, LIPNotFoundError, LIPProtocolError, ownErrorInfo, ownFault, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
+import {
+  ErrorCode,
+  errorInfo,
+  LIPBusyError,
+  LIPConnectionError,
+  LIPNotFoundError,
+  LIPProtocolError,
+  ownErrorInfo,
+  ownFault,
+  type ErrorInfoOptions,
+  type RemoteErrorInfo,
+} from '../errors.js';
 import type { FunctionInfo, FunctionStats } from '../function/introspection.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage, type CallMessage } from '../protocol/messages.js';
 import { MemoryBudget, type ConnectionShare } from '../server/memory-budget.js';
+import { DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION } from '../server/native-connection.js';
 import { RpcTarget } from '../telemetry/rpc-target.js';
 import { connectNats, type NatsOption } from './connect-options.js';
 import { MicroService, serviceErrorHeaders, type RequestStart } from './micro-service.js';
@@ -32,6 +44,8 @@ export interface NatsServeOptions {
   nats: NatsOption;
   logger?: Logger | undefined;
   sendStacks?: boolean | undefined;
+  /** Most calls and streams running at once over NATS (the `maxInFlightPerConnection` option: NATS is one connection). */
+  maxInFlight?: number | undefined;
 }
 
 /** A NATS server's max_payload unless it says otherwise: no reply may be larger. */
@@ -117,6 +131,9 @@ export class NatsServing implements StreamHost {
     await this.service.stop();
     await this.inFlight.idle(timeoutMs);
     const unfinished = this.inFlight.count;
+    // Streams still open are cut: their generators stop (their `finally` runs), their callers get an error.
+    for (const stream of this.streams.values())
+      stream.cut(new LIPConnectionError(`'${this.endpoint.name}' stopped serving over NATS`, { code: ErrorCode.ShuttingDown }));
     this.controlSubscription?.unsubscribe();
     await this.connection.drain().catch(() => this.connection.close());
     return { unfinished };
@@ -143,6 +160,13 @@ export class NatsServing implements StreamHost {
     const [, , fn, args, kwargs, options] = message;
     if (fn !== this.endpoint.name) {
       this.fail(msg, start, id, ownErrorInfo(new LIPNotFoundError(`this endpoint serves '${this.endpoint.name}', not '${fn}'`)));
+      return;
+    }
+    // Every caller on the bus shares this one connection: without a bound, a flood of requests to a
+    // slow function (or of streams never read) would hold calls without end.
+    const maxInFlight = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION;
+    if (this.inFlight.count >= maxInFlight) {
+      this.fail(msg, start, id, ownErrorInfo(new LIPBusyError(`${this.inFlight.count} calls are running over NATS, the limit (maxInFlightPerConnection)`)));
       return;
     }
     // No refusal while stopping: a request NATS delivered here before the drain is ours to answer,

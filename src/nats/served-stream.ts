@@ -8,7 +8,7 @@ import { cancelledError, LazyCallContext } from '../call/context.js';
 import { deadlineAfter } from '../call/deadline.js';
 import { encodeErrorMessage } from '../call/error-message.js';
 import type { StreamSink } from '../call/sink.js';
-import { errorInfo, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
+import { errorInfo, ownFault, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage, type CallMessage } from '../protocol/messages.js';
 import { MAX_STREAM_CREDIT } from '../server/native-call.js';
@@ -114,6 +114,13 @@ export class ServedStream implements StreamSink {
       return;
     }
     if (now - this.lastSent >= HEARTBEAT_MS) this.send(EMPTY);
+  }
+
+  /** Ends the stream from the replica's side: the generator stops, the caller is sent `reason`. */
+  cut(reason: Error): void {
+    if (this.finished) return;
+    this.error(ownFault(reason));
+    this.cancel(reason);
   }
 
   private cancel(reason: Error): void {

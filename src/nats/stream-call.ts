@@ -139,7 +139,14 @@ export function openNatsStream(link: NatsLink, request: NatsStreamRequest): Open
     retry = setTimeout(send, NO_RESPONDERS_RETRY_MS);
   };
 
-  const send = () => {
+  const send = (): void => {
+    const back = link.reconnected();
+    if (back) {
+      void back.then(() => {
+        if (!ended) send();
+      });
+      return;
+    }
     try {
       link.nc.publish(subject, request.call, settingsHeaders ? { reply, headers: settingsHeaders } : { reply });
     } catch (error) {

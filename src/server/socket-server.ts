@@ -25,6 +25,8 @@ export type { ServerOptions } from './connection-host.js';
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_SERVER_BYTES = 256 * 1024 * 1024;
+/** The longest a drained server waits for its clients to close their connections. */
+const DRAINED_GRACE_MS = 5000;
 
 export class SocketServer implements ConnectionHost {
   readonly endpoint: Endpoint;
@@ -124,10 +126,14 @@ export class SocketServer implements ConnectionHost {
     await this.inFlight.idle(timeoutMs);
     const unfinished = this.inFlight.count;
     for (const connection of this.connections) connection.endDrained();
-    // Connections that don't end politely are cut after a short grace.
-    const grace = setTimeout(() => {
-      for (const connection of this.connections) connection.destroy();
-    }, 500);
+    // Connections that don't end politely are cut after a grace: long enough for a busy client to read our
+    // goodbye (requests it sent meanwhile are then sent again elsewhere), short enough not to hold an exit.
+    const grace = setTimeout(
+      () => {
+        for (const connection of this.connections) connection.destroy();
+      },
+      Math.max(500, Math.min(timeoutMs, DRAINED_GRACE_MS)),
+    );
     await closed;
     clearTimeout(grace);
     if (!listening.inherited) await removeOwnSocket(listening.path ?? this.path, listening.ino);

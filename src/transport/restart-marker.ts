@@ -5,6 +5,7 @@
  * once. It counts only while it is a regular file of a trusted uid and its supervisor is alive, so a
  * marker left by a supervisor that died, or planted by another user, makes nobody wait.
  */
+import { randomBytes } from 'node:crypto';
 import { lstat, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SOCKET_PREFIX } from './socket-names.js';
@@ -21,8 +22,10 @@ export function restartMarkerPath(name: string, socketDir: string): string {
 
 /** Writes the marker (atomically: a whole file or none), naming `pid` as the supervisor. */
 export async function writeRestartMarker(path: string, pid: number): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${pid}\n`, { mode: 0o600 });
+  // A fresh random name, created exclusively: in a shared (sticky) directory another user may have
+  // put a symlink at any name we could guess, and O_EXCL never follows one.
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temp, `${pid}\n`, { mode: 0o600, flag: 'wx' });
   await rename(temp, path).catch(async (error: unknown) => {
     await unlink(temp).catch(() => {});
     throw error;

@@ -48,7 +48,7 @@ export function guardSocketFile(options: GuardOptions): void {
       const takenOver = stats?.isSocket() && (error as { code?: unknown }).code === 'ERR_LIP_ALREADY_SERVED';
       const what = stats ? `replaced by another file (uid ${stats.uid})` : 'removed';
       const message = takenOver
-        ? 'another server took the socket path over: new clients reach it; this one keeps its open connections until it stops'
+        ? 'another server took the socket path over, so ours could not be put back: new clients reach it; this one keeps its open connections until it stops'
         : `the socket file was ${what} while serving, and could not be put back: clients cannot reach this server`;
       warn({ err: (error as Error).message }, message);
       return;

@@ -1,10 +1,11 @@
 /** `lip serve <file...>`: serves the functions that module files export. */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { isLogLevel, type LogLevel } from '../../log/levels.js';
 import { addCommonOptions, addNatsOption, parseCount, parseMs } from '../common.js';
 import type { ServeOptions } from '../serve/serve-options.js';
 import { usageError } from '../exit-codes.js';
 import { parseMetricsAddress, type MetricsAddress } from '../serve/metrics-address.js';
+import { modulesOfFiles } from '../up/config.js';
 
 const collectNames = (value: string, previous: string[] = []) => [
   ...previous,
@@ -44,6 +45,8 @@ export function registerServe(program: Command): void {
     .option('--grace <ms>', "on shutdown, how long running calls may take (default: each function's exitTimeoutMs, else 10000)", parseMs)
     .option('--no-socket', 'with --nats: serve over NATS only, with no Unix socket')
     .option('--metrics <host:port>', 'serve the Prometheus exposition of these functions on GET /metrics (a bare port: on 127.0.0.1)', parseMetrics)
+    .option('-w, --watch', 'reload when the files change: a new process takes the sockets over, then the old one drains (no call dropped)')
+    .addOption(new Option('--take-over', 'take each socket path over from the server there (lip up --watch reloads so)').hideHelp())
     .addHelpText(
       'after',
       `
@@ -66,7 +69,27 @@ async function serve(files: string[], options: ServeOptions): Promise<void> {
   // Each instance has its own figures, and one port can't be every instance's: `lip metrics` reads them all.
   if (options.metrics && options.instances > 1)
     throw usageError("--metrics serves one process's figures: with --instances, use `lip metrics` (it asks every instance)");
+  if (options.watch) return serveWatched(files, options);
   // Loaded only here: the server side (pino, acorn, the loaders) costs every other command its start-up time.
   const { runServe } = await import('../serve/run-serve.js');
   await runServe(files, options);
+}
+
+/** `lip serve --watch`: the files as one module of `lip up --watch`, which does the reloading. */
+async function serveWatched(files: string[], options: ServeOptions): Promise<void> {
+  if (options.instances > 1) throw usageError('--watch reloads one process: leave out --instances (its workers share a socket no new process can take over)');
+  if (options.nats?.length || options.metrics || options.takeOver)
+    throw usageError('--watch reloads a socket-only lip serve: leave out --nats, --metrics and --take-over (or run lip up)');
+  const [module] = modulesOfFiles(files);
+  const spec = {
+    ...module!,
+    files: module!.files.concat(modulesOfFiles(files.slice(1)).flatMap((m) => m.files)),
+    only: options.only ?? [],
+    instances: options.instances,
+  };
+  const { runUp } = await import('../up/run-up.js');
+  await runUp(
+    { modules: [spec], socketDir: options.socketDir, grace: options.grace, logLevel: options.logLevel, watch: true },
+    { json: false, logFormat: options.logFormat },
+  );
 }

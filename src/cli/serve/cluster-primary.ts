@@ -10,6 +10,7 @@ import { CliError, ExitCode } from '../exit-codes.js';
 import { err } from '../style.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './ipc.js';
 import { onShutdownSignals, printServing, type ServedLine } from './lifecycle.js';
+import { isSupervised, leaveSupervisor, onSupervisorDrain, reportReady } from '../up/supervised.js';
 
 export async function runPrimary(instances: number): Promise<void> {
   // The primary binds the shared sockets, so its umask decides their mode: owner only, as in one process.
@@ -29,6 +30,10 @@ export async function runPrimary(instances: number): Promise<void> {
     const note = `(${instances} instance${instances > 1 ? 's' : ''}: pid ${pool.pids.join(', ')})`;
     for (const line of lines) printServing(line, note);
     if (process.stderr.isTTY) process.stderr.write(err.dim(`primary pid ${process.pid}; Ctrl-C stops gracefully\n`));
+    if (isSupervised()) {
+      onSupervisorDrain(() => pool.terminate());
+      await reportReady(lines);
+    }
   } catch (error) {
     pool.terminate();
     await pool.allExited;
@@ -38,6 +43,7 @@ export async function runPrimary(instances: number): Promise<void> {
   }
   await pool.allExited;
   removeSignals();
+  if (isSupervised()) leaveSupervisor();
 }
 
 /** The workers, their startup, and relaying a client's `stop` from one worker to all. */

@@ -7,6 +7,7 @@ import { print } from '../common.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { describeError } from '../report-error.js';
 import { err, out } from '../style.js';
+import { matchSockets } from './systemd-sockets.js';
 
 export interface ServedLine {
   name: string;
@@ -21,16 +22,32 @@ export interface Placement {
   nats?: NatsOption | undefined;
   /** false: over NATS only. */
   socket?: boolean | undefined;
+  /** Take each socket path over from the server there (a `lip up --watch` reload). */
+  takeOver?: boolean | undefined;
+  /** Listening sockets inherited from systemd, by name (systemd-sockets.ts). */
+  listenFds?: ReadonlyMap<string, number> | undefined;
 }
 
 /** Serves each function in turn; if one fails, the ones already started are stopped again. */
 export async function initAll(functions: readonly LIPFunctionControls[], placement: Placement): Promise<ServedLine[]> {
   const started: LIPFunctionControls[] = [];
-  const { socketDir, nats, socket } = placement;
+  const { socketDir, nats, socket, takeOver } = placement;
+  const listenFds =
+    placement.listenFds &&
+    matchSockets(
+      placement.listenFds,
+      functions.map((fn) => fn.lipName),
+    );
   try {
     for (const fn of functions) {
+      const listenFd = listenFds?.get(fn.lipName);
       await quietLifecycle(fn, () =>
-        fn.init({ ...(socketDir === undefined ? {} : { socketDir }), ...(nats ? { nats } : {}), ...(socket === false ? { socket } : {}) }),
+        fn.init({
+          ...(socketDir === undefined ? {} : { socketDir }),
+          ...(nats ? { nats } : {}),
+          ...(socket === false ? { socket } : {}),
+          ...(listenFd === undefined ? (takeOver ? { takeOver } : {}) : { listenFd }),
+        }),
       );
       started.push(fn);
     }

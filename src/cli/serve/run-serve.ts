@@ -7,6 +7,9 @@ import { runPrimary } from './cluster-primary.js';
 import { runWorker } from './cluster-worker.js';
 import { loadFunctions } from './load-modules.js';
 import { serveHere, type ServeSettings } from './serve-here.js';
+import { describeError } from '../report-error.js';
+import { isSupervised, reportFailed } from '../up/supervised.js';
+import { systemdSockets } from './systemd-sockets.js';
 
 export async function runServe(files: string[], options: ServeOptions): Promise<void> {
   // Read when each function makes its logger, as the files load (in every --instances worker too: they inherit it).
@@ -17,11 +20,19 @@ export async function runServe(files: string[], options: ServeOptions): Promise<
     nats: await natsOptionOf(options),
     socket: options.socket,
     metrics: options.metrics,
+    takeOver: options.takeOver,
+    listenFds: systemdSockets(),
   };
   const load = async () => withLogLevel(await loadFunctions(files, options.only ?? []), options.logLevel);
   if (cluster.isWorker) return runWorker(load, settings);
-  if (options.instances > 1) return runPrimary(options.instances);
-  await serveHere(await load(), settings);
+  try {
+    if (options.instances > 1) return await runPrimary(options.instances);
+    await serveHere(await load(), settings);
+  } catch (error) {
+    // `lip up` shows why a module could not start (a reload keeps the old version serving).
+    if (isSupervised()) await reportFailed(describeError(error));
+    throw error;
+  }
 }
 
 function envLogFormat(): 'pretty' | 'json' | undefined {

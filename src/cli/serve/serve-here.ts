@@ -5,6 +5,7 @@ import { CliError, ExitCode } from '../exit-codes.js';
 import { err, out } from '../style.js';
 import { isLoopbackHost, type MetricsAddress } from './metrics-address.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
+import { isSupervised, leaveSupervisor, onSupervisorDrain, reportReady } from '../up/supervised.js';
 import { exitAll, initAll, onShutdownSignals, printServing, watchStops, type Placement } from './lifecycle.js';
 
 export interface ServeSettings extends Placement {
@@ -21,14 +22,21 @@ export async function serveHere(functions: readonly LIPFunctionControls[], setti
   if (metrics) print(`${out.green('metrics')} at ${metrics.url}`);
   if (process.stderr.isTTY) process.stderr.write(err.dim(`pid ${process.pid}; Ctrl-C stops gracefully\n`));
   let draining: Promise<void> | undefined;
+  const drain = () => (draining ??= exitAll(functions, settings.graceMs));
   const removeSignals = onShutdownSignals((signal) => {
     process.stderr.write(`lip: ${signal}: stopping; running calls finish first\n`);
-    draining = exitAll(functions, settings.graceMs);
+    void drain();
   });
+  // Under `lip up`: it hears that we serve, and tells us when to drain (a reload took over, or it stops).
+  const supervised = isSupervised();
+  const removeDrain = supervised ? onSupervisorDrain(() => void drain()) : undefined;
+  if (supervised) await reportReady(lines);
   await watchStops(functions, (fn) => print(`stopped ${fn.lipName}${draining ? '' : ' (asked by a client)'}`));
   await draining;
   await metrics?.close();
   removeSignals();
+  removeDrain?.();
+  if (supervised) leaveSupervisor();
 }
 
 /** The endpoint, or the functions stopped again when its address can't be had. */

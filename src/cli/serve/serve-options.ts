@@ -13,4 +13,8 @@ export interface ServeOptions extends CommonOptions {
   socket: boolean;
   /** --metrics: where GET /metrics answers. */
   metrics?: MetricsAddress;
+  /** --take-over (set by `lip up --watch`): take each socket path over from the server there. */
+  takeOver?: boolean;
+  /** --watch: reload when the files change, with no call dropped (through `lip up`). */
+  watch?: boolean;
 }

@@ -347,7 +347,13 @@ test("another local user can't reach a caller's callbacks or iterables: refused 
     const good = new LIPClient({ socketDir: dir, timeoutMs: 10_000 });
     t.after(() => good.destroy());
     for (let i = 0; i < 5; i++) {
-      const mine = await good.callFunction('echoThrough', [async (x: number) => (await new Promise((r) => setTimeout(r, 50)), `mine ${x}`), i]);
+      const mine = await good.callFunction('echoThrough', [
+        async (x: number) => {
+          await new Promise((r) => setTimeout(r, 50));
+          return `mine ${x}`;
+        },
+        i,
+      ]);
       assert.equal(mine, `mine ${i}`);
       async function* items() {
         for (let k = 0; k < 10; k++) {

@@ -168,7 +168,10 @@ export function renderChart(results) {
     y += 8;
     for (const workload of ownOnly) {
       const cell = results.cells[workload.id].ours;
-      const value = typeof cell === 'object' && typeof cell.value === 'number' ? cell.value.toLocaleString('en-US', { maximumFractionDigits: cell.value < 100 ? 2 : 0 }) : 'error';
+      const value =
+        typeof cell === 'object' && typeof cell.value === 'number'
+          ? cell.value.toLocaleString('en-US', { maximumFractionDigits: cell.value < 100 ? 2 : 0 })
+          : 'error';
       parts.push(`<text x="${labelW - 8}" y="${y + 13}" class="label" text-anchor="end">${esc(workload.title)}</text>`);
       parts.push(`<text x="${labelW}" y="${y + 13}" class="value">${esc(`${value} ${workload.unit}`)}</text>`);
       y += rowH;

@@ -6,16 +6,20 @@
  * from /proc; each bad call gets its own typed error and a good client keeps its answers.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode, LIPClient } from '../src/index.js';
 import { joinFrame } from '../src/protocol/frame.js';
+import { watchOutput } from './helpers/child-output.js';
 import { startFixture } from './helpers/fixture-server.js';
+import { FIXTURES } from './helpers/paths.js';
 import { rssOf, sampleRssPeak } from './helpers/process-memory.js';
 import { encodeValue, PREAMBLE, RawPeer } from './helpers/raw-peer.js';
 import { SECOND_USER_SKIP, secondUser } from './helpers/second-user.js';
 import { socketDir, tempDir } from './helpers/temp-dir.js';
+import { rawServer } from './helpers/raw-server.js';
 import { until } from './helpers/until.js';
 
 const MiB = 1024 * 1024;
@@ -367,4 +371,78 @@ test("another local user can't reach a caller's callbacks or iterables: refused 
     await drainInjector.stop();
     t.diagnostic(`socket mode ${socketMode?.toString(8) ?? '600 (default)'}: the other user ${injector.stdout().trim().split('\n').join(', ')}`);
   }
+});
+
+test('callers killed (SIGKILL) while the server awaits their callbacks and reads their uploads: everything they held is freed, others are served', async (t) => {
+  const s = await attackServer(t);
+  const rounds = 4;
+  const calls = 20;
+  const before = rssOf(s.pid);
+  for (let round = 0; round < rounds; round++) {
+    const caller = spawn(process.execPath, ['--import', 'tsx', join(FIXTURES, 'callback-caller.ts'), String(calls)], {
+      env: { ...process.env, LIP_SOCKET_DIR: s.dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.after(() => caller.kill('SIGKILL'));
+    const output = watchOutput(caller, 'callback caller');
+    await output.waitFor('READY');
+    caller.kill('SIGKILL');
+    await output.closed;
+    await s.alive();
+  }
+  // Each call's wait on its callback ended with the connection (an AbortError), none is left waiting.
+  const ended: string[] = [];
+  await until(async () => {
+    ended.push(...((await s.good.callFunction('state', [])) as { ended: string[] }).ended);
+    return ended.length === rounds * calls;
+  });
+  assert.ok(
+    ended.every((e) => e === 'AbortError:'),
+    JSON.stringify(ended.slice(0, 3)),
+  );
+  t.diagnostic(
+    `${rounds} callers killed with ${calls} callback waits and ${calls} uploads each: server RSS ${Math.round(before / MiB)} -> ${Math.round(rssOf(s.pid) / MiB)} MiB`,
+  );
+  // A good caller's callbacks and uploads still work.
+  assert.equal(await s.good.callFunction('echoThrough', [(x: string) => `${x}!`, 'hi']), 'hi!');
+});
+
+test('a hostile server: ArgStop and credit for the wrong channels, a callback call on an iterable, credit and calls after the end run and send nothing', async (t) => {
+  const dir = socketDir(t);
+  await rawServer(t, dir, 'h', (frame, connection) => {
+    if (frame[0] !== Call) return;
+    const id = frame[1] as number;
+    connection.send([ArgStop, id, 99]);
+    connection.send([ArgStop, id, 1]);
+    connection.send([ArgCredit, id, 1, 5]);
+    connection.send([CallbackCall, id, 2, 1, ['a callback call on an iterable']]);
+    connection.send([ArgCredit, id, 3, 3]);
+    connection.send([ArgCredit, id, 2, 2]);
+    setTimeout(() => {
+      connection.send([2, id, 'done']);
+      connection.send([CallbackCall, id, 1, 5, ['after the end']]);
+      connection.send([ArgCredit, id, 2, 100]);
+    }, 200);
+  });
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 5000 });
+  t.after(() => client.destroy());
+  let ran = 0;
+  let pulled = 0;
+  let finallyRan = false;
+  async function* source() {
+    try {
+      for (let i = 0; ; i++) {
+        pulled++;
+        yield i;
+      }
+    } finally {
+      finallyRan = true;
+    }
+  }
+  assert.equal(await client.callFunction('h', [() => ran++, source()]), 'done');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(ran, 0);
+  // Two items for the credit of 2 (a generator is one step ahead at most), none after the end; the generator was stopped.
+  assert.ok(pulled <= 3, `pulled ${pulled}`);
+  assert.ok(finallyRan);
 });

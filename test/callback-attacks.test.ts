@@ -446,3 +446,18 @@ test('a hostile server: ArgStop and credit for the wrong channels, a callback ca
   assert.ok(pulled <= 3, `pulled ${pulled}`);
   assert.ok(finallyRan);
 });
+
+test('a good caller whose items grow past what its credit was sized for gets a busy error, not a protocol error', async (t) => {
+  // maxFrameBytes 4 MiB: a connection holds 8 MiB.
+  const s = await attackServer(t, { ATTACK_LIMITS: JSON.stringify({ maxFrameBytes: 4 * MiB }) });
+  async function* growing() {
+    // A 1-byte header sizes the window (16 items); then 1 MiB chunks, all within the credit given.
+    yield Buffer.alloc(1);
+    for (let i = 0; i < 24; i++) yield Buffer.alloc(MiB, i);
+  }
+  const outcome = await s.good.callFunction('readLater', [growing(), 3000]);
+  t.diagnostic(`readLater: ${String(outcome)}`);
+  // Either all were read (the socket was slow enough) or the loop failed busy; never ERR_LIP_PROTOCOL.
+  assert.ok(outcome === 25 || /^\d+ then LIPBusyError:ERR_LIP_BUSY$/.test(String(outcome)), String(outcome));
+  await s.alive();
+});

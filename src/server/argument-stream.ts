@@ -91,7 +91,7 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
     }
     if (!this.wire.hold(bytes)) {
       // Busy, not a protocol error: a caller within its credit gets here when its items grew (credit is sized by earlier items).
-      this.fail(new LIPBusyError(`${this.label}: the server's memory budget can't hold the caller's items (${bytes} bytes each, as decoded) until the function reads them`));
+      this.fail(new LIPBusyError(`${this.label}: the server's memory budget can't hold an item of ${bytes} bytes (as decoded) until the function reads`));
       this.wire.stop();
       return;
     }

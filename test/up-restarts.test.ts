@@ -11,6 +11,7 @@ import { LIPClient } from '../src/index.js';
 import { fixture } from './helpers/lip-cli.js';
 import { eventsOf, startUp } from './helpers/lip-up.js';
 import { socketDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
 
 const MODULES = ['up-alpha.mjs', 'up-beta.mjs', 'up-gamma.mjs'];
 
@@ -37,10 +38,12 @@ test('lip up: three modules, three processes; SIGKILL one: restarted, and a call
   t.diagnostic(`answered ${Date.now() - started} ms after lip up saw the crash`);
   const [, pid] = /^alpha from (\d+)$/.exec(answer) ?? [];
   assert.ok(pid && Number(pid) !== killed, `answered by a new process: ${answer}`);
+  // lip up hears of the new process at about the time it answers.
+  await up.waitForEvents((events) => eventsOf(events, 'up-alpha.mjs', 'serving').length === 2);
   assert.equal(eventsOf(up.events(), 'up-alpha.mjs', 'serving').at(-1)?.pid, Number(pid));
   // The others were not touched.
   assert.equal(await client.callFunction('beta'), `beta from ${pids.get('up-beta.mjs')}`);
-  assert.equal(existsSync(join(dir, 'lipcm-alpha.restarting')), false, 'the notice is withdrawn once it serves again');
+  await until(() => !existsSync(join(dir, 'lipcm-alpha.restarting')), 5000); // the notice is withdrawn once it serves again
 
   process.kill(up.child.pid!, 'SIGTERM');
   const { code } = await up.exited;

@@ -82,7 +82,9 @@ export class NatsDirectory {
   async close(): Promise<void> {
     const link = this.link;
     this.link = undefined;
-    if (link) await (await link.catch(() => undefined))?.nc.drain().catch(() => {});
+    const nc = link && (await link.catch(() => undefined))?.nc;
+    // A drain fails while the server is away; close then, or the client would go on reconnecting for ever.
+    if (nc) await nc.drain().catch(() => nc.close());
   }
 
   /** Disconnects now; requests in flight fail. */

@@ -175,6 +175,6 @@ test('a function throwing a made-up ERR_LIP_ code: counted as ERR_LIP_REMOTE in 
   assert.deepEqual(madeUp.stats().errorsByCode, { ERR_LIP_REMOTE: 20 });
   const types = new Set(sdk.spans.getFinishedSpans().map((span) => span.attributes['error.type']));
   assert.deepEqual([...types].sort(), ['ERR_LIP_REMOTE', 'Error'], 'the client sees a remote error; the server names the class');
-  const statuses = new Set(metricPoints(await sdk.collectMetrics(), 'rpc.server.call.duration').map((p) => p.attributes['rpc.response.status_code']));
+  const statuses = new Set(metricPoints(await sdk.collectMetrics(), 'rpc.server.call.duration').map((p) => p.attributes['rpc.status_code']));
   assert.deepEqual([...statuses], ['ERR_LIP_REMOTE']);
 });

@@ -57,7 +57,7 @@ for (const transport of ['unix', 'nats'] as const) {
     assert.equal(bServer.parentSpanId, aClient.spanId);
     assert.equal(clientSpan.attributes['rpc.system.name'], 'lipmodule');
     assert.equal(clientSpan.attributes['rpc.method'], 'relay');
-    assert.equal(clientSpan.attributes['rpc.response.status_code'], 'OK');
+    assert.equal(clientSpan.attributes['rpc.status_code'], 'OK');
     assert.equal(bServer.attributes['rpc.method'], 'leaf');
     assert.equal(bServer.attributes['network.transport'], transport === 'nats' ? 'tcp' : 'unix');
     assert.match(String(bServer.attributes['server.address']), transport === 'nats' ? /leaf/ : /lipcm-leaf\.sock$/);

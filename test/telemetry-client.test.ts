@@ -50,11 +50,11 @@ test('calls and streams through LIPClient: CLIENT spans, parents of their SERVER
     'rpc.method': 'triple',
     'server.address': triple.socketPath,
     'network.transport': 'unix',
-    'rpc.response.status_code': 'OK',
+    'rpc.status_code': 'OK',
   });
   assert.equal(failed.attributes['error.type'], 'ERR_LIP_REMOTE', "the client's error is a remote function's failure");
   assert.equal(failedServer.attributes['error.type'], 'RangeError', 'the server names the class it threw');
-  assert.equal(failed.attributes['rpc.response.status_code'], 'ERR_LIP_REMOTE');
+  assert.equal(failed.attributes['rpc.status_code'], 'ERR_LIP_REMOTE');
   assert.equal(failed.status.code, SpanStatusCode.ERROR);
   const [streamClient] = of('upTo', SpanKind.CLIENT);
   const [streamServer] = of('upTo', SpanKind.SERVER);
@@ -65,7 +65,7 @@ test('calls and streams through LIPClient: CLIENT spans, parents of their SERVER
   const durations = metricPoints(await sdk.collectMetrics(), 'rpc.client.call.duration');
   const count = (method: string, status: string) =>
     durations
-      .filter((p) => p.attributes['rpc.method'] === method && p.attributes['rpc.response.status_code'] === status)
+      .filter((p) => p.attributes['rpc.method'] === method && p.attributes['rpc.status_code'] === status)
       .reduce((n, p) => n + (p.value as { count: number }).count, 0);
   assert.equal(count('triple', 'OK'), 1);
   assert.equal(count('triple', 'ERR_LIP_REMOTE'), 1);

@@ -6,8 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { LIPTimeoutError } from '../src/errors.js';
+import { VERSION } from '../src/version.js';
 import { activeTelemetry } from '../src/telemetry/active.js';
 import { ClientCallRecord, recordCacheLookup, ServerCallRecord } from '../src/telemetry/call-record.js';
 import { RpcTarget } from '../src/telemetry/rpc-target.js';
@@ -28,6 +31,24 @@ test('no SDK registered: activeTelemetry() is undefined, and becomes defined onc
     await sdk.shutdown();
   }
   assert.equal(activeTelemetry(), undefined, 'undefined again once the SDK is gone');
+  // The API in use with no provider (the bench's `api` row): still nothing to record.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  try {
+    assert.equal(activeTelemetry(), undefined, 'a context manager and a propagator alone record nothing');
+    const meters = registerTestSdk({ tracing: false });
+    try {
+      const telemetry = activeTelemetry();
+      assert.ok(telemetry?.instruments, 'instruments once a meter provider alone is registered');
+      assert.equal(telemetry.tracer, undefined);
+    } finally {
+      await meters.shutdown();
+    }
+  } finally {
+    context.disable();
+    propagation.disable();
+  }
+  assert.equal(activeTelemetry(), undefined);
 });
 
 test('client -> A -> B: one trace, each span the parent of the next, through the carrier alone', async () => {
@@ -63,12 +84,17 @@ test('client -> A -> B: one trace, each span the parent of the next, through the
       'rpc.method': 'b',
       'server.address': 'lip.b',
       'network.transport': 'tcp',
-      'rpc.response.status_code': 'OK',
+      'rpc.status_code': 'OK',
       'lipmodule.stream.items': 3,
     });
     assert.equal(sb.status.code, SpanStatusCode.UNSET);
+    assert.deepEqual(
+      { ...sb.instrumentationScope },
+      { name: 'lipmodule', version: VERSION, schemaUrl: 'https://opentelemetry.io/schemas/1.45.0' },
+      'the scope names the conventions release followed',
+    );
     assert.equal(sa.attributes['error.type'], 'ERR_LIP_TIMEOUT');
-    assert.equal(sa.attributes['rpc.response.status_code'], 'ERR_LIP_TIMEOUT');
+    assert.equal(sa.attributes['rpc.status_code'], 'ERR_LIP_TIMEOUT');
     assert.equal(sa.attributes['server.address'], '/tmp/lipcm-a.sock');
     assert.equal(sa.status.code, SpanStatusCode.ERROR);
     assert.equal(sa.status.message, 'too slow');
@@ -78,8 +104,8 @@ test('client -> A -> B: one trace, each span the parent of the next, through the
     assert.deepEqual(
       server.map((p) => p.attributes).sort((x, y) => String(x['rpc.method']).localeCompare(String(y['rpc.method']))),
       [
-        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'a', 'error.type': 'ERR_LIP_TIMEOUT', 'rpc.response.status_code': 'ERR_LIP_TIMEOUT' },
-        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'b', 'rpc.response.status_code': 'OK' },
+        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'a', 'error.type': 'ERR_LIP_TIMEOUT', 'rpc.status_code': 'ERR_LIP_TIMEOUT' },
+        { 'rpc.system.name': 'lipmodule', 'rpc.method': 'b', 'rpc.status_code': 'OK' },
       ],
     );
     const histogram = server[0]!.value as { count: number; sum: number; buckets: { boundaries: number[] } };

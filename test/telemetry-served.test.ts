@@ -60,7 +60,7 @@ test('a served call continues the trace its Call carries; an invalid carrier is 
     'rpc.method': 'double',
     'server.address': path,
     'network.transport': 'unix',
-    'rpc.response.status_code': 'OK',
+    'rpc.status_code': 'OK',
   });
   for (const root of [second!, third!]) {
     assert.equal(root.parentSpanContext, undefined, 'an ignored carrier: a trace of its own');
@@ -103,11 +103,11 @@ test('a stream records its item count; a failure its error.type; a cancelled cal
   const byName = (name: string) => spans.filter((s) => s.name === name);
   const [streamed, collected] = byName('count');
   assert.equal(streamed!.attributes['lipmodule.stream.items'], 3, 'a stream records its item count');
-  assert.equal(streamed!.attributes['rpc.response.status_code'], 'OK');
+  assert.equal(streamed!.attributes['rpc.status_code'], 'OK');
   assert.equal(collected!.attributes['lipmodule.stream.items'], undefined, 'collected into one reply: a plain call');
   const failed = byName('fail')[0]!;
   assert.equal(failed.attributes['error.type'], 'RangeError');
-  assert.equal(failed.attributes['rpc.response.status_code'], 'ERR_LIP_REMOTE');
+  assert.equal(failed.attributes['rpc.status_code'], 'ERR_LIP_REMOTE');
   assert.equal(failed.status.code, SpanStatusCode.ERROR);
   const cancelled = byName('hang')[0]!;
   assert.ok(cancelled, 'the cancelled call ended its span');

@@ -12,10 +12,17 @@ export function effectiveTimeout(ms: unknown): number | undefined {
   return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
-/** The deadline `ms` from `now`, or `undefined` when `ms` doesn't limit anything. */
+/** The latest time a `Date` holds (epoch ms): a deadline past it is never reached. */
+export const LATEST_DATE_MS = 8.64e15;
+
+/**
+ * The deadline `ms` from `now`, or `undefined` when `ms` doesn't limit anything, a timeout so long
+ * (a peer's 1e308) that the deadline would be past the latest Date included: it is never reached,
+ * and a served function reading `context().deadline` gets no deadline rather than one `new Date()` refuses.
+ */
 export function deadlineAfter(ms: unknown, now = Date.now()): number | undefined {
   const timeout = effectiveTimeout(ms);
-  return timeout === undefined ? undefined : now + timeout;
+  return timeout === undefined || now + timeout > LATEST_DATE_MS ? undefined : now + timeout;
 }
 
 /** Milliseconds left until `deadline` (never below 0), or `undefined` for no deadline. */

@@ -6,7 +6,7 @@
  */
 import { createNoopMeter, metrics, ProxyTracerProvider, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { createInstruments, type Instruments } from './instruments.js';
-import { INSTRUMENTATION_NAME } from './semconv.js';
+import { INSTRUMENTATION_NAME, SCHEMA_URL } from './semconv.js';
 import { VERSION } from '../version.js';
 
 /** What the call paths record with, when anything records at all. */
@@ -25,7 +25,7 @@ const NOOP_METER_CLASS = createNoopMeter().constructor;
 // absent until something registers, so "no SDK at all" costs one property read.
 // test/telemetry-records.test.ts fails if this stops being the key the API uses.
 const API_GLOBALS = Symbol.for('opentelemetry.js.api.1');
-const GLOBALS = globalThis as Record<symbol, unknown>;
+const GLOBALS = globalThis as Record<symbol, { trace?: unknown; metrics?: unknown } | undefined>;
 
 let seenTracing: unknown;
 let seenMeters: unknown;
@@ -33,7 +33,9 @@ let current: Telemetry | undefined;
 
 /** The telemetry to record with, or `undefined` when no SDK is registered (the fast path). */
 export function activeTelemetry(): Telemetry | undefined {
-  if (GLOBALS[API_GLOBALS] === undefined) return undefined;
+  const globals = GLOBALS[API_GLOBALS];
+  // The API in use with no provider (a context manager, a propagator): two property reads, not the API's lookups.
+  if (globals === undefined || (globals.trace === undefined && globals.metrics === undefined)) return undefined;
   const tracing = tracingProvider();
   const meters = metrics.getMeterProvider();
   if (tracing !== seenTracing || meters !== seenMeters) {
@@ -51,9 +53,9 @@ function tracingProvider(): TracerProvider {
 }
 
 function resolve(tracing: TracerProvider, meters: ReturnType<typeof metrics.getMeterProvider>): Telemetry | undefined {
-  const candidate = tracing.getTracer(INSTRUMENTATION_NAME, VERSION);
+  const candidate = tracing.getTracer(INSTRUMENTATION_NAME, VERSION, { schemaUrl: SCHEMA_URL });
   const tracer = candidate.constructor === NOOP_TRACER_CLASS ? undefined : candidate;
-  const meter = meters.getMeter(INSTRUMENTATION_NAME, VERSION);
+  const meter = meters.getMeter(INSTRUMENTATION_NAME, VERSION, { schemaUrl: SCHEMA_URL });
   const instruments = meter.constructor === NOOP_METER_CLASS ? undefined : createInstruments(meter);
   return tracer === undefined && instruments === undefined ? undefined : { tracer, instruments };
 }

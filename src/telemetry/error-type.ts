@@ -30,7 +30,7 @@ export function errorType(error: unknown): string {
   return OTHER_ERROR;
 }
 
-/** `rpc.response.status_code` of a failed call: the library's code, else a remote function's own failure. */
+/** `rpc.status_code` of a failed call: the library's code, else a remote function's own failure. */
 export function errorStatusCode(error: unknown): string {
   return knownErrorCode((error as { code?: unknown } | null)?.code) ?? ErrorCode.Remote;
 }

@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { LIPClient } from '../client/lip-client.js';
+import { isLogLevel, type LogLevel } from '../log/levels.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { natsOptionOf, type NatsFlags } from './nats-option.js';
 
@@ -59,6 +60,18 @@ export function parseMs(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of milliseconds >= 0');
   return n;
+}
+
+/** `--log-level`: a name, or the original's number (`30`), as the `logLevel` option takes it. */
+export function parseLogLevel(text: string): LogLevel {
+  const level = /^\d+$/.test(text) ? Number(text) : text;
+  if (!isLogLevel(level)) throw new InvalidArgumentError('expected debug, info, warning, error, critical, silent, or 10..50');
+  return level;
+}
+
+export function parseLogFormat(text: string): 'pretty' | 'json' {
+  if (text !== 'pretty' && text !== 'json') throw new InvalidArgumentError('expected pretty or json');
+  return text;
 }
 
 export function parseCount(text: string): number {

@@ -82,7 +82,9 @@ export class NatsDirectory {
   async close(): Promise<void> {
     const link = this.link;
     this.link = undefined;
-    if (link) await (await link.catch(() => undefined))?.nc.drain().catch(() => {});
+    const nc = link && (await link.catch(() => undefined))?.nc;
+    // A connection that can't drain (its server went away: it is reconnecting) is closed instead, or its reconnect loop keeps the process alive.
+    await nc?.drain().catch(() => nc.close().catch(() => {}));
   }
 
   /** Disconnects now; requests in flight fail. */

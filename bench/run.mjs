@@ -6,16 +6,19 @@
  *
  *   node bench/run.mjs [--quick] [--out file.json] [--chart file.svg]
  *                      [--only workload,...] [--peers peer,...] [--prof dir]
+ *                      [--compare previous.json]
  *
+ * --compare prints each figure's ratio to the same figure of a previous results file (such as the
+ * committed bench/results/latest.json), so a change is judged against the run before it.
  * --prof writes a V8 CPU profile (.cpuprofile) of every server and client process into dir.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PEERS } from './peers/index.mjs';
-import { evaluateTargets, renderChart, renderTable, renderTargets } from './lib/report.mjs';
+import { evaluateTargets, renderChart, renderComparison, renderTable, renderTargets } from './lib/report.mjs';
 
 import sequential from './scenarios/sequential.mjs';
 import inflight64 from './scenarios/inflight64.mjs';
@@ -42,9 +45,12 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     peers: { type: 'string' },
     prof: { type: 'string' },
+    compare: { type: 'string' },
   },
 });
 if (args.prof) process.env.LIP_BENCH_PROF = resolve(args.prof);
+// Read before the run, so a missing or broken file fails at once rather than after minutes of measuring.
+const previous = args.compare ? JSON.parse(readFileSync(resolve(args.compare), 'utf8')) : undefined;
 
 const SETTINGS = args.quick
   ? { rounds: 1, warmupMs: 150, windows: 1, windowMs: 300, initReps: 1, listReps: 5, idleConnections: 1000, idleSettleMs: 300 }
@@ -118,6 +124,7 @@ results.values = Object.fromEntries(
 
 console.log(renderTable(results));
 console.log(`\nTargets (ratios in this run):\n${renderTargets(results.targets)}`);
+if (previous) console.log(`\n${renderComparison(results, previous, args.compare)}`);
 console.log(`\n${results.meta.durationS} s; figures in ${out}, chart in ${chart}`);
 
 mkdirSync(dirname(out), { recursive: true });

@@ -6,12 +6,14 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LIPClient } from '../src/index.js';
 import { watchOutput } from './helpers/child-output.js';
 import { fixture, LIP, lip } from './helpers/lip-cli.js';
 import { socketDir, tempDir } from './helpers/temp-dir.js';
+import { until } from './helpers/until.js';
 
 const ACTIVATE = '/usr/bin/systemd-socket-activate';
 
@@ -52,6 +54,30 @@ test('a call to a socket systemd holds starts lip serve on demand and is answere
   assert.equal(await client.stop('alpha'), true);
   await output.closed;
   assert.ok(readdirSync(dir).includes('lipcm-alpha.sock'));
+});
+
+test('a passed socket that matches no function is named in a warning; the function binds its own', {
+  skip: !existsSync(ACTIVATE) && 'no systemd-socket-activate',
+}, async (t) => {
+  const dir = socketDir(t);
+  const other = join(dir, 'other.sock');
+  const activate = spawn(
+    ACTIVATE,
+    ['-l', other, '--fdname=other', process.execPath, LIP, 'serve', fixture('up-alpha.mjs'), '--log-level', 'warning', '--socket-dir', dir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.after(() => activate.kill('SIGKILL'));
+  const output = watchOutput(activate, 'systemd-socket-activate');
+  await until(() => existsSync(other));
+  // The first connection starts it.
+  createConnection(other).on('error', () => {});
+  await output.waitFor(`serving alpha() at ${join(dir, 'lipcm-alpha.sock')}`);
+  assert.match(output.stderr(), /sockets passed by systemd that match no function served here: other/);
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  assert.match(await client.callFunction<string>('alpha'), /^alpha from /);
 });
 
 test('lip unit prints a .socket and .service pair that match', async (t) => {

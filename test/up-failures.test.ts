@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CliError } from '../src/cli/exit-codes.js';
+import { parseConfig } from '../src/cli/up/config.js';
 import { LIPClient } from '../src/index.js';
-import { fixture, lip } from './helpers/lip-cli.js';
+import { watchOutput } from './helpers/child-output.js';
+import { fixture, lip, spawnLip } from './helpers/lip-cli.js';
 import { eventsOf, startUp } from './helpers/lip-up.js';
 import { socketDir, tempDir } from './helpers/temp-dir.js';
 
@@ -58,25 +61,51 @@ test('when every module has failed, lip up exits 1', { timeout: 60_000 }, async 
 });
 
 test('lip.config.json mistakes are usage errors naming the key', async (t) => {
-  const work = tempDir(t, '/tmp/lipw-');
   const cases: [unknown, RegExp][] = [
     [{ modules: [] }, /'modules' must be a non-empty array/],
     [{ modules: ['a.js'], extra: 1 }, /unknown key 'extra'/],
     [{ modules: [{ file: 'a.js', instances: 0 }] }, /modules\[0\]\.instances must be a whole number >= 1/],
     [{ modules: [{ file: 'a.js', env: { A: 1 } }] }, /modules\[0\]\.env must be an object of strings/],
     [{ modules: [{ files: ['a.js'], file: 'b.js' }] }, /give "file" or "files"/],
+    [{ modules: [{ file: 'a.js', only: [] }] }, /modules\[0\]\.only must be an array of one or more non-empty strings/],
     [{ modules: ['a.js', 'other/a.js'] }, /two modules are named 'a.js'/],
     [{ modules: ['a.js'], logLevel: 'loud' }, /'logLevel' must be debug/],
+    [{ modules: ['a.js'], grace: -1 }, /'grace' must be a number of milliseconds >= 0/],
+    [['a.js'], /expected an object with a "modules" array/],
   ];
   for (const [config, message] of cases) {
-    writeFileSync(join(work, 'lip.config.json'), JSON.stringify(config));
-    const result = await lip(['up', '--config', join(work, 'lip.config.json')]);
-    assert.equal(result.code, 2, `${JSON.stringify(config)}: ${result.stderr}`);
-    assert.match(result.stderr, message);
+    assert.throws(
+      () => parseConfig(config, 'lip.config.json'),
+      (e: unknown) => e instanceof CliError && e.exitCode === 2 && message.test(e.message),
+      JSON.stringify(config),
+    );
   }
+  const good = parseConfig(
+    { socketDir: 'run', modules: ['m.js', { name: 'b', files: ['b.js'], only: ['x'], instances: 2, env: { K: 'v' }, watch: ['lib'] }] },
+    '/srv/app/lip.config.json',
+  );
+  assert.equal(good.socketDir, '/srv/app/run', 'relative to the file');
+  assert.deepEqual(good.modules[1], {
+    label: 'b',
+    files: ['/srv/app/b.js'],
+    only: ['x'],
+    instances: 2,
+    env: { K: 'v' },
+    logLevel: undefined,
+    watch: ['/srv/app/lib'],
+  });
+
+  // Through the command: status 2 and the message.
+  const work = tempDir(t, '/tmp/lipw-');
+  writeFileSync(join(work, 'lip.config.json'), JSON.stringify({ modules: [{ file: 'a.js', instances: 0 }] }));
+  const bad = await lip(['up', '--config', join(work, 'lip.config.json')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /modules\[0\]\.instances must be a whole number >= 1/);
   writeFileSync(join(work, 'lip.config.json'), '{ not json');
   assert.match((await lip(['up', '--config', join(work, 'lip.config.json')])).stderr, /is not valid JSON/);
-  const none = await lip(['up'], undefined);
-  assert.equal(none.code, 2);
-  assert.match(none.stderr, /nothing to run: give module files, or write lip.config.json/);
+  const empty = tempDir(t, '/tmp/lipw-');
+  const none = spawnLip(['up'], undefined, {}, { cwd: empty });
+  const noneOutput = watchOutput(none, 'lip up');
+  assert.equal((await noneOutput.closed).code, 2);
+  assert.match(noneOutput.stderr(), /nothing to run: give module files, or write lip.config.json/);
 });

@@ -121,6 +121,11 @@ export function renderTargets(targets) {
     .join('\n');
 }
 
+/** Whether only lipmodule has a figure for this workload (every peer n/a). */
+function isOwnOnly(results, workload) {
+  return results.peers.every((peer) => peer.id === 'ours' || results.cells[workload.id][peer.id] === 'n/a');
+}
+
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Small multiples: one panel per workload, one bar per peer, each panel on its own linear scale. */
@@ -131,7 +136,9 @@ export function renderChart(results) {
   const rowH = 18;
   const panels = [];
   let y = 48;
-  for (const workload of results.workloads) {
+  // A workload only lipmodule runs (LRU, logging, telemetry, callbacks...) would be a panel of empty bars: a line of text instead.
+  const ownOnly = results.workloads.filter((workload) => isOwnOnly(results, workload));
+  for (const workload of results.workloads.filter((w) => !ownOnly.includes(w))) {
     const cells = results.peers.map((p) => [p, results.cells[workload.id][p.id]]);
     const values = cells.map(([, c]) => (typeof c === 'object' && typeof c.value === 'number' ? c.value : 0));
     const max = Math.max(...values, 1e-9);
@@ -156,6 +163,22 @@ export function renderChart(results) {
     y += 28;
     panels.push(parts.join('\n'));
   }
+  if (ownOnly.length > 0) {
+    const parts = [`<text x="12" y="${y}" class="title">lipmodule only (no peer has these)</text>`];
+    y += 8;
+    for (const workload of ownOnly) {
+      const cell = results.cells[workload.id].ours;
+      const value =
+        typeof cell === 'object' && typeof cell.value === 'number'
+          ? cell.value.toLocaleString('en-US', { maximumFractionDigits: cell.value < 100 ? 2 : 0 })
+          : 'error';
+      parts.push(`<text x="${labelW - 8}" y="${y + 13}" class="label" text-anchor="end">${esc(workload.title)}</text>`);
+      parts.push(`<text x="${labelW}" y="${y + 13}" class="value">${esc(`${value} ${workload.unit}`)}</text>`);
+      y += rowH;
+    }
+    y += 28;
+    panels.push(parts.join('\n'));
+  }
   const height = y;
   const meta = results.meta;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">
@@ -175,4 +198,26 @@ export function renderChart(results) {
 ${panels.join('\n')}
 </svg>
 `;
+}
+
+/**
+ * Each figure of this run beside the same figure of a previous results file, with new ÷ old
+ * (old ÷ new where lower is better), so above 1 always means this run did better.
+ */
+export function renderComparison(results, previous, label) {
+  const lines = [`Compared with ${label} (${previous.meta?.date ?? 'undated'}; above 1x: this run did better):`];
+  const rows = [['workload', 'peer', 'before', 'now', 'now ÷ before']];
+  for (const workload of results.workloads) {
+    for (const peer of results.peers) {
+      const now = results.values[workload.id]?.[peer.id];
+      const before = previous.values?.[workload.id]?.[peer.id];
+      if (typeof now !== 'number' || typeof before !== 'number' || now === 0 || before === 0) continue;
+      const ratio = workload.lowerIsBetter ? before / now : now / before;
+      rows.push([workload.id, peer.id, fmt(before, before < 100 ? 2 : 0), fmt(now, now < 100 ? 2 : 0), `${fmt(ratio, 2)}x`]);
+    }
+  }
+  if (rows.length === 1) return `${lines[0]}\n  no figure of this run is in it`;
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const row of rows) lines.push(row.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  return lines.join('\n');
 }

@@ -27,6 +27,7 @@ import { LazyStream } from './lazy-stream.js';
 import { NatsPreference } from './nats-preference.js';
 import { remoteCall } from './remote-call.js';
 import { isDrainRefusal, waitingForRestart } from './restart-wait.js';
+import { findChannels } from './argument-finder.js';
 import { notLipServer, probedState, probeSaysNotLip, ServerKinds, type ProbeBudget } from './server-kind.js';
 import { SocketLocator } from './socket-locator.js';
 
@@ -192,7 +193,8 @@ export class LIPClient {
       const connection = await this.connection(name, settings);
       return (await this.send(connection, name, args as unknown[], kwargsOrNull(kwargs), settings)) as T;
     } catch (error) {
-      if (!isDrainRefusal(error)) throw atCallSite(error, this.callFunction);
+      // A call passing callbacks or iterables is not sent twice: its iterables may have been closed with it.
+      if (!isDrainRefusal(error) || findChannels(args as unknown[], kwargsOrNull(kwargs))) throw atCallSite(error, this.callFunction);
       try {
         return (await this.afterDrain(
           name,

@@ -83,8 +83,8 @@ export class NatsDirectory {
     const link = this.link;
     this.link = undefined;
     const nc = link && (await link.catch(() => undefined))?.nc;
-    // A connection that can't drain (its server went away: it is reconnecting) is closed instead, or its reconnect loop keeps the process alive.
-    await nc?.drain().catch(() => nc.close().catch(() => {}));
+    // A drain fails while the server is away; close then, or the client would go on reconnecting for ever.
+    if (nc) await nc.drain().catch(() => nc.close());
   }
 
   /** Disconnects now; requests in flight fail. */

@@ -17,6 +17,11 @@ export const MAX_BIGNUM_BYTES_PER_FRAME = 65536;
  */
 export const MAX_DECODED_BYTES = 32 * 1024 * 1024;
 
+/** Where checkCbor leaves its estimate of the memory a frame decodes to: a budget that keeps decoded values counts that, not the wire bytes. */
+export interface DecodedSize {
+  bytes: number;
+}
+
 export interface CborLimits {
   maxNesting: number;
   maxBignumBytes: number;
@@ -100,7 +105,7 @@ function refuse(what: string): never {
  *   decodes as a Map with its keys as they are (a copy of the bytes is made).
  * Returns the bytes to decode: `b` itself, or that copy.
  */
-export function checkCbor(b: Uint8Array, limits: Readonly<CborLimits> = DEFAULT_CBOR_LIMITS): Uint8Array {
+export function checkCbor(b: Uint8Array, limits: Readonly<CborLimits> = DEFAULT_CBOR_LIMITS, size?: DecodedSize): Uint8Array {
   const end = b.length;
   const maxDecoded = limits.maxDecodedBytes;
   let pos = 0;
@@ -262,6 +267,7 @@ export function checkCbor(b: Uint8Array, limits: Readonly<CborLimits> = DEFAULT_
     if (decoded > maxDecoded) refuse(`the frame would decode to more than ${maxDecoded} bytes of memory`);
   }
   if (pos !== end) refuse(`${end - pos} bytes after the item`);
+  if (size) size.bytes = decoded;
   return mapsToTag ? insertTag259(b, mapsToTag) : b;
 }
 

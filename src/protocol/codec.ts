@@ -5,7 +5,7 @@
  */
 import { Encoder } from 'cbor-x';
 import { LIPProtocolError } from '../errors.js';
-import { checkCbor, type CborLimits } from './cbor-check.js';
+import { checkCbor, type CborLimits, type DecodedSize } from './cbor-check.js';
 import { prepareForWire } from './prepare.js';
 import { inspect, SLOW, WIDE_INTEGERS } from './sendable.js';
 import { registerValueTags, writesErrorFields } from './value-tags.js';
@@ -131,9 +131,9 @@ function integralFloatsAsIntegers(b: Uint8Array): void {
  * Decodes exactly one CBOR item. Throws a LIPProtocolError on malformed or
  * refused input. May rewrite integer headers in `bytes` in place (see checkCbor).
  */
-export function decodeValue(bytes: Uint8Array, limits?: Readonly<CborLimits>): unknown {
+export function decodeValue(bytes: Uint8Array, limits?: Readonly<CborLimits>, size?: DecodedSize): unknown {
   // cbor-x trusts its input; the peer's bytes are checked first.
-  const checked = checkCbor(bytes, limits);
+  const checked = checkCbor(bytes, limits, size);
   try {
     return codec.decode(checked);
   } catch (cause) {

@@ -204,7 +204,8 @@ export class NativeConnection implements CallConnection {
         this.calls.get(message[1])?.channels?.error(message[2], message[3]);
         return;
       case Kind.ArgItem:
-        this.calls.get(message[1])?.channels?.item(message[2], message[3], this.channel.frameLength);
+        // Weighed as decoded: a small frame of empty maps takes ~60 times its length once decoded.
+        this.calls.get(message[1])?.channels?.item(message[2], message[3], Math.max(this.channel.frameLength, this.channel.decoded.bytes));
         return;
       case Kind.ArgEnd:
         this.calls.get(message[1])?.channels?.end(message[2], message[3]);
@@ -251,7 +252,14 @@ export class NativeConnection implements CallConnection {
         return;
       }
     }
+    // Held as decoded, not as sent: a small frame of empty maps takes ~60 times its length once decoded.
+    const decodedExtra = Math.max(0, this.channel.decoded.bytes - this.share.costOf(this.channel.frameLength));
+    if (decodedExtra > 0 && !this.share.tryHold(decodedExtra)) {
+      this.sendError(id, server.busyInfo(`could not hold the call's arguments (${this.channel.decoded.bytes} bytes once decoded): the memory budget is spent`));
+      return;
+    }
     const call = new NativeCall(this, id, options);
+    call.bytes += decodedExtra;
     if (this.channel.frameLength > DETACH_ABOVE) {
       detachSmallBinaries(args);
       detachSmallBinaries(kwargs);

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { ErrorCode, LIPProtocolError } from '../errors.js';
 import { onNextTurn, sliceUsedUp } from '../event-loop-turn.js';
+import type { DecodedSize } from '../protocol/cbor-check.js';
 import { decodeValue, encodeValue, readEnvelope, type Envelope } from '../protocol/codec.js';
 import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
 import type { Channel } from './channel.js';
@@ -55,6 +56,8 @@ export class SocketChannel implements Channel {
   private frameBytes = 0;
   /** Body length of the frame being handled (its reservation may count it for more). */
   frameLength = 0;
+  /** The memory the frame being handled decoded to, as estimated before decoding (up to ~100 times its length). */
+  readonly decoded: DecodedSize = { bytes: 0 };
   // Waiting for the budget to make room for the next frame: the socket is paused.
   private blocked = false;
   // The event loop's slice for this turn is used up (event-loop-turn.ts): the frames left are
@@ -312,7 +315,7 @@ export class SocketChannel implements Channel {
       for (const body of bodies) {
         let message: unknown;
         try {
-          message = decodeValue(body);
+          message = decodeValue(body, undefined, this.decoded);
         } catch (error) {
           // The frame was whole, so the stream is still in step: if its head says
           // which call it belongs to, only that call fails.

@@ -38,6 +38,11 @@ export async function initAll(functions: readonly LIPFunctionControls[], placeme
       placement.listenFds,
       functions.map((fn) => fn.lipName),
     );
+  if (placement.listenFds && listenFds && listenFds.size < placement.listenFds.size) {
+    // A socket systemd holds for a function we don't serve: its callers would wait in vain.
+    const unused = [...placement.listenFds.entries()].filter(([, fd]) => ![...listenFds.values()].includes(fd)).map(([name]) => name || '(unnamed)');
+    process.stderr.write(`${err.yellow('lip: warning:')} sockets passed by systemd that match no function served here: ${unused.join(', ')}\n`);
+  }
   try {
     for (const fn of functions) {
       const listenFd = listenFds?.get(fn.lipName);

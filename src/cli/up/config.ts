@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { isLogLevel, type LogLevel } from '../../index.js';
+import { isLogLevel, type LogLevel } from '../../log/levels.js';
 import { usageError } from '../exit-codes.js';
 
 /** One module: served by its own `lip serve` process. */

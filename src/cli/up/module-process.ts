@@ -41,6 +41,8 @@ interface Started {
   /** Resolves with what it serves; rejects with why it could not start (it exited). */
   ready: Promise<ServedLine[]>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Set once it said it serves: only then does it listen for the order to drain. */
+  serving: boolean;
 }
 
 export class ModuleProcess {
@@ -53,6 +55,8 @@ export class ModuleProcess {
   private readonly policy = new RestartPolicy();
   private restartTimer: NodeJS.Timeout | undefined;
   private reloading = false;
+  /** The process a reload is starting, until it serves. */
+  private incoming: Started | undefined;
   private reloadAgain = false;
   private stopRequested = false;
   private finish!: () => void;
@@ -95,20 +99,27 @@ export class ModuleProcess {
     this.reloading = true;
     this.state = 'reloading';
     const next = this.spawn({ takeOver: true });
+    this.incoming = next;
     try {
       const functions = await next.ready;
+      if (this.stopRequested) {
+        // Stopped while it loaded: it goes too (stop() is waiting for it).
+        drainChild(next);
+        return;
+      }
       const old = this.current;
       this.current = next;
       this.watchExit(next);
       this.serving(next, functions, true);
       // Only now: every socket is the new process's, and the old one's open connections may drain.
-      if (old) drainChild(old.child);
+      if (old) drainChild(old);
     } catch (error) {
       this.lastError = (error as Error).message;
       if (this.state === 'reloading') this.state = 'serving';
       this.report({ event: 'reload-failed', module: this.spec.label, message: this.lastError });
     } finally {
       this.reloading = false;
+      this.incoming = undefined;
     }
     if (this.reloadAgain) {
       this.reloadAgain = false;
@@ -116,15 +127,17 @@ export class ModuleProcess {
     }
   }
 
-  /** Drains and stops its process (running calls finish, up to the grace period). */
+  /** Drains and stops its process (running calls finish, up to the grace period), and one a reload is starting. */
   async stop(): Promise<void> {
     this.stopRequested = true;
     clearTimeout(this.restartTimer);
-    const current = this.current;
-    if (current && current.child.exitCode === null && current.child.signalCode === null) {
-      this.state = 'stopping';
-      drainChild(current.child);
-      await current.exited;
+    if (this.state !== 'failed') this.state = 'stopping';
+    // Until none is left: a reload may make its new process current while we wait for the old one.
+    for (;;) {
+      const live = [this.current, this.incoming].filter((s): s is Started => s !== undefined && s.child.exitCode === null && s.child.signalCode === null);
+      if (live.length === 0) break;
+      for (const started of live) drainChild(started);
+      await Promise.all(live.map((started) => started.exited));
     }
     await this.withdrawNotices();
     if (this.state !== 'failed') this.state = 'stopped';
@@ -239,14 +252,21 @@ export class ModuleProcess {
         reject(new Error(why));
       });
     });
-    ready.catch(() => {});
-    return { child, ready, exited };
+    const started: Started = { child, ready, exited, serving: false };
+    ready.then(
+      () => (started.serving = true),
+      () => {},
+    );
+    return started;
   }
 }
 
-/** Tells a module process to drain: over IPC, or SIGTERM when its channel is gone. */
-function drainChild(child: ChildProcess): void {
+/**
+ * Tells a module process to drain: over IPC once it serves; SIGTERM while it still loads (it listens
+ * for the order only once serving, and has nothing to drain before) or when its channel is gone.
+ */
+function drainChild({ child, serving }: Started): void {
   const message: SupervisorMessage = { up: 'drain' };
-  if (child.connected) child.send(message, (error) => error && child.kill('SIGTERM'));
+  if (serving && child.connected) child.send(message, (error) => error && child.kill('SIGTERM'));
   else child.kill('SIGTERM');
 }

@@ -1,4 +1,4 @@
-/** `lip demo` from the built package: a call, a cached call, an error, a stream, and a clean exit. */
+/** `lip demo` from the built package: lip up runs the functions; a call, a cached call, an error, a stream, a crash and its restart, and a clean exit. */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
@@ -23,8 +23,12 @@ test('lip demo calls each example function and cleans up', async () => {
   assert.match(out, /lip stats slowFib: 1 hit, 1 miss/);
   assert.match(out, /RangeError: cannot divide 1 by zero .*code E_DIVIDE_BY_ZERO/);
   assert.match(out, /^ {2}3\n {2}2\n {2}1\n {2}"liftoff"$/m);
-  const [, pid, dir] = out.match(/child process \(pid (\d+)\) in (\S+)/) ?? [];
-  assert.ok(pid && dir, out);
+  const [, upPid, pid, dir] = out.match(/run by lip up \(pid (\d+)\) in a child process \(pid (\d+)\) in (\S+)/) ?? [];
+  assert.ok(upPid && pid && dir, out);
+  // The crash: lip up restarted the module, and the call made meanwhile was answered by the new process.
+  const [, killed, restarted] = out.match(/^5\. A crash \(the module's process, pid (\d+)[\s\S]*?^ {2}5 .*answered by the restarted process \(pid (\d+)\)/m) ?? [];
+  assert.equal(killed, pid, out);
+  assert.ok(restarted && restarted !== pid, out);
   assert.equal(existsSync(dir), false, 'the temp socket dir is removed');
-  assert.equal(alive(Number(pid)), false, 'the child is stopped');
+  for (const process of [upPid, pid, restarted]) assert.equal(alive(Number(process)), false, `pid ${process} is stopped`);
 });

@@ -219,6 +219,9 @@ test('values: errors, typed arrays, -0, integers, maps and values that cannot be
       { u: undefined },
       { shown: 2 },
     ]);
+    // An argument itself with toJSON is a value too, not an object carrying a callback (issue 19).
+    assert.equal(await client.callFunction('echo', [{ toJSON: () => 'top level', other: 'ignored' }]), 'top level');
+    assert.equal(await client.callFunction('echo', [], { value: { toJSON: () => undefined } }), undefined);
   });
 
   await t.test('Dates, invalid Dates, RegExps, Sets and Maps round-trip', async () => {

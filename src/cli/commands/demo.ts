@@ -21,9 +21,9 @@ const NAMES = ['add', 'slowFib', 'divide', 'countdown'];
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('serve a few example functions in a child process and call each one: a call, a cached call, an error, a stream')
+    .description('run a few example functions under lip up and call each one: a call, a cached call, an error, a stream, a crash and its restart')
     .option('--verbose', 'print stack traces with errors')
-    .addHelpText('after', '\nExample:\n  $ lip demo\n\nThe functions are in dist/cli/demo-functions.js; serve your own the same way with lip serve.')
+    .addHelpText('after', '\nExample:\n  $ lip demo\n\nThe functions are in dist/cli/demo-functions.js; run your own the same way with lip up (or lip serve).')
     .action(() => demo());
 }
 
@@ -33,13 +33,16 @@ async function demo(): Promise<void> {
   const client = new LIPClient({ socketDir: dir, timeoutMs: 10_000 });
   try {
     child = startServer(dir);
+    const events = upEvents(child);
     await waitUntilServed(client, child);
-    print(`${out.bold('lip demo')}: ${NAMES.length} example functions served by a child process (pid ${child.pid}) in ${dir}\n`);
+    const { pid } = await client.describe('add');
+    print(`${out.bold('lip demo')}: ${NAMES.length} example functions run by lip up (pid ${child.pid}) in a child process (pid ${pid}) in ${dir}\n`);
     await showCall(client);
     await showCache(client);
     await showError(client);
     await showStream(client);
-    print(`Try it with your own functions: ${out.cyan('lip serve ./my-functions.ts')}, then ${out.cyan('lip ls')} and ${out.cyan('lip call <name> ...')}`);
+    await showRestart(client, pid, events);
+    print(`Try it with your own functions: ${out.cyan('lip up ./my-functions.ts')}, then ${out.cyan('lip ls')} and ${out.cyan('lip call <name> ...')}`);
   } finally {
     client.destroy();
     if (child) await stopServer(child);
@@ -53,8 +56,32 @@ function sibling(name: string): string {
 }
 
 function startServer(dir: string): ChildProcess {
-  const args = [...process.execArgv, sibling('main'), 'serve', sibling('demo-functions'), '--socket-dir', dir, '--log-level', 'silent'];
-  return spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const args = [...process.execArgv, sibling('main'), 'up', sibling('demo-functions'), '--socket-dir', dir, '--log-level', 'silent', '--json'];
+  return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+}
+
+/** lip up's --json event lines, as they come: `next(name)` resolves on the next event of that name. */
+function upEvents(child: ChildProcess): { next(event: string): Promise<void> } {
+  const waiting = new Map<string, () => void>();
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      const event = (() => {
+        try {
+          return (JSON.parse(line) as { event?: unknown }).event;
+        } catch {
+          return undefined;
+        }
+      })();
+      if (typeof event !== 'string') continue;
+      waiting.get(event)?.();
+      waiting.delete(event);
+    }
+  });
+  return { next: (event) => new Promise<void>((resolve) => waiting.set(event, resolve)) };
 }
 
 async function waitUntilServed(client: LIPClient, child: ChildProcess): Promise<void> {
@@ -114,6 +141,17 @@ async function showStream(client: LIPClient): Promise<void> {
   step('4. A stream (countdown is an async generator)', 'lip call countdown 3 --stream');
   for await (const value of client.stream('countdown', [3])) print(`  ${out.green(formatJson(value, false))}`);
   print('');
+}
+
+async function showRestart(client: LIPClient, pid: number, events: { next(event: string): Promise<void> }): Promise<void> {
+  step(`5. A crash (the module's process, pid ${pid}, is killed): lip up restarts it, and a call made meanwhile waits`, `kill -9 ${pid}; lip call add 2 3`);
+  const restarting = events.next('restarting');
+  process.kill(pid, 'SIGKILL');
+  // lip up has seen the exit and announced the restart: calls from now on wait for the new process.
+  await restarting;
+  const [sum, ms] = await timed(() => client.callFunction('add', [2, 3]));
+  const { pid: newPid } = await client.describe('add');
+  print(`  ${out.green(formatJson(sum, false))}  ${out.dim(`in ${formatMs(ms)}, answered by the restarted process (pid ${newPid})`)}\n`);
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {

@@ -26,7 +26,8 @@ test('lip demo calls each example function and cleans up', async () => {
   const [, upPid, pid, dir] = out.match(/run by lip up \(pid (\d+)\) in a child process \(pid (\d+)\) in (\S+)/) ?? [];
   assert.ok(upPid && pid && dir, out);
   // The crash: lip up restarted the module, and the call made meanwhile was answered by the new process.
-  const [, killed, restarted] = out.match(/^5\. A crash \(the module's process, pid (\d+)[\s\S]*?^ {2}5 .*answered by the restarted process \(pid (\d+)\)/m) ?? [];
+  const [, killed, restarted] =
+    out.match(/^5\. A crash \(the module's process, pid (\d+)[\s\S]*?^ {2}5 .*answered by the restarted process \(pid (\d+)\)/m) ?? [];
   assert.equal(killed, pid, out);
   assert.ok(restarted && restarted !== pid, out);
   assert.equal(existsSync(dir), false, 'the temp socket dir is removed');

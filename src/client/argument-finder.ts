@@ -49,7 +49,14 @@ class Finder {
       return;
     }
     // One level down: `{ onProgress }` as an options argument. An object with toJSON is a value: its toJSON() is sent.
-    if (path.length === 1 && typeof value === 'object' && value !== null && !Array.isArray(value) && isPlainObject(value) && typeof value.toJSON !== 'function') {
+    if (
+      path.length === 1 &&
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      isPlainObject(value) &&
+      typeof value.toJSON !== 'function'
+    ) {
       for (const inner of Object.keys(value)) {
         if (channelKind(value[inner]) !== undefined) this.visit(value, inner, [path[0], inner]);
       }

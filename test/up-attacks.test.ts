@@ -3,11 +3,16 @@
  * activation, the supervisor's config and its handling of misbehaving modules.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { CliError } from '../src/cli/exit-codes.js';
+import { parseConfig } from '../src/cli/up/config.js';
+import { LIPClient } from '../src/index.js';
+import { fixture, lip } from './helpers/lip-cli.js';
+import { eventsOf, startUp } from './helpers/lip-up.js';
 import { SECOND_USER_SKIP, secondUser } from './helpers/second-user.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { socketDir, tempDir } from './helpers/temp-dir.js';
 
 const DIST = resolve(import.meta.dirname, '..', 'dist', 'index.js');
 
@@ -42,4 +47,46 @@ test("a user's own stale restart notice whose pid now belongs to another user's 
   const [, name, ms] = client.stdout().trim().split(' ');
   assert.equal(name, 'LIPNotFoundError', client.stdout() + client.stderr());
   assert.ok(Number(ms) < 4000, `failed at once, not after waiting out the deadline (${ms} ms)`);
+});
+
+test('lip up ends when told to stop even if a module is hung in a call: it is killed after its grace', { timeout: 45_000 }, async (t) => {
+  const dir = socketDir(t);
+  const work = tempDir(t, '/tmp/lipw-');
+  writeFileSync(join(work, 'lip.config.json'), JSON.stringify({ grace: 300, logLevel: 'warning', modules: [fixture('up-spin.mjs')] }));
+  const up = startUp(t, [], dir, {}, work);
+  await up.waitForEvents((events) => eventsOf(events, 'up-spin.mjs', 'serving').length === 1);
+  const pid = eventsOf(up.events(), 'up-spin.mjs', 'serving')[0]!.pid!;
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  const spinning = client.callFunction('spin', [], undefined, { timeoutMs: 30_000 }).catch((error: unknown) => error);
+  // The call is running (the process is busy) once a ping goes unanswered.
+  const prober = new LIPClient({ socketDir: dir });
+  t.after(() => prober.destroy());
+  await assert.rejects(prober.ping('spin', { timeoutMs: 500 }));
+  process.kill(up.child.pid!, 'SIGTERM');
+  const exited = await Promise.race([up.exited, new Promise((r) => setTimeout(() => r('still running'), 30_000))]);
+  assert.deepEqual(exited, { code: 0, signal: null }, up.stderr());
+  assert.equal(eventsOf(up.events(), 'up-spin.mjs', 'exited')[0]?.signal, 'SIGKILL');
+  assert.throws(() => process.kill(pid, 0), 'the hung module process is gone');
+  assert.ok((await spinning) instanceof Error);
+});
+
+test('lip.config.json values that would fork thousands of processes or cannot be passed are refused, naming the key', async (t) => {
+  const cases: [unknown, RegExp][] = [
+    [{ modules: [{ file: 'a.js', instances: 100_000_000 }] }, /modules\[0\]\.instances must be at most 256/],
+    [{ modules: [{ file: 'a.js', env: { A: 'x\u0000y' } }] }, /modules\[0\]\.env: 'A' cannot be passed/],
+    [{ modules: [{ file: 'a.js', env: { 'A=B': 'x' } }] }, /modules\[0\]\.env: 'A=B' cannot be passed/],
+    [{ modules: [{ file: 'a.js', env: { '': 'x' } }] }, /modules\[0\]\.env: '' cannot be passed/],
+  ];
+  for (const [config, message] of cases) {
+    assert.throws(
+      () => parseConfig(config, 'lip.config.json'),
+      (e: unknown) => e instanceof CliError && e.exitCode === 2 && message.test(e.message),
+      JSON.stringify(config),
+    );
+  }
+  const work = tempDir(t, '/tmp/lipw-');
+  const served = await lip(['serve', join(work, 'a.js'), '--instances', '100000'], socketDir(t));
+  assert.equal(served.code, 2);
+  assert.match(served.stderr, /--instances.*at most 256/);
 });

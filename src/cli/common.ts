@@ -61,6 +61,15 @@ export function parseMs(text: string): number {
   return n;
 }
 
+/** `--instances` (and a config's `instances`) at most: more is a typo, and would fork that many processes. */
+export const MAX_INSTANCES = 256;
+
+export function parseInstances(text: string): number {
+  const n = parseCount(text);
+  if (n > MAX_INSTANCES) throw new InvalidArgumentError(`expected at most ${MAX_INSTANCES} worker processes`);
+  return n;
+}
+
 export function parseCount(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');

@@ -99,7 +99,8 @@ test("callbacks running hold at most 2 x maxFrameBytes of the server's arguments
     const big = Buffer.alloc(4 * 1024 * 1024);
     for (let seq = 1; seq <= 20; seq++) connection.send([CallbackCall, frame[1], 1, seq, [big]]);
   });
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 4000 });
+  // 80 MiB must cross before the call's deadline (calls that come after it are dropped): slow on a loaded machine.
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 12_000 });
   t.after(() => client.destroy());
   let running = 0;
   const call = client.callFunction('heavy', [
@@ -109,7 +110,7 @@ test("callbacks running hold at most 2 x maxFrameBytes of the server's arguments
     },
   ]);
   call.catch(() => {});
-  await until(() => running + busy.length === 20);
+  await until(() => running + busy.length === 20, 12_000);
   // 32 MiB of 4 MiB arguments (and a little framing): 7 run, 13 are refused.
   assert.equal(running, 7);
   assert.ok(busy.every((frame) => (frame[3] as { code: string }).code === ErrorCode.Busy));

@@ -74,8 +74,9 @@ test('exit() lets a running call finish, refuses new ones, and removes the socke
   const server = await startFixture(t, 'core-server.ts', dir);
   const client = new LIPClient({ socketDir: dir });
   t.after(() => client.destroy());
-  const slow = client.callFunction('sleep', [400, 'finished']);
-  await new Promise((r) => setTimeout(r, 50));
+  const slow = client.callFunction('sleep', [2000, 'finished']);
+  // Signalled once the call runs there: a fixed head start lost the race on a loaded machine.
+  await until(async () => (await client.stats('sleep')).inFlight === 1);
   server.child.kill('SIGTERM'); // the fixture calls exit() on every function
   assert.equal(await slow, 'finished');
   assert.equal(await server.exited, 0);

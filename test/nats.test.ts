@@ -196,6 +196,10 @@ test('the CLI against NATS: lip serve --nats --no-socket, lip ls --nats, lip cal
 
   const missing = await lip(['call', 'add', '1', '2'], dir);
   assert.equal(missing.code, 3, 'without --nats the function is not found');
+  assert.doesNotMatch(missing.stderr, /NATS/, 'no NATS was searched');
+  const nowhere = await lip(['call', '--nats', url, 'nope'], dir);
+  assert.equal(nowhere.code, 3);
+  assert.match(nowhere.stderr, /'nope' not found in .* nor over NATS/, 'the message says NATS was searched too');
 
   served.child.kill('SIGTERM');
   assert.equal((await served.exited).code, 0);

@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { LIPClient } from '../client/lip-client.js';
+import { isLogLevel, type LogLevel } from '../log/levels.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { natsOptionOf, type NatsFlags } from './nats-option.js';
 
@@ -68,6 +69,18 @@ export function parseInstances(text: string): number {
   const n = parseCount(text);
   if (n > MAX_INSTANCES) throw new InvalidArgumentError(`expected at most ${MAX_INSTANCES} worker processes`);
   return n;
+}
+
+/** `--log-level`: a name, or the original's number (`30`), as the `logLevel` option takes it. */
+export function parseLogLevel(text: string): LogLevel {
+  const level = /^\d+$/.test(text) ? Number(text) : text;
+  if (!isLogLevel(level)) throw new InvalidArgumentError('expected debug, info, warning, error, critical, silent, or 10..50');
+  return level;
+}
+
+export function parseLogFormat(text: string): 'pretty' | 'json' {
+  if (text !== 'pretty' && text !== 'json') throw new InvalidArgumentError('expected pretty or json');
+  return text;
 }
 
 export function parseCount(text: string): number {

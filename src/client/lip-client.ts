@@ -7,7 +7,7 @@ import { lstat } from 'node:fs/promises';
 import { deadlineAfter, remainingMs } from '../call/deadline.js';
 import { inheritFrom, servedCall } from '../call/nested.js';
 import type { FunctionInfo, FunctionStats } from '../function/introspection.js';
-import { LIPConnectionError } from '../errors.js';
+import { LIPConnectionError, LIPNotFoundError } from '../errors.js';
 import { natsSubject } from '../nats/names.js';
 import { activeTelemetry, type Telemetry } from '../telemetry/active.js';
 import { ClientCallRecord } from '../telemetry/call-record.js';
@@ -397,8 +397,9 @@ export class LIPClient {
     try {
       path = await this.sockets.locate(name);
     } catch (error) {
-      if (this.nats && (await this.nats.takesOver(name, error))) return this.keep(name, this.nats.route(name));
-      throw error;
+      if (!this.nats) throw error;
+      if (await this.nats.takesOver(name, error)) return this.keep(name, this.nats.route(name));
+      throw error instanceof LIPNotFoundError ? this.sockets.notFound(name, 'over NATS') : error;
     }
     // Every new connection checks the socket directory and its parents, then the socket file's owner, as it connects (connectTrusted).
     // Gone before any Hello: whatever serves there now may be the other kind.

@@ -53,7 +53,13 @@ export class SocketLocator {
       this.known.set(name, path);
       return path;
     }
-    throw new LIPNotFoundError(`Function '${name}' not found in ${this.socketDir}${didYouMean(name, this.known.keys())}`);
+    throw this.notFound(name);
+  }
+
+  /** The error for a name served nowhere we looked; `elsewhere` names the other places searched. */
+  notFound(name: string, elsewhere?: string): LIPNotFoundError {
+    const also = elsewhere ? ` nor ${elsewhere}` : '';
+    return new LIPNotFoundError(`Function '${name}' not found in ${this.socketDir}${also}${didYouMean(name, this.known.keys())}`);
   }
 
   private ensureScanned(): Promise<void> {

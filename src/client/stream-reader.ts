@@ -2,7 +2,7 @@
  * The reader of one stream on a lipmodule connection: items are buffered up to the window the
  * server was given, and credit goes back as the reader consumes them, so neither side holds more.
  */
-import { LIPAbortError } from '../errors.js';
+import { LIPAbortError, LIPProtocolError } from '../errors.js';
 
 /** Receives a stream's items; the connection calls these as frames arrive. */
 export interface StreamSink {
@@ -66,7 +66,13 @@ export class StreamReader implements AsyncIterator<unknown>, StreamSink {
 
   item(value: unknown): void {
     const waiter = this.waiter;
-    if (!waiter) return void this.buffer.push(value);
+    if (!waiter) {
+      // A server sends at most a window ahead of the reader (its credit): more is a broken or forged
+      // stream (any NATS client may publish to an inbox), and the buffer must not grow without end.
+      if (this.buffer.length >= this.call.window) this.overrun();
+      else this.buffer.push(value);
+      return;
+    }
     this.waiter = undefined;
     this.countConsumed();
     waiter.resolve({ value, done: false });
@@ -82,6 +88,13 @@ export class StreamReader implements AsyncIterator<unknown>, StreamSink {
     if (this.ended) return;
     this.failure = error;
     this.wake();
+  }
+
+  private overrun(): void {
+    if (this.failure || this.ended) return;
+    const error = new LIPProtocolError(`'${this.fn}': the server sent more stream items than the ${this.call.window} the reader allowed`);
+    this.call.cancel(error);
+    this.fail(error);
   }
 
   private countConsumed(): void {

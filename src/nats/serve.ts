@@ -48,6 +48,8 @@ export interface NatsServeOptions {
   maxInFlight?: number | undefined;
 }
 
+const NO_REPLY_SUBJECT = 'a NATS request with no reply subject was not run (nobody could get its answer)';
+
 /** A NATS server's max_payload unless it says otherwise: no reply may be larger. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Most bytes all NATS calls of one function together may collect for their replies. */
@@ -141,6 +143,13 @@ export class NatsServing implements StreamHost {
 
   private handle(msg: Msg): void {
     const start = this.service.begin();
+    // A plain publish (no reply subject) is not run: nobody could hear its answer or its error, and
+    // a log line for each would let any user of the bus fill the logs. STATS counts it as an error.
+    if (!msg.reply) {
+      this.service.record(start, `400:${NO_REPLY_SUBJECT}`);
+      this.options.logger?.debug(NO_REPLY_SUBJECT);
+      return;
+    }
     let message;
     try {
       message = parseClientMessage(decodeValue(msg.data));
@@ -228,7 +237,7 @@ export class NatsServing implements StreamHost {
   /** Publishing can throw (a reply over max_payload, a closed connection): never let it escape a handler. */
   private send(msg: Msg, id: number, body: Uint8Array, headers?: MsgHdrs): boolean {
     try {
-      if (!msg.respond(body, headers ? { headers } : undefined)) this.options.logger?.warn(`a NATS request to '${this.endpoint.name}' had no reply subject`);
+      msg.respond(body, headers ? { headers } : undefined);
       return true;
     } catch (error) {
       if (isMaxPayload(error)) {

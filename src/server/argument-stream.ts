@@ -3,7 +3,7 @@
  * (ArgCredit) so that neither side holds more than a window of them, and about `maxBufferBytes`
  * here (each item held also counts in the connection's and the server's memory budget). Leaving the loop early tells the caller (ArgStop): its generator returns.
  */
-import { LIPProtocolError } from '../errors.js';
+import { LIPBusyError, LIPProtocolError } from '../errors.js';
 
 /** What a stream needs of its call's channels. */
 export interface ArgumentStreamWire {
@@ -90,7 +90,8 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
       return;
     }
     if (!this.wire.hold(bytes)) {
-      this.fail(new LIPProtocolError(`${this.label}: the server's memory budget can't hold the caller's items`));
+      // Busy, not a protocol error: a caller within its credit gets here when its items grew (credit is sized by earlier items).
+      this.fail(new LIPBusyError(`${this.label}: the server's memory budget can't hold an item of ${bytes} bytes (as decoded) until the function reads`));
       this.wire.stop();
       return;
     }

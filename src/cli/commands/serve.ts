@@ -1,7 +1,6 @@
 /** `lip serve <file...>`: serves the functions that module files export. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { isLogLevel, type LogLevel } from '../../log/levels.js';
-import { addCommonOptions, addNatsOption, parseInstances, parseMs } from '../common.js';
+import { addCommonOptions, addNatsOption, parseInstances, parseLogFormat, parseLogLevel, parseMs } from '../common.js';
 import type { ServeOptions } from '../serve/serve-options.js';
 import { usageError } from '../exit-codes.js';
 import { parseMetricsAddress, type MetricsAddress } from '../serve/metrics-address.js';
@@ -15,22 +14,10 @@ const collectNames = (value: string, previous: string[] = []) => [
     .filter(Boolean),
 ];
 
-function parseLogFormat(text: string): 'pretty' | 'json' {
-  if (text !== 'pretty' && text !== 'json') throw new InvalidArgumentError('expected pretty or json');
-  return text;
-}
-
 function parseMetrics(text: string): MetricsAddress {
   const address = parseMetricsAddress(text);
   if (!address) throw new InvalidArgumentError('expected HOST:PORT, [IPv6]:PORT, or a port (on 127.0.0.1)');
   return address;
-}
-
-function parseLogLevel(text: string): LogLevel {
-  // `--log-level 30` is the original's number, as the `logLevel` option takes it.
-  const level = /^\d+$/.test(text) ? Number(text) : text;
-  if (!isLogLevel(level)) throw new InvalidArgumentError('expected debug, info, warning, error, critical, silent, or 10..50');
-  return level;
 }
 
 export function registerServe(program: Command): void {

@@ -1,9 +1,9 @@
 /** `lip up [files...]`: every module in its own process, restarted when it fails, reloaded on change with --watch. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
-import { isLogLevel, type LogLevel } from '../../log/levels.js';
-import { addCommonOptions, parseMs, type CommonOptions } from '../common.js';
+import type { Command } from 'commander';
+import type { LogLevel } from '../../log/levels.js';
+import { addCommonOptions, parseLogFormat, parseLogLevel, parseMs, type CommonOptions } from '../common.js';
 import { usageError } from '../exit-codes.js';
 import { CONFIG_FILE, modulesOfFiles, readConfig, type UpConfig } from '../up/config.js';
 
@@ -24,8 +24,8 @@ export function registerUp(program: Command): void {
     .option('--config <file>', `read the modules and their options from this file (default: ./${CONFIG_FILE} when no files are given)`)
     .option('-w, --watch', 'reload a module when its files change: the new process takes its sockets over, no call is dropped')
     .option('--json', 'one JSON line per event on stdout (serving, exited, restarting, failed, reload-failed, stopped)')
-    .option('--log-level <level>', 'the log level of every module (default: each function’s logLevel option)', parseLevel)
-    .option('--log-format <format>', 'pretty or json, for the modules’ logs (default: json with --json, else pretty)', parseFormat)
+    .option('--log-level <level>', 'the log level of every module (default: each function’s logLevel option)', parseLogLevel)
+    .option('--log-format <format>', 'pretty or json, for the modules’ logs (default: json with --json, else pretty)', parseLogFormat)
     .option('--grace <ms>', 'on stop or reload, how long running calls may take (default: each function’s exitTimeoutMs)', parseMs)
     .addHelpText(
       'after',
@@ -41,17 +41,6 @@ Examples:
   $ lip up ./math.ts --json | jq .`,
     );
   addCommonOptions(command).action((files: string[], options: UpCommandOptions) => up(files, options));
-}
-
-function parseLevel(text: string): LogLevel {
-  const level = /^\d+$/.test(text) ? Number(text) : text;
-  if (!isLogLevel(level)) throw new InvalidArgumentError('expected debug, info, warning, error, critical, silent, or 10..50');
-  return level;
-}
-
-function parseFormat(text: string): 'pretty' | 'json' {
-  if (text !== 'pretty' && text !== 'json') throw new InvalidArgumentError('expected pretty or json');
-  return text;
 }
 
 async function up(files: string[], options: UpCommandOptions): Promise<void> {

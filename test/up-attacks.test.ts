@@ -3,13 +3,16 @@
  * activation, the supervisor's config and its handling of misbehaving modules.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { CliError } from '../src/cli/exit-codes.js';
 import { parseConfig } from '../src/cli/up/config.js';
 import { LIPClient } from '../src/index.js';
-import { fixture, lip } from './helpers/lip-cli.js';
+import { watchOutput } from './helpers/child-output.js';
+import { fixture, LIP, lip } from './helpers/lip-cli.js';
 import { eventsOf, startUp } from './helpers/lip-up.js';
 import { SECOND_USER_SKIP, secondUser } from './helpers/second-user.js';
 import { socketDir, tempDir } from './helpers/temp-dir.js';
@@ -62,7 +65,13 @@ test('lip up ends when told to stop even if a module is hung in a call: it is ki
   // The call is running (the process is busy) once a ping goes unanswered.
   const prober = new LIPClient({ socketDir: dir });
   t.after(() => prober.destroy());
-  await assert.rejects(prober.ping('spin', { timeoutMs: 500 }));
+  let busy = false;
+  for (let attempt = 0; attempt < 40 && !busy; attempt++)
+    busy = await prober.ping('spin', { timeoutMs: 500 }).then(
+      () => false,
+      () => true,
+    );
+  assert.ok(busy, 'the spinning call keeps the process busy');
   process.kill(up.child.pid!, 'SIGTERM');
   const exited = await Promise.race([up.exited, new Promise((r) => setTimeout(() => r('still running'), 30_000))]);
   assert.deepEqual(exited, { code: 0, signal: null }, up.stderr());
@@ -89,4 +98,34 @@ test('lip.config.json values that would fork thousands of processes or cannot be
   const served = await lip(['serve', join(work, 'a.js'), '--instances', '100000'], socketDir(t));
   assert.equal(served.code, 2);
   assert.match(served.stderr, /--instances.*at most 256/);
+});
+
+test('a TCP socket passed by socket activation is refused: the function is never served to the network', {
+  timeout: 30_000,
+  skip: !existsSync('/usr/bin/systemd-socket-activate') && 'no systemd-socket-activate',
+}, async (t) => {
+  const dir = socketDir(t);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const activate = spawn(
+    '/usr/bin/systemd-socket-activate',
+    ['-l', `127.0.0.1:${port}`, process.execPath, LIP, 'serve', fixture('up-alpha.mjs'), '--socket-dir', dir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.after(() => activate.kill('SIGKILL'));
+  const output = watchOutput(activate, 'systemd-socket-activate');
+  // It execs lip serve on the first connection.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const connected = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
+      socket.on('connect', () => socket.destroy());
+    });
+    if (connected) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const { code } = await output.closed;
+  assert.notEqual(code, 0);
+  assert.match(output.stderr(), /inherited socket \(fd 3\).*is not a Unix domain socket; refusing to serve on it/);
+  assert.doesNotMatch(output.stdout(), /serving alpha/);
 });

@@ -62,6 +62,15 @@ export function parseMs(text: string): number {
   return n;
 }
 
+/** `--instances` (and a config's `instances`) at most: more is a typo, and would fork that many processes. */
+export const MAX_INSTANCES = 256;
+
+export function parseInstances(text: string): number {
+  const n = parseCount(text);
+  if (n > MAX_INSTANCES) throw new InvalidArgumentError(`expected at most ${MAX_INSTANCES} worker processes`);
+  return n;
+}
+
 /** `--log-level`: a name, or the original's number (`30`), as the `logLevel` option takes it. */
 export function parseLogLevel(text: string): LogLevel {
   const level = /^\d+$/.test(text) ? Number(text) : text;

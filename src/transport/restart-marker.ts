@@ -6,7 +6,8 @@
  * marker left by a supervisor that died, or planted by another user, makes nobody wait.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SOCKET_PREFIX } from './socket-names.js';
 import type { SocketTrust } from './socket-trust.js';
@@ -40,15 +41,36 @@ export async function removeRestartMarker(path: string): Promise<void> {
 
 /** Whether a trusted, live supervisor says the function at `path` is coming back. */
 export async function restartAnnounced(path: string, trust: SocketTrust): Promise<boolean> {
-  const stats = await lstat(path).catch(() => undefined);
-  if (!stats?.isFile() || stats.size > MAX_MARKER_BYTES || !trust.trusts(stats.uid)) return false;
-  const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const marker = await readMarker(path, trust);
+  if (!marker) return false;
   try {
-    process.kill(pid, 0);
+    process.kill(marker.pid, 0);
     return true;
   } catch (error) {
-    // EPERM: alive, another trusted user's (root's) process.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    // EPERM: alive but not ours to signal. A supervisor of root (or another trusted uid) is such a
+    // process; for our own marker it is not our supervisor but a stranger's process that got its pid.
+    return (error as NodeJS.ErrnoException).code === 'EPERM' && marker.uid !== trust.me;
+  }
+}
+
+/**
+ * The marker's pid and owner, or undefined when it is not a small regular file of a trusted uid. Opened
+ * without following a symlink and without blocking (a FIFO put at the name between two looks must not
+ * hang the call), and checked on the opened file itself.
+ */
+async function readMarker(path: string, trust: SocketTrust): Promise<{ pid: number; uid: number } | undefined> {
+  const seen = await lstat(path).catch(() => undefined);
+  if (!seen?.isFile()) return undefined;
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (!file) return undefined;
+  try {
+    const stats = await file.stat();
+    if (!stats.isFile() || stats.size > MAX_MARKER_BYTES || !trust.trusts(stats.uid)) return undefined;
+    const buffer = Buffer.alloc(MAX_MARKER_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, MAX_MARKER_BYTES, 0);
+    const pid = Number(buffer.subarray(0, bytesRead).toString('utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? { pid, uid: stats.uid } : undefined;
+  } finally {
+    await file.close();
   }
 }

@@ -191,7 +191,13 @@ export function listenInherited(fd: number, path: string, onConnection: (socket:
   const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
   return new Promise((resolve, reject) => {
     server.once('error', (error) => reject(new LIPError(`could not serve on the inherited socket (fd ${fd}) for ${path}: ${error.message}`, { cause: error })));
-    server.listen({ fd }, () => resolve({ server, ino: 0, path, inherited: true }));
+    server.listen({ fd }, () => {
+      // A TCP socket (ListenStream=8080) would serve the function to the network, past every uid check.
+      // (A Unix one inherited has no address Node knows: null; a TCP one has a port.)
+      if (typeof server.address() !== 'object' || server.address() === null) return resolve({ server, ino: 0, path, inherited: true });
+      server.close();
+      reject(new LIPError(`the inherited socket (fd ${fd}) for ${path} is not a Unix domain socket; refusing to serve on it`));
+    });
   });
 }
 

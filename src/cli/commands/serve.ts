@@ -1,6 +1,6 @@
 /** `lip serve <file...>`: serves the functions that module files export. */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { addCommonOptions, addNatsOption, parseCount, parseLogFormat, parseLogLevel, parseMs } from '../common.js';
+import { addCommonOptions, addNatsOption, parseInstances, parseLogFormat, parseLogLevel, parseMs } from '../common.js';
 import type { ServeOptions } from '../serve/serve-options.js';
 import { usageError } from '../exit-codes.js';
 import { parseMetricsAddress, type MetricsAddress } from '../serve/metrics-address.js';
@@ -28,7 +28,7 @@ export function registerServe(program: Command): void {
     .option('--only <names>', 'serve only these functions (comma-separated, repeatable)', collectNames)
     .option('--log-level <level>', "debug, info, warning, error, critical or silent (default: each function's logLevel option, else info)", parseLogLevel)
     .option('--log-format <format>', 'pretty (readable lines) or json (pino JSON lines) on stderr (default: pretty on a terminal, else json)', parseLogFormat)
-    .option('--instances <n>', 'run n worker processes sharing each socket; connections are handed to them in turn', parseCount, 1)
+    .option('--instances <n>', 'run n worker processes sharing each socket; connections are handed to them in turn', parseInstances, 1)
     .option('--grace <ms>', "on shutdown, how long running calls may take (default: each function's exitTimeoutMs, else 10000)", parseMs)
     .option('--no-socket', 'with --nats: serve over NATS only, with no Unix socket')
     .option('--metrics <host:port>', 'serve the Prometheus exposition of these functions on GET /metrics (a bare port: on 127.0.0.1)', parseMetrics)

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { isLogLevel, type LogLevel } from '../../log/levels.js';
+import { MAX_INSTANCES } from '../common.js';
 import { usageError } from '../exit-codes.js';
 
 /** One module: served by its own `lip serve` process. */
@@ -92,8 +93,13 @@ function parseModule(entry: unknown, where: string, base: string): ModuleSpec {
   const files = entry.file !== undefined ? [requiredString(entry.file, `${where}.file`)] : stringArray(entry.files, `${where}.files`, { nonEmpty: true });
   const instances = entry.instances ?? 1;
   if (!(Number.isInteger(instances) && (instances as number) >= 1)) throw usageError(`${where}.instances must be a whole number >= 1`);
+  if ((instances as number) > MAX_INSTANCES) throw usageError(`${where}.instances must be at most ${MAX_INSTANCES}`);
   const env = entry.env ?? {};
   if (!isObject(env) || !Object.values(env).every((v) => typeof v === 'string')) throw usageError(`${where}.env must be an object of strings`);
+  // What a process environment cannot hold: found here, naming the key, not when the process is started.
+  const badName = Object.entries(env).find(([k, v]) => k === '' || k.includes('=') || k.includes('\0') || (v as string).includes('\0'));
+  if (badName)
+    throw usageError(`${where}.env: '${badName[0].replace('\0', '\\0')}' cannot be passed (a name must be non-empty without '=' or NUL, a value without NUL)`);
   return {
     label: optionalString(entry.name, `${where}.name`) ? (entry.name as string) : basename(files[0]!),
     files: files.map((f) => resolve(base, f)),

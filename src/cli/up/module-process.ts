@@ -7,6 +7,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { timerDelay } from '../../call/deadline.js';
 import { announceRestart, endRestartNotice, type LogLevel } from '../../index.js';
 import type { ServedLine } from '../serve/lifecycle.js';
 import type { ModuleSpec } from './config.js';
@@ -32,6 +33,14 @@ export interface ModuleSettings {
   logLevel: LogLevel | undefined;
   logFormat: 'pretty' | 'json';
 }
+
+/**
+ * A draining process still there this long after its grace is hung (a function spinning, a module
+ * ignoring SIGTERM): it is killed, so that stopping and reloading end. The margin covers its goodbyes
+ * (up to 5 s, server/socket-server.ts) and its exit. Without a `grace`, lip serve's default is assumed.
+ */
+const DRAIN_MARGIN_MS = 6000;
+const SERVE_DEFAULT_GRACE_MS = 10_000;
 
 const LIP_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -104,7 +113,7 @@ export class ModuleProcess {
       const functions = await next.ready;
       if (this.stopRequested) {
         // Stopped while it loaded: it goes too (stop() is waiting for it).
-        drainChild(next);
+        drainChild(next, this.settings.grace);
         return;
       }
       const old = this.current;
@@ -112,7 +121,7 @@ export class ModuleProcess {
       this.watchExit(next);
       this.serving(next, functions, true);
       // Only now: every socket is the new process's, and the old one's open connections may drain.
-      if (old) drainChild(old);
+      if (old) drainChild(old, this.settings.grace);
     } catch (error) {
       this.lastError = (error as Error).message;
       if (this.state === 'reloading') this.state = 'serving';
@@ -136,7 +145,7 @@ export class ModuleProcess {
     for (;;) {
       const live = [this.current, this.incoming].filter((s): s is Started => s !== undefined && s.child.exitCode === null && s.child.signalCode === null);
       if (live.length === 0) break;
-      for (const started of live) drainChild(started);
+      for (const started of live) drainChild(started, this.settings.grace);
       await Promise.all(live.map((started) => started.exited));
     }
     await this.withdrawNotices();
@@ -265,8 +274,10 @@ export class ModuleProcess {
  * Tells a module process to drain: over IPC once it serves; SIGTERM while it still loads (it listens
  * for the order only once serving, and has nothing to drain before) or when its channel is gone.
  */
-function drainChild({ child, serving }: Started): void {
+function drainChild({ child, serving, exited }: Started, graceMs: number | undefined): void {
   const message: SupervisorMessage = { up: 'drain' };
   if (serving && child.connected) child.send(message, (error) => error && child.kill('SIGTERM'));
   else child.kill('SIGTERM');
+  const hung = setTimeout(() => child.kill('SIGKILL'), timerDelay((graceMs ?? SERVE_DEFAULT_GRACE_MS) + DRAIN_MARGIN_MS));
+  void exited.then(() => clearTimeout(hung));
 }

@@ -122,10 +122,9 @@ async function claimPath(path: string, onConnection: (socket: Socket) => void, o
   const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
   let temp: string | undefined;
   try {
-    const bound = await bindBeside(server, path);
+    const bound = await bindBeside(server, path, options);
     temp = bound.temp;
-    if (!bound.umaskApplied || (options.socketMode !== undefined && options.socketMode !== 0o600)) await chmod(temp, options.socketMode ?? 0o600);
-    const { ino } = await lstat(temp);
+    const { ino } = bound;
     for (let attempt = 1; ; attempt++) {
       try {
         await link(temp, path);
@@ -163,10 +162,9 @@ async function takeOverPath(path: string, onConnection: (socket: Socket) => void
   const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
   let temp: string | undefined;
   try {
-    const bound = await bindBeside(server, path);
+    const bound = await bindBeside(server, path, options);
     temp = bound.temp;
-    if (!bound.umaskApplied || (options.socketMode !== undefined && options.socketMode !== 0o600)) await chmod(temp, options.socketMode ?? 0o600);
-    const { ino } = await lstat(temp);
+    const { ino } = bound;
     const there = await lstat(path).catch(() => undefined);
     if (there && !there.isSocket()) throw new LIPError(`${path} exists and is not a socket; refusing to replace it`, { code: ErrorCode.AlreadyServed });
     const me = process.getuid?.();
@@ -208,15 +206,27 @@ function closeQuietly(server: Server): void {
   if (server.listening) server.close();
 }
 
-/** Binds `server` privately at a fresh random name in the directory of `path`. */
-async function bindBeside(server: Server, path: string): Promise<{ temp: string; umaskApplied: boolean }> {
+/**
+ * Binds `server` privately at a fresh random name in the directory of `path`, with its final mode,
+ * ready to be linked or renamed to `path`. The caller unlinks `temp` if it goes no further.
+ */
+async function bindBeside(server: Server, path: string, options: ListenOptions): Promise<{ temp: string; ino: number }> {
   for (let attempt = 1; ; attempt++) {
     const temp = nameBeside(path);
+    let umaskApplied: boolean;
     try {
-      return { temp, umaskApplied: await bindPrivately(server, temp) };
+      umaskApplied = await bindPrivately(server, temp);
     } catch (error) {
       // Someone has that name: pick another (bounded, names are random).
       if (attempt >= 8 || ((error as LIPError).cause as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') throw error;
+      continue;
+    }
+    try {
+      if (!umaskApplied || (options.socketMode !== undefined && options.socketMode !== 0o600)) await chmod(temp, options.socketMode ?? 0o600);
+      return { temp, ino: (await lstat(temp)).ino };
+    } catch (error) {
+      await unlink(temp).catch(() => {});
+      throw error;
     }
   }
 }

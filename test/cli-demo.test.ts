@@ -33,3 +33,23 @@ test('lip demo calls each example function and cleans up', async () => {
   assert.equal(existsSync(dir), false, 'the temp socket dir is removed');
   for (const process of [upPid, pid, restarted]) assert.equal(alive(Number(process)), false, `pid ${process} is stopped`);
 });
+
+test('lip demo | head -1: the demo ends at once, and lip up and its module with it', async () => {
+  const { spawn } = await import('node:child_process');
+  const { once } = await import('node:events');
+  const { LIP } = await import('./helpers/lip-cli.js');
+  const child = spawn(process.execPath, [LIP, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let first = '';
+  for await (const chunk of child.stdout) {
+    first += chunk.toString();
+    if (first.includes('\n')) break; // closes our end of the pipe, as head does
+  }
+  const [, upPid, pid] = first.match(/run by lip up \(pid (\d+)\) in a child process \(pid (\d+)\)/) ?? [];
+  assert.ok(upPid && pid, first);
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 141, 'stdout closed: status 141');
+  // lip up drains and its module goes with it (bounded wait, no timing asserted).
+  for (let i = 0; i < 100 && (alive(Number(upPid)) || alive(Number(pid))); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(alive(Number(upPid)), false, 'lip up is stopped');
+  assert.equal(alive(Number(pid)), false, 'its module process is stopped');
+});

@@ -3,6 +3,7 @@
  * process, calls each one from here, prints what happens, and cleans up.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
@@ -33,6 +34,11 @@ async function demo(): Promise<void> {
   const client = new LIPClient({ socketDir: dir, timeoutMs: 10_000 });
   try {
     child = startServer(dir);
+    // `lip demo | head -3` ends this process at once (main.ts, on EPIPE): lip up must not outlive it.
+    const server = child;
+    const stopOnExit = (): void => void server.kill('SIGTERM');
+    process.once('exit', stopOnExit);
+    void once(server, 'exit').then(() => process.off('exit', stopOnExit));
     const events = upEvents(child);
     await waitUntilServed(client, child);
     const { pid } = await client.describe('add');

@@ -7,7 +7,6 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { timerDelay } from '../../call/deadline.js';
 import { announceRestart, endRestartNotice, type LogLevel } from '../../index.js';
 import type { ServedLine } from '../serve/lifecycle.js';
 import type { ModuleSpec } from './config.js';
@@ -41,6 +40,8 @@ export interface ModuleSettings {
  */
 const DRAIN_MARGIN_MS = 6000;
 const SERVE_DEFAULT_GRACE_MS = 10_000;
+/** setTimeout fires at once past 2^31 - 1 ms: a huge grace waits that long instead. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 const LIP_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -278,6 +279,6 @@ function drainChild({ child, serving, exited }: Started, graceMs: number | undef
   const message: SupervisorMessage = { up: 'drain' };
   if (serving && child.connected) child.send(message, (error) => error && child.kill('SIGTERM'));
   else child.kill('SIGTERM');
-  const hung = setTimeout(() => child.kill('SIGKILL'), timerDelay((graceMs ?? SERVE_DEFAULT_GRACE_MS) + DRAIN_MARGIN_MS));
+  const hung = setTimeout(() => child.kill('SIGKILL'), Math.min((graceMs ?? SERVE_DEFAULT_GRACE_MS) + DRAIN_MARGIN_MS, LONGEST_TIMER_MS));
   void exited.then(() => clearTimeout(hung));
 }

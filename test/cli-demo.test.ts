@@ -1,8 +1,10 @@
 /** `lip demo` from the built package: lip up runs the functions; a call, a cached call, an error, a stream, a crash and its restart, and a clean exit. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { lip } from './helpers/lip-cli.js';
+import { LIP, lip } from './helpers/lip-cli.js';
 
 function alive(pid: number): boolean {
   try {
@@ -35,9 +37,6 @@ test('lip demo calls each example function and cleans up', async () => {
 });
 
 test('lip demo | head -1: the demo ends at once, and lip up and its module with it', async () => {
-  const { spawn } = await import('node:child_process');
-  const { once } = await import('node:events');
-  const { LIP } = await import('./helpers/lip-cli.js');
   const child = spawn(process.execPath, [LIP, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let first = '';
   for await (const chunk of child.stdout) {

@@ -15,6 +15,7 @@ export interface UpEventLine {
   reload?: boolean;
   message?: string;
   afterMs?: number;
+  signal?: string | null;
 }
 
 export interface Up {

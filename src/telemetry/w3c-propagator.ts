@@ -112,7 +112,8 @@ function serializeBaggage(entries: [string, BaggageEntry][]): string {
 
 /** The baggage in `headers`, within the limits, or undefined when it holds no valid member. */
 function parseBaggage(headers: string[]): Record<string, BaggageEntry> | undefined {
-  const entries: Record<string, BaggageEntry> = {};
+  // No prototype: a peer's key `__proto__` is a key like any other, not a prototype to set.
+  const entries: Record<string, BaggageEntry> = Object.create(null);
   let members = 0;
   let bytes = 0;
   for (const header of headers) {

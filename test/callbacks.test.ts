@@ -6,16 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode, LIPClient, LIPTimeoutError } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { ErrorCode, LIPTimeoutError } from '../src/index.js';
+import { serveFixture } from './helpers/fixture-server.js';
 import { until } from './helpers/until.js';
 
 test('callbacks as arguments', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'callbacks-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'callbacks-server.ts');
 
   await t.test('a progress callback is called 1,000 times, in order, in this process', async () => {
     const seen: number[] = [];

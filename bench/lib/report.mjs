@@ -55,11 +55,12 @@ export function renderTable(results) {
           `SDK sampling every span ${fmt(telemetry.sdk.callsPerSec)} → ${fmt(telemetry.sdkVsOff, 2)}x calls/s`,
       );
     }
-    const windows = results.cells[workload.id].ours?.byWindow;
-    if (workload.id === 'streamwindow' && windows) {
-      for (const [kind, byWindow] of Object.entries(windows)) {
-        const figures = Object.entries(byWindow).map(([w, v]) => `${w}: ${fmt(v)}`);
-        lines.push(`   ${kind === 'small' ? 'small items' : 'items of 64 KiB'}, items/s by reader window: ${figures.join(', ')}`);
+    const sweep = results.cells[workload.id].ours;
+    if (workload.id === 'streamwindow' && sweep?.byWindow) {
+      for (const [kind, byWindow] of Object.entries(sweep.byWindow)) {
+        const cpu = sweep.cpuUsPerItemByWindow[kind];
+        const figures = Object.entries(byWindow).map(([w, v]) => `${w}: ${fmt(v)} (${fmt(cpu[w], 2)} µs)`);
+        lines.push(`   ${kind === 'small' ? 'small items' : 'items of 64 KiB'}, items/s (CPU µs per item, both sides) by reader window: ${figures.join(', ')}`);
       }
     }
     const logging = results.cells[workload.id].ours;

@@ -10,7 +10,17 @@ export async function measureStream({ peer, settings, items, itemBytes = 0, stre
   const fn = itemBytes ? 'blobs' : 'count';
   const cell = await measureLoad({ peer, settings, fn, inflight: 1, clientConfig: { streamItems: items, itemBytes, streamWindow } });
   const itemsPerSec = round(cell.callsPerSec * items);
-  const stream = { ...cell, value: itemsPerSec, unit: 'items/s', itemsPerSec, streamsPerSec: cell.callsPerSec };
+  // CPU per item rather than per stream: comparable across stream lengths, and steadier than items/s on a busy machine.
+  const perItem = (usPerStream) => round(usPerStream / items, 3);
+  const stream = {
+    ...cell,
+    value: itemsPerSec,
+    unit: 'items/s',
+    itemsPerSec,
+    streamsPerSec: cell.callsPerSec,
+    clientCpuUsPerItem: perItem(cell.clientCpuUsPerCall),
+    serverCpuUsPerItem: perItem(cell.serverCpuUsPerCall),
+  };
   if (itemBytes) stream.mibPerSec = round((itemsPerSec * itemBytes) / (1 << 20), 1);
   return stream;
 }

@@ -231,8 +231,8 @@ export class SocketChannel implements Channel {
   /**
    * A frame holding the sender's own binaries goes to the socket now, after the frames gathered
    * before it: never held in a batch, so `congested` stays true until the socket has written it
-   * all (it is over the high-water mark), and a producer that waits for that before its next item
-   * may then reuse its buffer.
+   * all (its 64 KiB and more are over Node's high-water mark, 16 KiB, 64 KiB from Node 22), and a
+   * producer that waits for that before its next item may then reuse its buffer.
    */
   private writeSpliced(frame: SplicedFrame): void {
     if (this.batch !== null && this.batch.length > 0) this.writeBatch();

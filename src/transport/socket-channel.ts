@@ -11,7 +11,9 @@ import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '
 import type { Channel } from './channel.js';
 
 // Frames (or bytes) gathered in one tick before they are written without waiting for the tick's end.
-const BURST_SLICE = 16;
+// 64, the usual window of calls in flight, goes out in one write: slices of 16 made 3.5 times the
+// write syscalls per call at 64 in flight (strace, both sides: 0.14 against 0.04).
+const BURST_SLICE = 64;
 const BURST_BYTES = 256 * 1024;
 // Bodies above this are written beside their header (writev) instead of copied behind it.
 const COPY_LIMIT = 16 * 1024;

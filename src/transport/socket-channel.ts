@@ -77,8 +77,6 @@ export class SocketChannel implements Channel {
   private busy = false;
   // Part of this tick's frames already went out (see BURST_SLICE).
   private sliced = false;
-  // Set while the frames of one chunk are handled: their answers are gathered.
-  private answering = false;
   private closed = false;
   // Cleared after a framing error: the byte stream can't be trusted any more.
   private reading = true;
@@ -122,7 +120,7 @@ export class SocketChannel implements Channel {
     // A nextTick queued from a microtask runs once the microtask queue is empty,
     // so frames sent by every promise continuation of this tick join the batch.
     process.nextTick(this.flush);
-    if (this.busy || this.answering) {
+    if (this.busy) {
       // Frames are piling up: this one waits too, so the tick's frames leave in one write.
       this.batch = [body];
       return;
@@ -311,8 +309,11 @@ export class SocketChannel implements Channel {
   private takeFrames(): void {
     this.oneFrameDue = true;
     const bodies = this.frames;
-    // Several frames in one chunk: their answers are gathered into one write.
-    this.answering = this.decoder.severalReady();
+    // What the frames answer at once (a synchronous function's result) is gathered and written when
+    // they are handled: one write, and no end-of-tick flush to schedule (a nextTick per call, which
+    // the server's AsyncLocalStorage hooks on Node 20 make dearer).
+    const gathering = this.batch === null;
+    if (gathering) this.batch = [];
     try {
       for (const body of bodies) {
         let message: unknown;
@@ -334,7 +335,9 @@ export class SocketChannel implements Channel {
         if (!this.reading) return;
       }
     } finally {
-      this.answering = false;
+      // Nothing answered at once (a client's next calls come from promise continuations): the tick goes on as it was.
+      if (gathering && this.batch?.length === 0 && !this.sliced) this.batch = null;
+      else if (gathering) this.flush();
     }
   }
 

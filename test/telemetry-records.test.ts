@@ -20,6 +20,9 @@ const targetA = new RpcTarget({ method: 'a', serverAddress: '/tmp/lipcm-a.sock',
 const targetB = new RpcTarget({ method: 'b', serverAddress: 'lip.b', transport: 'tcp' });
 
 test('no SDK registered: activeTelemetry() is undefined, and becomes defined once one registers', async () => {
+  // Nothing registered yet: active.ts watches the API's globals (a setter in their place) instead of reading them each call.
+  const watched = Object.getOwnPropertyDescriptor(globalThis, Symbol.for('opentelemetry.js.api.1'));
+  assert.equal(typeof watched?.set, 'function', 'the API globals are watched until the first registration');
   assert.equal(activeTelemetry(), undefined);
   const sdk = registerTestSdk({ metrics: false });
   try {

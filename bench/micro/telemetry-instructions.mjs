@@ -4,18 +4,20 @@
 // as the `telemetry` bench workload's `api` row). Run under callgrind twice
 // per mode, with two call counts; the difference of the totals divided by the
 // difference of the counts is the cost of one call, both sides, start-up
-// excluded. Immune to the noise of a shared machine. After `npm run build`:
+// excluded. Immune to the noise of a shared machine. An optional third
+// argument sets the calls in flight (default 64; 1 is the sequential call).
+// After `npm run build`:
 //
 //   for mode in off api; do for n in 2000 6000; do
 //     valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null \
-//       node bench/micro/telemetry-instructions.mjs $mode $n 2>&1 | grep Collected
+//       node bench/micro/telemetry-instructions.mjs $mode $n [inflight] 2>&1 | grep Collected
 //   done; done
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setUpTelemetry } from '../lib/telemetry.mjs';
 
-const [mode = 'off', count = '2000'] = process.argv.slice(2);
+const [mode = 'off', count = '2000', inflight = '64'] = process.argv.slice(2);
 const calls = Number(count);
 setUpTelemetry(mode);
 const { LIPClient, LIPModule } = await import('../../dist/index.js');
@@ -34,8 +36,8 @@ async function worker() {
     await client.callFunction('add', [next, 1]);
   }
 }
-await Promise.all(Array.from({ length: 64 }, worker));
+await Promise.all(Array.from({ length: Number(inflight) }, worker));
 await client.close();
 await add.exit();
 rmSync(dir, { recursive: true, force: true });
-console.log(`${mode}: ${calls} calls`);
+console.log(`${mode}: ${calls} calls, ${inflight} in flight`);

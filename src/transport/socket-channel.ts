@@ -12,7 +12,9 @@ import type { EncodedMessage, SplicedFrame } from '../protocol/left-out-binaries
 import type { Channel } from './channel.js';
 
 // Frames (or bytes) gathered in one tick before they are written without waiting for the tick's end.
-const BURST_SLICE = 16;
+// 64, the usual window of calls in flight, goes out in one write: slices of 16 made 3.5 times the
+// write syscalls per call at 64 in flight (strace, both sides: 0.14 against 0.04).
+const BURST_SLICE = 64;
 const BURST_BYTES = 256 * 1024;
 // Bodies above this are written beside their header (writev) instead of copied behind it.
 const COPY_LIMIT = 16 * 1024;
@@ -76,8 +78,6 @@ export class SocketChannel implements Channel {
   private busy = false;
   // Part of this tick's frames already went out (see BURST_SLICE).
   private sliced = false;
-  // Set while the frames of one chunk are handled: their answers are gathered.
-  private answering = false;
   private closed = false;
   // Cleared after a framing error: the byte stream can't be trusted any more.
   private reading = true;
@@ -125,7 +125,7 @@ export class SocketChannel implements Channel {
     // A nextTick queued from a microtask runs once the microtask queue is empty,
     // so frames sent by every promise continuation of this tick join the batch.
     process.nextTick(this.flush);
-    if (this.busy || this.answering) {
+    if (this.busy) {
       // Frames are piling up: this one waits too, so the tick's frames leave in one write.
       this.batch = [body];
       return;
@@ -329,8 +329,11 @@ export class SocketChannel implements Channel {
   private takeFrames(): void {
     this.oneFrameDue = true;
     const bodies = this.frames;
-    // Several frames in one chunk: their answers are gathered into one write.
-    this.answering = this.decoder.severalReady();
+    // What the frames answer at once (a synchronous function's result) is gathered and written when
+    // they are handled: one write, and no end-of-tick flush to schedule (a nextTick per call, which
+    // the server's AsyncLocalStorage hooks on Node 20 make dearer).
+    const gathering = this.batch === null;
+    if (gathering) this.batch = [];
     try {
       for (const body of bodies) {
         let message: unknown;
@@ -352,7 +355,9 @@ export class SocketChannel implements Channel {
         if (!this.reading) return;
       }
     } finally {
-      this.answering = false;
+      // Nothing answered at once (a client's next calls come from promise continuations): the tick goes on as it was.
+      if (gathering && this.batch?.length === 0 && !this.sliced) this.batch = null;
+      else if (gathering) this.flush();
     }
   }
 

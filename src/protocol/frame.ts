@@ -130,19 +130,6 @@ export class FrameDecoder {
     return chunk.length - this.offset >= HEADER_BYTES ? chunk.readUInt32BE(this.offset) : -1;
   }
 
-  /** Whether at least two whole frames are waiting in the written bytes (without taking them). */
-  severalReady(): boolean {
-    if (this.waiting || this.input.length !== 1 || this.expected >= 0 || this.headerBytes > 0) return false;
-    const chunk = this.input[0]!;
-    let at = this.offset;
-    for (let n = 0; n < 2; n++) {
-      if (chunk.length - at < HEADER_BYTES) return false;
-      at += HEADER_BYTES + chunk.readUInt32BE(at);
-      if (at > chunk.length) return false;
-    }
-    return true;
-  }
-
   /** The next whole frame body, or undefined when more bytes are needed (or `admit` refused it). Throws on a length over the limit. */
   next(): Buffer | undefined {
     if (this.waiting) return undefined;

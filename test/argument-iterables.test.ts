@@ -8,9 +8,8 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { ErrorCode, LIPClient } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { ErrorCode } from '../src/index.js';
+import { serveFixture } from './helpers/fixture-server.js';
 import { until } from './helpers/until.js';
 
 async function* count(n: number): AsyncGenerator<number> {
@@ -18,10 +17,7 @@ async function* count(n: number): AsyncGenerator<number> {
 }
 
 test('async iterables as arguments', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'callbacks-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'callbacks-server.ts');
 
   await t.test('an async generator, an AsyncIterable, a Node Readable and a web ReadableStream arrive as their items', async () => {
     assert.deepEqual(await client.callFunction('collect', [count(5)]), [0, 1, 2, 3, 4]);
@@ -111,9 +107,6 @@ test('async iterables as arguments', async (t) => {
 });
 
 test('a function that asks for several items at once gets each in turn', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'callbacks-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'callbacks-server.ts');
   assert.deepEqual(await client.callFunction('eager', [count(5)]), [0, 1, 2, 3, 4, null]);
 });

@@ -7,17 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, LIPArgumentError, LIPClient, LIPModule } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { serveFixture } from './helpers/fixture-server.js';
 
 const noop = () => 'ok';
 const slow = () => new Promise((r) => setTimeout(() => r('ok'), 50));
 
 test('default limits', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'callbacks-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { dir, client } = await serveFixture(t, 'callbacks-server.ts');
 
   await t.test('maxArgumentChannels: 16 callbacks and iterables pass, 17 are refused with LIPArgumentError', async () => {
     assert.equal(
@@ -85,12 +81,11 @@ test('default limits', async (t) => {
 });
 
 test('smaller limits', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'callbacks-server.ts', dir, {
-    CALLBACK_LIMITS: JSON.stringify({ maxArgumentChannels: 2, maxCallbackCalls: 5, maxArgumentBufferBytes: 256 * 1024 }),
+  const { client } = await serveFixture(t, 'callbacks-server.ts', {
+    env: {
+      CALLBACK_LIMITS: JSON.stringify({ maxArgumentChannels: 2, maxCallbackCalls: 5, maxArgumentBufferBytes: 256 * 1024 }),
+    },
   });
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
 
   await t.test('maxArgumentChannels: 2', async () => {
     assert.equal(await client.callFunction('many', [noop, noop]), 2);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LIPArgumentError, LIPClient } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture } from './helpers/fixture-server.js';
 import { startNatsServer } from './helpers/nats-server.js';
 import { startPythonServer } from './helpers/python-server.js';
 import { rawServer } from './helpers/raw-server.js';
@@ -47,10 +47,7 @@ test('an older lipmodule server (no channels capability) gets no call with callb
 
 test('over NATS: a LIPArgumentError saying callbacks need the socket transport, nothing sent', async (t) => {
   const url = await startNatsServer(t);
-  const dir = socketDir(t);
-  await startFixture(t, 'nats-replica.ts', dir, { NATS_URL: url, SOCKET: '0' });
-  const client = new LIPClient({ socketDir: dir, nats: url });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'nats-replica.ts', { env: { NATS_URL: url, SOCKET: '0' }, client: { nats: url } });
   await assert.rejects(client.callFunction('mul', [2, () => 3]), (error: unknown) => {
     assert.ok(error instanceof LIPArgumentError);
     assert.match((error as Error).message, /args\[1\] \(a function\): callbacks and iterables as arguments need the socket transport/);

@@ -5,18 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LIPClient } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture } from './helpers/fixture-server.js';
 import { rssOf, sampleRssPeak } from './helpers/process-memory.js';
-import { socketDir } from './helpers/temp-dir.js';
 
 const MiB = 1024 * 1024;
 
 test('100 MiB uploaded through an async generator keeps both processes bounded', async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'callbacks-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 50_000 });
-  t.after(() => client.destroy());
+  const { server, client } = await serveFixture(t, 'callbacks-server.ts', { client: { timeoutMs: 50_000 } });
   assert.equal(await client.callFunction('ping2'), 'pong');
 
   const serverPid = server.child.pid!;

@@ -5,16 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LIPClient } from '../src/index.js';
 import type { endless as Endless, greet as Greet, ticks as Ticks } from './fixtures/features-server.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { serveFixture } from './helpers/fixture-server.js';
 
 test('client.bind: promises for plain functions, streams for async generators', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'features-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'features-server.ts');
 
   await t.test('a plain function: a real promise of its result', async () => {
     const call = client.bind<typeof Greet>('greet')('Ann');

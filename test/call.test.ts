@@ -9,7 +9,6 @@ import { test } from 'node:test';
 import {
   ErrorCode,
   LIPArgumentError,
-  LIPClient,
   LIPConnectionError,
   LIPNotFoundError,
   LIPProtocolError,
@@ -21,14 +20,10 @@ import {
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { decodeValue, encodeValue } from '../src/protocol/codec.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { serveFixture } from './helpers/fixture-server.js';
 
 test('a client in this process calls functions served by another process', async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'core-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { dir, server, client } = await serveFixture(t, 'core-server.ts');
 
   await t.test('lists the live functions, sorted', async () => {
     assert.deepEqual(await client.listFunctions(), ['add', 'describeValue', 'echo', 'fail', 'rejectLater', 'sleep']);

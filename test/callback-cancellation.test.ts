@@ -7,15 +7,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LIPAbortError, LIPClient, LIPConnectionError } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture, startFixture } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 import { until } from './helpers/until.js';
 
 test('aborting the outer call', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'callbacks-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'callbacks-server.ts');
 
   await t.test('stops its callback calls: none run after the abort', async () => {
     const controller = new AbortController();
@@ -57,10 +54,7 @@ test('aborting the outer call', async (t) => {
 });
 
 test('a connection killed mid-callback', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'callbacks-server.ts', dir);
-  const observer = new LIPClient({ socketDir: dir });
-  t.after(() => observer.destroy());
+  const { dir, client: observer } = await serveFixture(t, 'callbacks-server.ts');
 
   await t.test("by the caller: its call rejects, the server's callback call rejects, the server serves others", async () => {
     const caller = new LIPClient({ socketDir: dir });

@@ -6,15 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LIPClient } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { serveFixture } from './helpers/fixture-server.js';
 
 test('a deadline beyond the longest timer waits for the answer without timer overflow', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'features-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 3e9 });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'features-server.ts', { client: { timeoutMs: 3e9 } });
   const overflows: string[] = [];
   const onWarning = (warning: Error) => {
     if (warning.name === 'TimeoutOverflowWarning') overflows.push(warning.message);
@@ -30,10 +25,7 @@ test('a deadline beyond the longest timer waits for the answer without timer ove
 });
 
 test("a deadline beyond the longest timer doesn't fire the function's signal early, and the call is answered", async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'features-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'features-server.ts');
   for (const timeoutMs of [2 ** 31 - 1, 2 ** 31, 3e9, 1e308]) {
     assert.equal(await client.callFunction('signalAfter', [50], {}, { timeoutMs: timeoutMs }), false, `timeoutMs ${timeoutMs}`);
   }

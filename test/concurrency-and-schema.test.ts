@@ -6,14 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, LIPArgumentError, LIPBusyError, LIPClient, LIPError } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 
 test('concurrency and schema validation', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'features-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'features-server.ts');
 
   await t.test('concurrency queues calls, and a full queue answers LIPBusyError at once', async () => {
     // concurrency 1 and maxQueue 1: one runs, one waits, the third is refused.

@@ -8,14 +8,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LIPClient, LIPModule } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 
 test('@LIPModule on class methods, served from a child process', async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'decorated-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { dir, server, client } = await serveFixture(t, 'decorated-server.ts');
 
   await t.test('serves each decorated method under its name or the name option', async () => {
     assert.deepEqual(await client.listFunctions(), ['geometry.area', 'norm', 'runs']);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, LIPClient, LIPConnectionError, LIPTimeoutError, isLIPError } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture, startFixture } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 import { until } from './helpers/until.js';
 
@@ -19,10 +19,7 @@ interface Probe {
 }
 
 test('the server SIGKILLed mid-call: every pending call rejects with LIPConnectionError', async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'target-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 0 });
-  t.after(() => client.destroy());
+  const { server, client } = await serveFixture(t, 'target-server.ts', { client: { timeoutMs: 0 } });
   assert.equal(await client.callFunction('add', [1, 2]), 3);
   await client.ping('sleep');
   await client.ping('hang');
@@ -54,10 +51,7 @@ test('the server SIGKILLed mid-call: every pending call rejects with LIPConnecti
 });
 
 test('a client killed mid-call: the server drops its calls, frees its handles and keeps serving', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'target-server.ts', dir);
-  const observer = new LIPClient({ socketDir: dir });
-  t.after(() => observer.destroy());
+  const { dir, client: observer } = await serveFixture(t, 'target-server.ts');
   await until(async () => (await observer.callFunction<Probe>('probe')).sockets > 0);
   const baseline = await observer.callFunction<Probe>('probe');
 
@@ -78,10 +72,7 @@ test('a client killed mid-call: the server drops its calls, frees its handles an
 });
 
 test('a function that never returns: the deadline fires, its signal stops it, the server stays healthy', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'target-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'target-server.ts');
   const before = await client.callFunction<Probe>('probe');
   const calls = Array.from({ length: 20 }, () => client.callFunction('hang', [], {}, { timeoutMs: 300 }));
   for (const call of calls) {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { ErrorCode, LIPClient, LIPTimeoutError } from '../src/index.js';
-import { startFixture, type ServerProcess } from './helpers/fixture-server.js';
+import { serveFixture, startFixture, type ServerProcess } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 
 /** Has another client call `block(ms)`, and resolves once the server's event loop is held. */
@@ -103,10 +103,7 @@ test('listing bounds each probe by its timeout and probes every socket at once',
 });
 
 test("the client's timeoutMs bounds the listing's probes when none is given", async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'blocking-server.ts', dir, { MUTE_SOCKETS: '1' });
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 500, connectTimeoutMs: 600_000 });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'blocking-server.ts', { env: { MUTE_SOCKETS: '1' }, client: { timeoutMs: 500, connectTimeoutMs: 600_000 } });
   const guard = new Promise((resolve) => setTimeout(resolve, 20_000).unref());
   const names = await beforeThat(client.listFunctions(), guard, "the listing ignored the client's 500 ms timeout");
   assert.ok(names.includes('mute0') && names.includes('quick'), names.join());

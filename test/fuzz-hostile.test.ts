@@ -7,20 +7,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ErrorCode, LIPClient } from '../src/index.js';
+import { ErrorCode } from '../src/index.js';
 import { MAX_BIGNUM_BYTES, MAX_CBOR_NESTING } from '../src/protocol/codec.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { serveFixture } from './helpers/fixture-server.js';
 import { cbor, frame, head, rawCall } from './helpers/raw-cbor.js';
 import { PREAMBLE, RawPeer } from './helpers/raw-peer.js';
 
 type Outcome = { reply?: unknown[]; closed: boolean; connError?: unknown[] };
 
 test('hostile inputs get an error or a clean close, and the server keeps serving', async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'target-server.ts', dir);
-  const good = new LIPClient({ socketDir: dir });
-  t.after(() => good.destroy());
+  const { dir, server, client: good } = await serveFixture(t, 'target-server.ts');
   const baseline = await good.callFunction<{ objectProtoKeys: string[] }>('probe');
 
   /** Sends one body as request `id` on a fresh connection; returns its reply, or that the connection closed. */

@@ -4,15 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LIPArgumentError, LIPClient } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { LIPArgumentError } from '../src/index.js';
+import { serveFixture } from './helpers/fixture-server.js';
 
 test('stats, ping and describe', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'features-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'features-server.ts');
 
   await t.test('stats count a known sequence of calls, errors and latency', async () => {
     for (let i = 0; i < 5; i++) await client.callFunction('greet', [`n${i}`]);

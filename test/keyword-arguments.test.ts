@@ -5,15 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode, LIPArgumentError, LIPClient } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { ErrorCode, LIPArgumentError } from '../src/index.js';
+import { serveFixture } from './helpers/fixture-server.js';
 
 test('keyword arguments bind by parameter name, as in Python', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'features-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'features-server.ts');
   const call = (name: string, args: unknown[], kwargs: Record<string, unknown> = {}) => client.callFunction(name, args, kwargs);
   const argumentError = (pattern: RegExp) => (e: unknown) => e instanceof LIPArgumentError && e.code === ErrorCode.Argument && pattern.test(e.message);
 

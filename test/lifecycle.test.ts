@@ -10,7 +10,7 @@ import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, LIPClient, LIPConnectionError, LIPError, LIPModule } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture, startFixture } from './helpers/fixture-server.js';
 import { FIXTURES } from './helpers/paths.js';
 import { socketDir } from './helpers/temp-dir.js';
 import { until } from './helpers/until.js';
@@ -70,10 +70,7 @@ test('init() refuses to replace a file that is not a socket', async (t) => {
 });
 
 test('exit() lets a running call finish, refuses new ones, and removes the socket file', async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'core-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { dir, server, client } = await serveFixture(t, 'core-server.ts');
   const slow = client.callFunction('sleep', [2000, 'finished']);
   // Signalled once the call runs there: a fixed head start lost the race on a loaded machine.
   await until(async () => (await client.stats('sleep')).inFlight === 1);
@@ -137,10 +134,7 @@ test('init() works again after exit(), and the same client reconnects', async (t
 });
 
 test('the same client keeps working after the server process restarts', async (t) => {
-  const dir = socketDir(t);
-  const first = await startFixture(t, 'core-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { dir, server: first, client } = await serveFixture(t, 'core-server.ts');
   assert.equal(await client.callFunction('add', [1, 1]), 2);
   first.child.kill('SIGKILL');
   await first.exited;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, LIPBusyError, LIPClient, LIPModule, LIPProtocolError } from '../src/index.js';
 import { decodeValue } from '../src/protocol/codec.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture, startFixture } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 import { until } from './helpers/until.js';
 import { frame } from './helpers/raw-cbor.js';
@@ -24,10 +24,7 @@ async function probe(client: LIPClient): Promise<{ rss: number; sockets: number 
 }
 
 test('a length header over the maximum frame size is refused before the body is sent', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'target-server.ts', dir, { TARGET_OPTS: JSON.stringify({ maxFrameBytes: 1024 }) });
-  const good = new LIPClient({ socketDir: dir });
-  t.after(() => good.destroy());
+  const { dir, client: good } = await serveFixture(t, 'target-server.ts', { env: { TARGET_OPTS: JSON.stringify({ maxFrameBytes: 1024 }) } });
   const before = await probe(good);
 
   for (const announced of [1025, 0x7fffffff, 0xffffffff]) {
@@ -61,10 +58,7 @@ test('a length header over the maximum frame size is refused before the body is 
 });
 
 test('a client refuses a reply frame over its own maxFrameBytes', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'target-server.ts', dir);
-  const small = new LIPClient({ socketDir: dir, maxFrameBytes: 1024 });
-  t.after(() => small.destroy());
+  const { client: small } = await serveFixture(t, 'target-server.ts', { client: { maxFrameBytes: 1024 } });
   await assert.rejects(small.callFunction('echo', ['y'.repeat(4096)]), (error: unknown) => {
     assert.ok(error instanceof LIPProtocolError);
     assert.equal(error.code, ErrorCode.FrameTooLarge);
@@ -197,10 +191,7 @@ test('maxInFlightPerConnection answers calls beyond it with ERR_LIP_BUSY', async
 });
 
 test('a client that never reads its replies does not make the server buffer them without bound', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'target-server.ts', dir);
-  const good = new LIPClient({ socketDir: dir });
-  t.after(() => good.destroy());
+  const { dir, client: good } = await serveFixture(t, 'target-server.ts');
   const before = await probe(good);
   const peer = await RawPeer.connect(sock(dir, 'echo'));
   t.after(() => peer.destroy());

@@ -11,28 +11,18 @@
  */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { test, type TestContext } from 'node:test';
-import { LIPClient } from '../src/index.js';
+import { test } from 'node:test';
 import { isLoopbackHost } from '../src/cli/serve/metrics-address.js';
 import { METRICS_MAX_CONNECTIONS, METRICS_MAX_PIPELINED, METRICS_REQUEST_TIMEOUT_MS } from '../src/cli/serve/metrics-endpoint.js';
-import { fixture, lip, serve } from './helpers/lip-cli.js';
+import { fixture, lip } from './helpers/lip-cli.js';
 import { rssOf, sampleRssPeak } from './helpers/process-memory.js';
+import { metricsServer } from './helpers/metrics.js';
 import { promtoolCheck, samples } from './helpers/promtool.js';
 import { socketDir } from './helpers/temp-dir.js';
 import { until } from './helpers/until.js';
 
 const MiB = 1024 * 1024;
 const GET = 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n';
-
-async function metricsServer(t: TestContext) {
-  const dir = socketDir(t);
-  const served = await serve(t, [fixture('cli-math.ts'), '--only', 'add,fail,square', '--metrics', '127.0.0.1:0'], dir, 3);
-  await served.waitFor((out) => /metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/.test(out));
-  const url = new URL(/metrics at (\S+)/.exec(served.stdout())![1]!);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.close());
-  return { served, url, client, port: Number(url.port), pid: served.child.pid! };
-}
 
 function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {

@@ -13,37 +13,22 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { LIPClient } from '../src/index.js';
 import { LATENCY_BUCKETS_SECONDS, LatencyBuckets } from '../src/telemetry/latency-buckets.js';
-import { metricsExposition, type MetricsSource } from '../src/telemetry/prometheus.js';
+import { metricsExposition } from '../src/telemetry/prometheus.js';
 import { startFixture } from './helpers/fixture-server.js';
 import { METRICS_MAX_CONNECTIONS } from '../src/cli/serve/metrics-endpoint.js';
-import { fixture, serve } from './helpers/lip-cli.js';
+import { fixture } from './helpers/lip-cli.js';
 import { ROOT } from './helpers/paths.js';
+import { metricsServer, metricsSource } from './helpers/metrics.js';
 import { promtoolCheck, samples } from './helpers/promtool.js';
 import { socketDir } from './helpers/temp-dir.js';
 
 const LIP = join(ROOT, 'dist/cli/main.js');
 
-function source(name: string, extra: Partial<MetricsSource> = {}): MetricsSource {
-  return {
-    name,
-    pid: 1,
-    uptimeMs: 5000,
-    calls: 0,
-    errors: 0,
-    inFlight: 0,
-    queued: 0,
-    cache: { hits: 0, misses: 0, size: 0 },
-    latencyMs: { p50: 0, p99: 0, max: 0, samples: 0 },
-    lastError: null,
-    ...extra,
-  };
-}
-
 test('exposition of every figure: promtool-clean; buckets cumulative, +Inf = count; errors by code', async (t) => {
   const buckets = new LatencyBuckets();
   for (const ms of [0.05, 0.05, 0.3, 3, 3, 3, 40, 20_000]) buckets.record(ms);
   const text = await metricsExposition([
-    source('add', {
+    metricsSource('add', {
       calls: 8,
       errors: 3,
       inFlight: 2,
@@ -53,7 +38,7 @@ test('exposition of every figure: promtool-clean; buckets cumulative, +Inf = cou
       cancelled: 1,
       latencyBuckets: buckets.snapshot(),
     }),
-    source('say "hi"\\', { calls: 1 }),
+    metricsSource('say "hi"\\', { calls: 1 }),
   ]);
   if (!promtoolCheck(t, text)) return;
   const s = samples(text);
@@ -121,12 +106,7 @@ function httpExchange(url: URL, request: string): Promise<string> {
 }
 
 test('lip serve --metrics: GET /metrics after known calls, promtool-clean; 404 elsewhere; odd HTTP closes only itself', async (t) => {
-  const dir = socketDir(t);
-  const served = await serve(t, [fixture('cli-math.ts'), '--only', 'add,fail,square', '--metrics', '127.0.0.1:0'], dir, 3);
-  await served.waitFor((out) => /metrics at http:\/\/127\.0\.0\.1:\d+\/metrics/.test(out));
-  const url = new URL(/metrics at (\S+)/.exec(served.stdout())![1]!);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.close());
+  const { url, client } = await metricsServer(t);
   for (let i = 0; i < 4; i++) await client.callFunction('add', [i, 1]);
   await assert.rejects(client.callFunction('fail', ['type']));
   await assert.rejects(client.callFunction('add', [1]));

@@ -19,6 +19,7 @@ import { ErrorCode } from '../src/errors.js';
 import { LatencyBuckets } from '../src/telemetry/latency-buckets.js';
 import { startFixture } from './helpers/fixture-server.js';
 import { metricPoints, registerTestSdk } from './helpers/otel-sdk.js';
+import { metricsSource } from './helpers/metrics.js';
 import { promtoolCheck, samples } from './helpers/promtool.js';
 import { ROOT } from './helpers/paths.js';
 import { socketDir } from './helpers/temp-dir.js';
@@ -30,16 +31,7 @@ function good(name: string): Record<string, unknown> {
   const buckets = new LatencyBuckets();
   for (const ms of [0.05, 2, 30]) buckets.record(ms);
   return {
-    name,
-    pid: 1,
-    uptimeMs: 5000,
-    calls: 3,
-    errors: 1,
-    inFlight: 0,
-    queued: 0,
-    cache: { hits: 0, misses: 0, size: 0 },
-    latencyMs: { p50: 2, p99: 30, max: 30, samples: 3 },
-    lastError: null,
+    ...metricsSource(name, { calls: 3, errors: 1, latencyMs: { p50: 2, p99: 30, max: 30, samples: 3 } }),
     errorsByCode: { ERR_LIP_REMOTE: 1 },
     cancelled: 0,
     latencyBuckets: buckets.snapshot(),

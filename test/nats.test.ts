@@ -8,16 +8,13 @@ import { test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { LIPArgumentError, LIPBusyError, LIPClient, LIPProtocolError, LIPRemoteError, LIPTimeoutError, LIPModule } from '../src/index.js';
 import { rssOf, sampleRssPeak } from './helpers/process-memory.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture, startFixture } from './helpers/fixture-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 import { startNatsServer } from './helpers/nats-server.js';
 
 test('functions served over NATS are discovered and called with the same API', async (t) => {
   const url = await startNatsServer(t);
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'nats-replica.ts', dir, { NATS_URL: url, SOCKET: '0' });
-  const client = new LIPClient({ socketDir: dir, nats: url });
-  t.after(() => client.destroy());
+  const { server, client } = await serveFixture(t, 'nats-replica.ts', { env: { NATS_URL: url, SOCKET: '0' }, client: { nats: url } });
 
   await t.test('discovery through $SRV.INFO', async () => {
     assert.deepEqual(await client.listFunctions(), ['big', 'chunks', 'explode', 'letters', 'mul', 'stall', 'where']);

@@ -5,17 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode, LIPClient, isLIPError } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { ErrorCode, isLIPError } from '../src/index.js';
+import { serveFixture } from './helpers/fixture-server.js';
 
 const OVERSIZED = 20 * 2 ** 20;
 
 test('the call right after an oversized request succeeds, without a pause', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'core-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'core-server.ts');
   assert.equal(await client.callFunction('echo', ['warm']), 'warm');
   for (let round = 0; round < 3; round++) {
     await assert.rejects(client.callFunction('echo', [new Uint8Array(OVERSIZED)]), (error: unknown) => {
@@ -29,10 +25,7 @@ test('the call right after an oversized request succeeds, without a pause', asyn
 });
 
 test('an oversized request as the first call of a fresh client: the next call works too', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'core-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'core-server.ts');
   await assert.rejects(
     client.callFunction('echo', [new Uint8Array(OVERSIZED)]),
     (error: unknown) => isLIPError(error) && error.code === ErrorCode.FrameTooLarge,
@@ -42,10 +35,7 @@ test('an oversized request as the first call of a fresh client: the next call wo
 });
 
 test('an oversized request fails alone: calls in flight on the same connection are answered', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'core-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'core-server.ts');
   const inFlight = client.callFunction('sleep', [300, 'slept']);
   await new Promise((resolve) => setTimeout(resolve, 50));
   await assert.rejects(client.callFunction('echo', [new Uint8Array(OVERSIZED)]), (error: unknown) => {

@@ -16,7 +16,7 @@ import { ErrorCode, LIPClient, LIPProtocolError, LIPRemoteError, isLIPRemoteErro
 import type { Endpoint } from '../src/call/endpoint.js';
 import { serveOneShot } from '../src/python/one-shot-server.js';
 import { SocketServer } from '../src/server/socket-server.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture, startFixture } from './helpers/fixture-server.js';
 import { PY_CLIENT, PYTHON, startPythonServer } from './helpers/python-server.js';
 import { socketDir } from './helpers/temp-dir.js';
 
@@ -282,10 +282,7 @@ test('Python and TypeScript functions in one directory', async (t) => {
 });
 
 test('a native client and one-shot clients on the same TypeScript socket at once', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'python-peer.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { dir, client } = await serveFixture(t, 'python-peer.ts');
   const path = join(dir, 'lipcm-sleep.sock');
 
   const native = Promise.all(Array.from({ length: 200 }, (_, i) => client.callFunction('sleep', [i % 7, i])));

@@ -6,17 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LIPClient, LIPModule, LIPRemoteError } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { LIPModule, LIPRemoteError } from '../src/index.js';
+import { serveFixture } from './helpers/fixture-server.js';
 
 type Counters = Record<string, number>;
 
 test("the LRU cache, observed through the function's side effects in the server process", async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'features-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'features-server.ts');
   const counters = () => client.callFunction<Counters>('counters');
 
   await t.test('equal bound arguments hit one entry, however they were passed', async () => {

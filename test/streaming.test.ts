@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LIPAbortError, LIPClient, LIPProtocolError, LIPTimeoutError } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { serveFixture } from './helpers/fixture-server.js';
 import { until } from './helpers/until.js';
 
 type Counters = {
@@ -25,10 +24,7 @@ type Counters = {
 };
 
 test('streaming and cancellation', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'features-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, streamWindow: 8 });
-  t.after(() => client.destroy());
+  const { dir, client } = await serveFixture(t, 'features-server.ts', { client: { streamWindow: 8 } });
   const counters = () => client.callFunction<Counters>('counters');
 
   await t.test('values arrive one by one, in order', async () => {

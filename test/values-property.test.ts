@@ -10,9 +10,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { LIPClient, LIPProtocolError } from '../src/index.js';
-import { startFixture } from './helpers/fixture-server.js';
-import { socketDir } from './helpers/temp-dir.js';
+import { LIPProtocolError } from '../src/index.js';
+import { serveFixture } from './helpers/fixture-server.js';
 import { build, expected, sameValue, specArb, unsendable, type Spec } from './helpers/values-spec.js';
 
 const RUNS = Number(process.env.VALUES_RUNS ?? '2000');
@@ -21,10 +20,7 @@ const RUNS = Number(process.env.VALUES_RUNS ?? '2000');
 const REASON = /^(?:the result of '\w+' could not be sent: )?(args|result|item)((?:[[.][\s\S]*?)?): (a function|a symbol|a Promise|a circular reference)\b/;
 
 test(`random values as arguments, results and stream items: equal after the table's normalisations, or a path error (${RUNS} cases)`, async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'values-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 20_000 });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'values-server.ts', { client: { timeoutMs: 20_000 } });
   const figures = { sent: 0, refused: 0 };
 
   /** The call fails naming a path, for a reason the spec holds. */

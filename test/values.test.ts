@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { ErrorCode, LIPClient, LIPProtocolError, LIPRemoteError } from '../src/index.js';
 import { decodeValue, encodeValue, MAX_BIGNUM_BYTES, MAX_DECODED_BYTES } from '../src/protocol/codec.js';
 import { FrameDecoder, joinFrame, PROBE_PREAMBLE } from '../src/protocol/frame.js';
-import { startFixture } from './helpers/fixture-server.js';
+import { serveFixture, startFixture } from './helpers/fixture-server.js';
 import { peakRssOf } from './helpers/process-memory.js';
 import { socketDir } from './helpers/temp-dir.js';
 import { cbor, frame, head, rawCall } from './helpers/raw-cbor.js';
@@ -30,10 +30,7 @@ const rejectsWith = async (promise: Promise<unknown>, pattern: RegExp): Promise<
 };
 
 test('values: errors, typed arrays, -0, integers, maps and values that cannot be sent', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'values-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 20_000 });
-  t.after(() => client.destroy());
+  const { dir, client } = await serveFixture(t, 'values-server.ts', { client: { timeoutMs: 20_000 } });
 
   await t.test('an Error argument fails nothing: five slow calls beside it all succeed, and it arrives whole', async () => {
     const slowCalls = Array.from({ length: 5 }, (_, i) => client.callFunction('slow', [100, i]));
@@ -308,10 +305,7 @@ test('an answer the client cannot decode fails only its own call; a stream is ca
 });
 
 test('decoding is bounded per frame: memory it would take, bignum bytes (issue 12, items 8 and 9)', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'values-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 20_000 });
-  t.after(() => client.destroy());
+  const { dir, client } = await serveFixture(t, 'values-server.ts', { client: { timeoutMs: 20_000 } });
   const peer = await RawPeer.connect(join(dir, 'lipcm-echo.sock'));
   t.after(() => peer.destroy());
   peer.write(PREAMBLE);
@@ -351,19 +345,13 @@ test('decoding is bounded per frame: memory it would take, bignum bytes (issue 1
 });
 
 test('an Error-shaped remote error is still the function failing, not a value', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'values-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'values-server.ts');
   // make() throws when its spec is not JSON: that is a LIPRemoteError, unchanged by Errors as values.
   await assert.rejects(client.callFunction('make', ['not json']), (e: unknown) => e instanceof LIPRemoteError && e.remote.name === 'SyntaxError');
 });
 
 test('an Error whose fields are a byte string or a typed array fails only its call, in bounded memory (D2)', async (t) => {
-  const dir = socketDir(t);
-  const server = await startFixture(t, 'values-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 60_000 });
-  t.after(() => client.destroy());
+  const { dir, server, client } = await serveFixture(t, 'values-server.ts', { client: { timeoutMs: 60_000 } });
   assert.equal(await client.callFunction('add', [1, 2]), 3);
   const peer = await RawPeer.connect(join(dir, 'lipcm-echo.sock'));
   t.after(() => peer.destroy());
@@ -397,10 +385,7 @@ test('an Error whose fields are a byte string or a typed array fails only its ca
 });
 
 test('a Proxy that throws while its value is looked at fails with the path error (D4)', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'values-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 20_000 });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'values-server.ts', { client: { timeoutMs: 20_000 } });
   const throwing = new Proxy(
     {},
     {
@@ -435,10 +420,7 @@ test('a Proxy that throws while its value is looked at fails with the path error
 });
 
 test('a huge sparse array fails at once with the path error, without walking its holes (D4)', async (t) => {
-  const dir = socketDir(t);
-  await startFixture(t, 'values-server.ts', dir);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 20_000 });
-  t.after(() => client.destroy());
+  const { client } = await serveFixture(t, 'values-server.ts', { client: { timeoutMs: 20_000 } });
   for (const length of [2 ** 32 - 1, 1e8]) {
     const sparse: unknown[] = [];
     sparse[length - 1] = 1;

@@ -6,8 +6,9 @@
 import { Encoder } from 'cbor-x';
 import { LIPProtocolError } from '../errors.js';
 import { checkCbor, type CborLimits, type DecodedSize } from './cbor-check.js';
+import { leaveOutBinaries, spliceBinaries, type EncodedMessage } from './left-out-binaries.js';
 import { prepareForWire } from './prepare.js';
-import { inspect, SLOW, WIDE_INTEGERS } from './sendable.js';
+import { inspect, LARGE_BINARIES, LARGE_BINARY_BYTES, SLOW, WIDE_INTEGERS } from './sendable.js';
 import { registerValueTags, writesErrorFields } from './value-tags.js';
 
 export {
@@ -40,18 +41,42 @@ writesErrorFields(codec);
  * the path of what can't be sent (`args[1].user.avatar: a function can't be sent`).
  */
 export function encodeValue(value: unknown): Buffer {
-  let flags: number;
+  const flags = inspectFlags(value);
+  return flags & SLOW ? encodePrepared(prepareForWire(value)) : encodeInspected(value, flags, value);
+}
+
+/**
+ * Encodes a message for a socket: as encodeValue, except that Uint8Arrays of
+ * LARGE_BINARY_BYTES or more are not copied: the frame comes in pieces that
+ * include them (left-out-binaries.ts), and the caller must leave them alone until they are written.
+ */
+export function encodeMessage(value: unknown): EncodedMessage {
+  const flags = inspectFlags(value);
+  // (The slow path's inspection stopped early: whether there are large binaries is not known.)
+  if (!(flags & (SLOW | LARGE_BINARIES))) return encodeInspected(value, flags, value);
+  const prepared = flags & SLOW ? prepareForWire(value) : value;
+  const binaries: Uint8Array[] = [];
+  const placed = leaveOutBinaries(prepared, LARGE_BINARY_BYTES, binaries);
+  const encode = (what: unknown) => (flags & SLOW ? encodePrepared(what) : encodeInspected(what, flags, value));
+  if (binaries.length === 0) return encode(prepared);
+  return spliceBinaries(encode(placed), binaries) ?? encode(prepared);
+}
+
+function inspectFlags(value: unknown): number {
   try {
-    flags = inspect(value, 0);
+    return inspect(value, 0);
   } catch {
-    flags = SLOW;
+    return SLOW;
   }
-  if (flags & SLOW) return encodePrepared(prepareForWire(value));
+}
+
+/** cbor-x writes `value` as it is (`original` is what the caller gave, named in errors). */
+function encodeInspected(value: unknown, flags: number, original: unknown): Buffer {
   let bytes: Buffer;
   try {
     bytes = codec.encode(value);
   } catch (cause) {
-    throw explainFailure(value, cause);
+    throw explainFailure(original, cause);
   }
   if (flags & WIDE_INTEGERS) integralFloatsAsIntegers(bytes);
   return bytes;

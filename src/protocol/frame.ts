@@ -5,7 +5,6 @@
  * bare CBOR map, so one socket can also answer the Python original.
  */
 import { ErrorCode, LIPProtocolError } from '../errors.js';
-import { releaseRoom, takeRoom, type Room } from './frame-room.js';
 
 export const PROTOCOL_VERSION = 1;
 /** "LIP" then the protocol version. 0x4c is a CBOR byte string, never a map. */
@@ -49,12 +48,6 @@ export function joinFrames(bodies: readonly Uint8Array[], from: number, to: numb
   return out;
 }
 
-// A partial body up to this size gets an ordinary buffer of its whole size at once (the budget
-// counts the frame at its announced size anyway); a larger one goes to a room (frame-room.ts)
-// that starts at FIRST_ROOM and doubles, in place, as bytes arrive.
-const WHOLE_ROOM = 2 * 1024 * 1024;
-const FIRST_ROOM = 64 * 1024;
-
 /**
  * Push parser: `write(chunk)` as bytes arrive, then `next()` for each whole frame
  * body (`push(chunk)` does both). Whole frames inside a chunk are sliced, never
@@ -77,9 +70,11 @@ export class FrameDecoder {
   private expected = -1;
   private waiting = false;
   // The partial body, copied in as it arrives (each read's buffer is free at once; keeping reads by
-  // reference made a byte trickled per read cost an object and an allocation per byte).
-  private body: Uint8Array | undefined;
-  private room: Room | undefined;
+  // reference made a byte trickled per read cost an object and an allocation per byte). One buffer
+  // of the frame's final size, taken at its first byte and handed out whole: no growing, no copy
+  // out. Its memory is only the pages written so far (the system maps pages as they are touched),
+  // so a trickled frame costs about what has arrived; the budget counts it at its announced size.
+  private body: Buffer | undefined;
   private received = 0;
 
   constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES, admit?: (bodyBytes: number) => boolean) {
@@ -213,39 +208,21 @@ export class FrameDecoder {
     }
   }
 
-  /** Copies a piece of the partial body in, growing its room as needed. */
+  /** Copies a piece of the partial body in. */
   private keep(piece: Buffer): void {
-    const needed = this.received + piece.length;
-    if (!this.body) {
-      if (this.expected <= WHOLE_ROOM) this.body = Buffer.allocUnsafe(this.expected);
-      else {
-        this.room = takeRoom(Math.min(this.expected, Math.max(needed, FIRST_ROOM)), this.maxFrameBytes);
-        this.body = new Uint8Array(this.room); // follows the room's length as it grows
-      }
-    } else if (this.room && this.room.byteLength < needed) {
-      this.room.resize(Math.min(this.expected, Math.max(needed, 2 * this.room.byteLength)));
-    }
+    this.body ??= Buffer.allocUnsafe(this.expected);
     this.body.set(piece, this.received);
-    this.received = needed;
+    this.received += piece.length;
   }
 
   private completeBody(): Buffer {
-    let body: Buffer;
-    if (!this.room) body = (this.body as Buffer | undefined) ?? Buffer.alloc(0);
-    else {
-      // Out of the room into an ordinary buffer: the garbage collector counts those (not rooms),
-      // and a decoded binary may keep its frame for as long as the function likes.
-      body = Buffer.allocUnsafe(this.expected);
-      body.set(new Uint8Array(this.room, 0, this.expected));
-    }
+    const body = this.body ?? Buffer.alloc(0);
     this.dropBody();
     this.expected = -1;
     return body;
   }
 
   private dropBody(): void {
-    if (this.room) releaseRoom(this.room);
-    this.room = undefined;
     this.body = undefined;
     this.received = 0;
   }

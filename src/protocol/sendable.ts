@@ -13,6 +13,10 @@ import { errorParts } from './value-tags.js';
 export const SLOW = 1;
 /** The value holds integral numbers beyond 32 bits, which cbor-x writes as floats. */
 export const WIDE_INTEGERS = 2;
+/** The value holds a Uint8Array of LARGE_BINARY_BYTES or more: a socket writes it from where it is (left-out-binaries.ts). */
+export const LARGE_BINARIES = 4;
+/** A Uint8Array this large is written from the caller's memory rather than copied into the encoder's output. */
+export const LARGE_BINARY_BYTES = 64 * 1024;
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 export const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
@@ -73,7 +77,8 @@ function inspectObject(value: object, depth: number): number {
   }
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto === Object.prototype || proto === null) return inspectRecord(value as Record<string, unknown>, depth + 1);
-  if (ArrayBuffer.isView(value) || value instanceof Date || value instanceof ArrayBuffer) return 0;
+  if (ArrayBuffer.isView(value)) return value.byteLength >= LARGE_BINARY_BYTES && value instanceof Uint8Array ? LARGE_BINARIES : 0;
+  if (value instanceof Date || value instanceof ArrayBuffer) return 0;
   if (value instanceof Map) {
     // A subclass isn't written as a Map by cbor-x.
     if (value.constructor !== Map || depth + 1 >= MAX_CBOR_NESTING) return SLOW;

@@ -8,7 +8,8 @@ import { LazyCallContext } from '../call/context.js';
 import { roughSize, type CollectLimits } from '../call/collect.js';
 import { deadlineAfter } from '../call/deadline.js';
 import type { CallSink, StreamSink } from '../call/sink.js';
-import { encodeValue } from '../protocol/codec.js';
+import { encodeMessage } from '../protocol/codec.js';
+import type { EncodedMessage } from '../protocol/left-out-binaries.js';
 import { Kind, type CallOptions } from '../protocol/messages.js';
 import { errorInfo, LIPCallbackExpiredError, LIPProtocolError, ownErrorInfo, type RemoteErrorInfo } from '../errors.js';
 import type { SocketChannel } from '../transport/socket-channel.js';
@@ -142,9 +143,9 @@ export class NativeCall implements CallSink, StreamSink {
       this.refuseReply('a reply');
       return;
     }
-    let body: Buffer;
+    let body: EncodedMessage;
     try {
-      body = encodeValue([Kind.Result, this.id, value]);
+      body = encodeMessage([Kind.Result, this.id, value]);
     } catch (encodeError) {
       const why = `the result of '${server.endpoint.name}' could not be sent: ${(encodeError as Error).message}`;
       this.connection.sendError(this.id, ownErrorInfo(new LIPProtocolError(why)));

@@ -6,8 +6,9 @@ import type { Socket } from 'node:net';
 import { ErrorCode, LIPProtocolError } from '../errors.js';
 import { onNextTurn, sliceUsedUp } from '../event-loop-turn.js';
 import type { DecodedSize } from '../protocol/cbor-check.js';
-import { decodeValue, encodeValue, readEnvelope, type Envelope } from '../protocol/codec.js';
+import { decodeValue, encodeMessage, readEnvelope, type Envelope } from '../protocol/codec.js';
 import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
+import type { EncodedMessage, SplicedFrame } from '../protocol/left-out-binaries.js';
 import type { Channel } from './channel.js';
 
 // Frames (or bytes) gathered in one tick before they are written without waiting for the tick's end.
@@ -102,14 +103,18 @@ export class SocketChannel implements Channel {
 
   send(message: unknown): void {
     if (this.closed) return;
-    const body = encodeValue(message);
+    const body = encodeMessage(message);
     if (this.maxSendBytes !== undefined && body.length > this.maxSendBytes) throw tooLargeToSend(body.length, this.maxSendBytes);
     this.sendEncoded(body);
   }
 
-  /** Sends a body already encoded (by a caller that wanted its size first). */
-  sendEncoded(body: Uint8Array): void {
+  /** Sends a message already encoded by encodeMessage (by a caller that wanted its size first). */
+  sendEncoded(body: EncodedMessage): void {
     if (this.closed) return;
+    if (!(body instanceof Uint8Array)) {
+      this.writeSpliced(body);
+      return;
+    }
     if (this.batch !== null) {
       this.batch.push(body);
       this.batchBytes += body.length;
@@ -220,6 +225,21 @@ export class SocketChannel implements Channel {
       this.socket.write(body);
       this.socket.uncork();
     }
+    this.sampleBacklog();
+  }
+
+  /**
+   * A frame holding the sender's own binaries goes to the socket now, after the frames gathered
+   * before it: never held in a batch, so `congested` stays true until the socket has written it
+   * all (its 64 KiB and more are over Node's high-water mark, 16 KiB, 64 KiB from Node 22), and a
+   * producer that waits for that before its next item may then reuse its buffer.
+   */
+  private writeSpliced(frame: SplicedFrame): void {
+    if (this.batch !== null && this.batch.length > 0) this.writeBatch();
+    if (this.socket.destroyed) return;
+    this.socket.cork();
+    for (const piece of frame.pieces) this.socket.write(piece);
+    this.socket.uncork();
     this.sampleBacklog();
   }
 

@@ -1,9 +1,10 @@
 /** Fixture servers (test/fixtures/*.ts) run in real child processes, one per test. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { LIPClient, type LIPClientOptions } from '../../src/index.js';
 import { type WatchedOutput, watchOutput } from './child-output.js';
 import { FIXTURES } from './paths.js';
-import type { AfterHook } from './temp-dir.js';
+import { type AfterHook, socketDir } from './temp-dir.js';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -34,4 +35,28 @@ export async function startFixture(t: AfterHook, name: string, dir: string, env:
   const waitFor = output.waitFor;
   await waitFor('READY');
   return { child, output: output.stdout, errors: output.stderr, exited, waitFor };
+}
+
+/** A fixture serving in its own socket directory, and a client of it. */
+export interface ServedFixture {
+  dir: string;
+  server: ServerProcess;
+  client: LIPClient;
+}
+
+/**
+ * What most end-to-end tests start with: a fresh socket directory, `test/fixtures/<name>` serving
+ * in it (`env` added to its environment), and a client of it (`client`: its options besides
+ * `socketDir`); the directory, the process and the client are all gone after the test.
+ */
+export async function serveFixture(
+  t: AfterHook,
+  name: string,
+  options: { env?: Record<string, string>; client?: Omit<LIPClientOptions, 'socketDir'> } = {},
+): Promise<ServedFixture> {
+  const dir = socketDir(t);
+  const server = await startFixture(t, name, dir, options.env);
+  const client = new LIPClient({ ...options.client, socketDir: dir });
+  t.after(() => client.destroy());
+  return { dir, server, client };
 }

@@ -13,7 +13,7 @@ import { socketDir } from './helpers/temp-dir.js';
 
 const PEERS = ['capnweb', 'birpc'];
 
-test('capnweb and birpc answer a call and echo 1 MiB through bench/peers', { timeout: 60_000 }, (t) => {
+test('capnweb and birpc answer a call and echo 1 MiB through bench/peers', { timeout: 180_000 }, (t) => {
   const out = join(socketDir(t), 'peers.json');
   const run = spawnSync(process.execPath, ['bench/run.mjs', '--quick', '--only', 'sequential,echo1m', '--peers', PEERS.join(','), '--out', out], {
     cwd: ROOT,

@@ -3,11 +3,12 @@
 // (`count`) or 64 KiB ones (`blobs`). Run under callgrind with two item counts; the difference
 // of the totals divided by the difference of the counts is the cost of one item, both sides,
 // start-up excluded, immune to the noise of a shared machine (the choice of the default window,
-// issue 18). After `npm run build`:
+// issue 18). `--single-threaded` keeps V8's compiler and GC threads out of the count: without it
+// the totals of one setting varied threefold between runs. After `npm run build`:
 //
-//   for w in 16 64 256 1024; do for n in 10000 30000; do
+//   for w in 16 64 256 1024; do for n in 2000 6000; do
 //     valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null \
-//       node bench/micro/stream-window-instructions.mjs count $w $n 2>&1 | grep Collected
+//       node --single-threaded bench/micro/stream-window-instructions.mjs count $w $n 2>&1 | grep Collected
 //   done; done
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -10,7 +10,7 @@ export interface LIPClientOptions {
   connectTimeoutMs?: number;
   /** Largest frame accepted from a server, in bytes. @default 16 MiB */
   maxFrameBytes?: number;
-  /** Stream items the server may send ahead of the consumer. @default 16 */
+  /** Stream items the server may send ahead of the consumer. @default 64 */
   streamWindow?: number;
   /**
    * Users (uids) besides yourself and root whose socket files (and socket directory) you will
@@ -50,7 +50,7 @@ export interface ListOptions {
   timeoutMs?: number;
 }
 
-export const CLIENT_DEFAULTS = Object.freeze({ timeoutMs: 30_000, connectTimeoutMs: 5000, streamWindow: 16, prefer: 'local' as const });
+export const CLIENT_DEFAULTS = Object.freeze({ timeoutMs: 30_000, connectTimeoutMs: 5000, streamWindow: 64, prefer: 'local' as const });
 
 export function validateClientOptions(options: LIPClientOptions): void {
   const nonNegative = (key: keyof LIPClientOptions) => {

@@ -44,11 +44,23 @@ function callOf(conn, fn) {
     };
   }
   if (fn === 'count') {
-    // One "call" is a whole stream read to its end.
+    // One "call" is a whole stream read to its end: `count(n)` yields 0..n-1.
     const n = config.streamItems;
     return async () => {
       let read = 0;
       for await (const item of conn.stream('count', [n])) if (item !== read++) throw new Error(`item ${read - 1} was ${item}`);
+      if (read !== n) throw new Error(`the stream ended after ${read} of ${n} items`);
+    };
+  }
+  if (fn === 'blobs') {
+    // `blobs(n, bytes)` yields n Buffers of that size.
+    const { streamItems: n, itemBytes } = config;
+    return async () => {
+      let read = 0;
+      for await (const item of conn.stream('blobs', [n, itemBytes])) {
+        if (item.length !== itemBytes) throw new Error(`item ${read} has ${item.length} bytes`);
+        read++;
+      }
       if (read !== n) throw new Error(`the stream ended after ${read} of ${n} items`);
     };
   }

@@ -30,11 +30,29 @@ import init from './scenarios/init.mjs';
 import list100 from './scenarios/list100.mjs';
 import idle1000 from './scenarios/idle1000.mjs';
 import telemetry from './scenarios/telemetry.mjs';
-import stream from './scenarios/stream.mjs';
+import stream100k from './scenarios/stream100k.mjs';
+import stream64k from './scenarios/stream64k.mjs';
+import streamwindow from './scenarios/streamwindow.mjs';
 import callbacks64 from './scenarios/callbacks64.mjs';
 import upload from './scenarios/upload.mjs';
 
-const SCENARIOS = [sequential, inflight64, multi8x8, echo1m, stream, cached, logging, telemetry, init, list100, idle1000, callbacks64, upload];
+const SCENARIOS = [
+  sequential,
+  inflight64,
+  multi8x8,
+  echo1m,
+  stream100k,
+  stream64k,
+  cached,
+  logging,
+  telemetry,
+  init,
+  list100,
+  idle1000,
+  callbacks64,
+  upload,
+  streamwindow,
+];
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 
 const { values: args } = parseArgs({

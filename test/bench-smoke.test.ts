@@ -15,7 +15,8 @@ const WORKLOADS = [
   'inflight64',
   'multi8x8',
   'echo1m',
-  'stream',
+  'stream100k',
+  'stream64k',
   'cached',
   'logging',
   'telemetry',
@@ -24,8 +25,9 @@ const WORKLOADS = [
   'idle1000',
   'callbacks64',
   'upload',
+  'streamwindow',
 ];
-const PEERS = ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'nats'];
+const PEERS = ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'capnweb', 'birpc', 'nats'];
 
 test('bench --quick runs every peer and workload and writes the result file', { timeout: 240_000 }, async (t) => {
   const dir = socketDir(t);

@@ -3,13 +3,14 @@
  * generator yields them under the reader's credit (10,000 of them, never far ahead of the reader),
  * leaving the loop early stops the generator on the replica (its `finally` runs), and a replica
  * killed mid-stream fails the stream with LIPConnectionError well within its deadline. Streams and
- * calls running over NATS are bounded (maxInFlightPerConnection: NATS is one connection for all callers).
+ * calls running over NATS are bounded (maxInFlightPerConnection: NATS is one connection for all callers),
+ * and a stream whose reader stays alive but stops reading holds its place no longer than idleTimeoutMs.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LIPBusyError, LIPClient, LIPConnectionError, LIPModule } from '../src/index.js';
+import { LIPBusyError, LIPClient, LIPConnectionError, LIPModule, LIPTimeoutError } from '../src/index.js';
 import { startFixture } from './helpers/fixture-server.js';
 import { startNatsServer } from './helpers/nats-server.js';
 import { socketDir } from './helpers/temp-dir.js';
@@ -107,4 +108,32 @@ test('calls and streams running over NATS are bounded by maxInFlightPerConnectio
     for (let i = 0; i < 100; i++) await held[1]!.next();
   })().catch((e: unknown) => e);
   assert.ok(cut instanceof LIPConnectionError && /stopped serving over NATS/.test(cut.message), String(cut));
+});
+
+test('a stream over NATS that waits for credit longer than idleTimeoutMs is cut: its place is given back, its reader told', async (t) => {
+  const url = await startNatsServer(t);
+  const dir = socketDir(t);
+  let stopped = 0;
+  const ticks = LIPModule({ logLevel: 'silent', maxInFlightPerConnection: 1, idleTimeoutMs: 500 })(async function* ticks() {
+    try {
+      for (let i = 0; ; i++) yield i;
+    } finally {
+      stopped++;
+    }
+  });
+  await ticks.init({ nats: url, socket: false });
+  t.after(() => ticks.exit({ timeoutMs: 0 }));
+  const client = new LIPClient({ socketDir: dir, nats: url, streamWindow: WINDOW });
+  t.after(() => client.destroy());
+  // Read once, then left unread: the caller heartbeats (it is alive) but grants no more credit, and has no deadline.
+  const held = client.stream<number>('ticks', [], {}, { timeoutMs: 0 })[Symbol.asyncIterator]();
+  assert.equal((await held.next()).value, 0);
+  await until(() => stopped === 1, 10_000);
+  // Its place among maxInFlightPerConnection (1) is free again: another stream runs.
+  for await (const item of client.stream<number>('ticks')) if (item === 3 * WINDOW) break;
+  // The reader gets what was sent, then the reason.
+  const cut = await (async () => {
+    for (let i = 0; i < 10 * WINDOW; i++) await held.next();
+  })().catch((e: unknown) => e);
+  assert.ok(cut instanceof LIPTimeoutError && /waited 500 ms for its reader/.test(cut.message), String(cut));
 });

@@ -17,22 +17,25 @@ const isRoot = process.getuid?.() === 0;
 
 test('socket files are created 0600, even under a umask of 000', async (t) => {
   const dir = socketDir(t);
-  // An observer polls the path while the server starts: it must never see a wider mode.
+  // An observer polls the path while the server starts, until told to stop (its stdin ends; two minutes at
+  // most): it must never see a wider mode.
   const observer = spawn(
     process.execPath,
     [
       '-e',
       `
-    const fs = require('node:fs'); const seen = new Set(); const end = Date.now() + 15000;
+    const fs = require('node:fs'); const seen = new Set(); const end = Date.now() + 120000; let stop = false;
     const path = process.argv[1];
+    process.stdin.resume();
+    process.stdin.on('end', () => { stop = true; });
     (function poll() {
       for (let i = 0; i < 2000; i++) { try { seen.add((fs.lstatSync(path).mode & 0o777).toString(8)); } catch {} }
-      if (seen.size > 0 && Date.now() > end - 14000 || Date.now() > end) { console.log(JSON.stringify([...seen])); return; }
+      if (stop || Date.now() > end) { console.log(JSON.stringify([...seen])); process.exit(0); }
       setImmediate(poll);
     })();`,
       join(dir, 'lipcm-add.sock'),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   t.after(() => observer.kill('SIGKILL'));
   let seen = '';
@@ -43,6 +46,7 @@ test('socket files are created 0600, even under a umask of 000', async (t) => {
     const mode = lstatSync(join(dir, `lipcm-${name}.sock`)).mode & 0o777;
     assert.equal(mode.toString(8), '600', name);
   }
+  observer.stdin!.end();
   await observed;
   assert.deepEqual(JSON.parse(seen), ['600'], 'modes seen while the server started');
 });

@@ -39,7 +39,10 @@ const spanContextArb: fc.Arbitrary<SpanContext> = fc.record({
 });
 const baggageArb = fc.option(
   fc.dictionary(
-    fc.oneof(fc.constantFrom('__proto__', 'constructor', 'toString'), fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k.trim() === k && k !== '')),
+    fc.oneof(
+      fc.constantFrom('__proto__', 'constructor', 'toString'),
+      fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k.trim() === k && k !== ''),
+    ),
     fc.string({ minLength: 1, maxLength: 30 }).filter((v) => v.trim() === v && v !== ''),
     {
       maxKeys: 6,

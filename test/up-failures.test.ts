@@ -71,6 +71,9 @@ test('lip.config.json mistakes are usage errors naming the key', async (t) => {
     [{ modules: ['a.js', 'other/a.js'] }, /two modules are named 'a.js'/],
     [{ modules: ['a.js'], logLevel: 'loud' }, /'logLevel' must be debug/],
     [{ modules: ['a.js'], grace: -1 }, /'grace' must be a number of milliseconds >= 0/],
+    // Past a day (a typo; it would overflow the hung-module timer) or not a number: refused, not clamped.
+    [{ modules: ['a.js'], grace: 1e300 }, /'grace' must be a number of milliseconds >= 0 and <= 86400000/],
+    [{ modules: ['a.js'], grace: '5000' }, /'grace' must be a number of milliseconds >= 0 and <= 86400000/],
     [['a.js'], /expected an object with a "modules" array/],
   ];
   for (const [config, message] of cases) {
@@ -101,6 +104,11 @@ test('lip.config.json mistakes are usage errors naming the key', async (t) => {
   const bad = await lip(['up', '--config', join(work, 'lip.config.json')]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /modules\[0\]\.instances must be a whole number >= 1/);
+  for (const grace of ['1e12', '-5', 'soon', '']) {
+    const badGrace = await lip(['up', '--grace', grace, '--config', join(work, 'lip.config.json')]);
+    assert.equal(badGrace.code, 2, `--grace ${grace}`);
+    assert.match(badGrace.stderr, /option '--grace <ms>' argument .* is invalid\. expected a number of milliseconds >= 0 and <= 86400000/);
+  }
   writeFileSync(join(work, 'lip.config.json'), '{ not json');
   assert.match((await lip(['up', '--config', join(work, 'lip.config.json')])).stderr, /is not valid JSON/);
   const empty = tempDir(t, '/tmp/lipw-');

@@ -36,10 +36,12 @@ function summarize(results, serverCpuUs, payloadBytes) {
   const callsPerSec = median(rates);
   const total = results.reduce((sum, r) => sum + r.total, 0);
   const samples = results.length === 1 ? results[0].samples : Float64Array.from(results.flatMap((r) => Array.from(r.samples)));
+  // A slow "call" (a whole stream) runs a few times a second: keep its rate's decimals.
+  const rate = round(callsPerSec, callsPerSec < 100 ? 3 : 0);
   const cell = {
-    value: round(callsPerSec),
+    value: rate,
     unit: 'calls/s',
-    callsPerSec: round(callsPerSec),
+    callsPerSec: rate,
     windowRates: rates.map((r) => round(r)),
     p50Us: round(percentile(samples, 50), 1),
     p99Us: round(percentile(samples, 99), 1),

@@ -11,6 +11,8 @@ export const PEERS = [
   { id: 'zmq', file: 'zmq.mjs', label: 'zeromq v6, ipc://' },
   { id: 'jayson', file: 'jayson.mjs', label: 'jayson (JSON-RPC over HTTP), unix path' },
   { id: 'python', file: 'python.mjs', label: 'Python original style (cbor2, one connection per call)' },
+  { id: 'capnweb', file: 'capnweb.mjs', label: "capnweb (Cap'n Web RpcSession), unix path" },
+  { id: 'birpc', file: 'birpc.mjs', label: 'birpc, unix path' },
   { id: 'nats', file: 'nats.mjs', label: 'lipmodule over NATS (nats-server on loopback)' },
 ];
 

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LIPClient, LIPModule } from '../../dist/index.js';
+import { blobs } from '../lib/work.mjs';
 
 const quiet = { logLevel: 'silent' };
 const urlFile = (dir) => join(dir, 'nats.url');
@@ -47,6 +48,7 @@ export async function serve({ dir }) {
     wrap(async function* count(n) {
       for (let i = 0; i < n; i++) yield i;
     }),
+    wrap(blobs),
   ];
   await Promise.all(functions.map((f) => f.init({ nats: url, socket: false })));
   writeFileSync(urlFile(dir), url);
@@ -58,8 +60,8 @@ export async function serve({ dir }) {
   };
 }
 
-export async function connect({ dir }) {
-  const client = new LIPClient({ socketDir: dir, nats: readFileSync(urlFile(dir), 'utf8') });
+export async function connect({ dir, streamWindow }) {
+  const client = new LIPClient({ socketDir: dir, nats: readFileSync(urlFile(dir), 'utf8'), streamWindow });
   return {
     call: (fn, args) => client.callFunction(fn, args),
     stream: (fn, args) => client.stream(fn, args),

@@ -2,86 +2,49 @@
  * Hand-written baseline: `net` with 4-byte big-endian length + cbor-x frames,
  * request [id, fn, args], reply [id, value]. No framework. With `batch`, frames
  * written in the same tick are coalesced under one cork/uncork (one writev).
+ * Streams: [id, item] frames then [id, null, true]; no window, only the socket's
+ * own back-pressure (the writer waits for 'drain'), and the reader queues what arrives.
  */
 import net from 'node:net';
 import { join } from 'node:path';
-import { Encoder } from 'cbor-x';
+import { cbor as codec } from '../lib/cbor.mjs';
+import { connectRetrying } from '../lib/connect.mjs';
+import { frameOf, frameWriter, readFrames } from '../lib/frames.mjs';
+import { blobs } from '../lib/work.mjs';
 
-const codec = new Encoder({ useRecords: false, tagUint8Array: false, mapsAsObjects: true });
 const path = (dir) => join(dir, 'net.sock');
 
-function frame(value) {
-  const body = codec.encode(value);
-  const out = Buffer.allocUnsafe(4 + body.length);
-  out.writeUInt32BE(body.length, 0);
-  out.set(body, 4);
-  return out;
-}
-
-/** Calls `onFrame(body)` for every whole frame; partial frames are kept as a chunk list and joined once. */
-function reader(socket, onFrame) {
-  let chunks = [];
-  let held = 0;
-  let need = -1;
-  socket.on('data', (chunk) => {
-    if (held > 0) {
-      chunks.push(chunk);
-      held += chunk.length;
-      if (need < 0 && held >= 4) need = 4 + Buffer.concat(chunks, held).readUInt32BE(0);
-      if (need < 0 || held < need) return;
-      chunk = Buffer.concat(chunks, held);
-      chunks = [];
-      held = 0;
-    }
-    let offset = 0;
-    need = -1;
-    while (chunk.length - offset >= 4) {
-      const end = offset + 4 + chunk.readUInt32BE(offset);
-      if (end > chunk.length) {
-        need = end - offset;
-        break;
-      }
-      onFrame(chunk.subarray(offset + 4, end));
-      offset = end;
-    }
-    if (offset < chunk.length) {
-      chunks = [chunk.subarray(offset)];
-      held = chunk.length - offset;
-    }
-  });
-}
-
-function writer(socket, batch) {
-  if (!batch) return (buffer) => socket.write(buffer);
-  let queued = null;
-  const flush = () => {
-    const frames = queued;
-    queued = null;
-    if (frames.length === 1) return void socket.write(frames[0]);
-    socket.cork();
-    for (const f of frames) socket.write(f);
-    socket.uncork();
-  };
-  return (buffer) => {
-    if (queued) return void queued.push(buffer);
-    queued = [buffer];
-    process.nextTick(flush);
-  };
-}
+const frame = (value) => frameOf(codec.encode(value));
 
 const functions = {
   add: (a, b) => a + b,
   echo: (value) => value,
 };
 
+const streams = {
+  count: async function* count(n) {
+    for (let i = 0; i < n; i++) yield i;
+  },
+  blobs,
+};
+
+async function serveStream(socket, id, items) {
+  for await (const item of items) {
+    if (socket.destroyed) return;
+    if (!socket.write(frame([id, item]))) await new Promise((resolve) => socket.once('drain', resolve));
+  }
+  socket.write(frame([id, null, true]));
+}
+
 export async function serve({ dir, batch }) {
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => {});
-    const write = writer(socket, batch);
-    reader(socket, (body) => {
+    const write = frameWriter(socket, { batch });
+    readFrames(socket, (body) => {
       const [id, fn, args] = codec.decode(body);
-      write(frame([id, functions[fn](...args)]));
+      if (fn in streams) void serveStream(socket, id, streams[fn](...args));
+      else write(frame([id, functions[fn](...args)]));
     });
   });
   await new Promise((resolve, reject) => server.once('error', reject).listen(path(dir), resolve));
@@ -94,12 +57,13 @@ export async function connect({ dir, batch }) {
   socket.setNoDelay(true);
   const pending = new Map();
   let nextId = 1;
-  const write = writer(socket, batch);
-  reader(socket, (body) => {
-    const [id, value] = codec.decode(body);
-    const resolve = pending.get(id);
-    pending.delete(id);
-    resolve(value);
+  const write = frameWriter(socket, { batch });
+  // A call's entry takes its one reply; a stream's takes every item, and its end.
+  readFrames(socket, (body) => {
+    const [id, value, end] = codec.decode(body);
+    const onReply = pending.get(id);
+    if (!onReply.stream || end) pending.delete(id);
+    onReply(value, end);
   });
   return {
     call(fn, args) {
@@ -108,6 +72,28 @@ export async function connect({ dir, batch }) {
         pending.set(id, resolve);
         write(frame([id, fn, args]));
       });
+    },
+    async *stream(fn, args) {
+      const id = nextId++;
+      const items = [];
+      let ended = false;
+      let wake;
+      const onItem = (item, end) => {
+        if (end) ended = true;
+        else items.push(item);
+        wake?.();
+      };
+      onItem.stream = true;
+      pending.set(id, onItem);
+      write(frame([id, fn, args]));
+      for (;;) {
+        if (items.length > 0) {
+          // Everything that arrived so far, without a promise per item.
+          const ready = items.splice(0);
+          yield* ready;
+        } else if (ended) return;
+        else await new Promise((resolve) => (wake = resolve));
+      }
     },
     close: () => new Promise((resolve) => socket.end(resolve)),
   };
@@ -124,18 +110,4 @@ export async function openIdle({ dir, n }) {
         s.destroy();
       }),
   };
-}
-
-/** A busy server's full accept backlog makes a Unix connect fail with EAGAIN at once: wait and retry (bounded). */
-async function connectRetrying(socketPath) {
-  for (let attempt = 0; ; attempt++) {
-    const socket = net.connect(socketPath);
-    try {
-      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-      return socket;
-    } catch (error) {
-      if (error.code !== 'EAGAIN' || attempt >= 200) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }
 }

@@ -1,7 +1,7 @@
 /** lipmodule itself, through its public API (the built package in dist/). */
 import { pino } from 'pino';
 import { LIPClient, LIPModule } from '../../dist/index.js';
-import { workload } from '../lib/work.mjs';
+import { blobs, workload } from '../lib/work.mjs';
 
 const quiet = { logLevel: 'silent' };
 
@@ -38,6 +38,7 @@ function served(dir, mode) {
     wrap({}, async function* count(n) {
       for (let i = 0; i < n; i++) yield i;
     }),
+    wrap({}, blobs),
     // Issue 19: callbacks and iterables as arguments.
     wrap({}, async function fanout(n, callback) {
       let sum = 0;
@@ -65,8 +66,8 @@ export async function serve({ dir, mode }) {
   return { close: () => Promise.all(functions.map((f) => f.exit({ timeoutMs: 1000 }))) };
 }
 
-export async function connect({ dir }) {
-  const client = new LIPClient({ socketDir: dir });
+export async function connect({ dir, streamWindow }) {
+  const client = new LIPClient({ socketDir: dir, streamWindow });
   return {
     call: (fn, args) => client.callFunction(fn, args),
     stream: (fn, args) => client.stream(fn, args),

@@ -6,7 +6,7 @@ export default {
   title: '1 MiB Buffer echo (1 in flight)',
   rounds: true,
   unit: 'MiB/s',
-  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'nats'],
+  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'capnweb', 'birpc', 'nats'],
   async run(peer, settings) {
     const cell = await measureLoad({ peer, settings, fn: 'echo', inflight: 1, payloadBytes: 1 << 20 });
     return { ...cell, value: cell.mibPerSec, unit: 'MiB/s' };

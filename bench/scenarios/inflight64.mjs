@@ -6,6 +6,6 @@ export default {
   title: 'add(a, b), 64 in flight, one connection',
   rounds: true,
   unit: 'calls/s',
-  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'nats'],
+  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'capnweb', 'birpc', 'nats'],
   run: (peer, settings) => measureLoad({ peer, settings, fn: 'add', inflight: 64 }),
 };

@@ -11,7 +11,7 @@ export default {
   title: 'start serving → first answered call',
   unit: 'ms',
   lowerIsBetter: true,
-  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python'],
+  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'capnweb', 'birpc'],
   async run(peer, settings) {
     const times = [];
     for (let rep = 0; rep < settings.initReps; rep++) {

@@ -6,6 +6,6 @@ export default {
   title: 'add(a, b), sequential (1 in flight)',
   rounds: true,
   unit: 'calls/s',
-  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'nats'],
+  peers: ['ours', 'net', 'net-batched', 'grpc', 'zmq', 'jayson', 'python', 'capnweb', 'birpc', 'nats'],
   run: (peer, settings) => measureLoad({ peer, settings, fn: 'add', inflight: 1 }),
 };

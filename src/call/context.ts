@@ -96,10 +96,18 @@ export function wasCancelled(context: CallContext): boolean {
   return context instanceof LazyCallContext && context.aborted;
 }
 
+/** Why a call's signal fires when its deadline passes: a TimeoutError, as AbortSignal.timeout() gives. */
+class DeadlineError extends Error {
+  override name = 'TimeoutError';
+}
+
 function deadlineError(): Error {
-  const error = new Error("the caller's deadline passed");
-  error.name = 'TimeoutError';
-  return error;
+  return new DeadlineError("the caller's deadline passed");
+}
+
+/** Whether `reason` is a call's signal firing because its deadline passed. */
+export function isDeadlinePassed(reason: unknown): boolean {
+  return reason instanceof DeadlineError;
 }
 
 /** Why a call's signal fires when its caller went away: an AbortError, as fetch and timers use. */

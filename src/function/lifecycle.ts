@@ -119,7 +119,13 @@ export class FunctionLifecycle {
     const { endpoint, options, log } = this.parts;
     // Loaded only by those who serve over NATS.
     const { NatsServing } = await import('../nats/serve.js');
-    this.nats = await NatsServing.start(endpoint, { nats, logger: log, sendStacks: options.sendStacks, maxInFlight: options.maxInFlightPerConnection });
+    this.nats = await NatsServing.start(endpoint, {
+      nats,
+      logger: log,
+      sendStacks: options.sendStacks,
+      maxInFlight: options.maxInFlightPerConnection,
+      idleTimeoutMs: options.idleTimeoutMs,
+    });
     // The servers only: credentials stay out of the log.
     log.info({ nats: natsServersText(nats) }, `serving '${endpoint.name}' over NATS`);
   }

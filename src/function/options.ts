@@ -44,7 +44,8 @@ export interface LIPModuleOptions {
   /**
    * A connection with no call running and no whole message received for this long is closed
    * (an idle client, or one that sent half a frame and stopped); 0 never closes. A client with
-   * calls in flight is never idle. @default 300000 (5 minutes)
+   * calls in flight is never idle. Over NATS, a stream whose reader granted no credit for this long
+   * is cut (its place among `maxInFlightPerConnection` given back). @default 300000 (5 minutes)
    */
   idleTimeoutMs?: number;
   /** Most client connections held at once; more are refused with ERR_LIP_BUSY. @default 1024 */

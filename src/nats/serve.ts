@@ -8,7 +8,7 @@ import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscrip
 import type { Logger } from 'pino';
 import { LazyCallContext } from '../call/context.js';
 import { answerControl } from '../call/control.js';
-import { deadlineAfter } from '../call/deadline.js';
+import { deadlineAfter, effectiveTimeout } from '../call/deadline.js';
 import type { Endpoint } from '../call/endpoint.js';
 import { encodeErrorMessage } from '../call/error-message.js';
 import { InFlight } from '../call/in-flight.js';
@@ -32,6 +32,7 @@ import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage, type CallMessage } from '../protocol/messages.js';
 import { MemoryBudget, type ConnectionShare } from '../server/memory-budget.js';
 import { DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION } from '../server/native-connection.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../server/socket-server.js';
 import { RpcTarget } from '../telemetry/rpc-target.js';
 import { connectNats, type NatsOption } from './connect-options.js';
 import { MicroService, serviceErrorHeaders, type RequestStart } from './micro-service.js';
@@ -46,6 +47,8 @@ export interface NatsServeOptions {
   sendStacks?: boolean | undefined;
   /** Most calls and streams running at once over NATS (the `maxInFlightPerConnection` option: NATS is one connection). */
   maxInFlight?: number | undefined;
+  /** How long a stream may wait for its caller's credit (the `idleTimeoutMs` option; 0: for ever). */
+  idleTimeoutMs?: number | undefined;
 }
 
 const NO_REPLY_SUBJECT = 'a NATS request with no reply subject was not run (nobody could get its answer)';
@@ -74,6 +77,7 @@ export class NatsServing implements StreamHost {
    * all together NATS_COLLECT_BYTES.
    */
   readonly collectBudget: MemoryBudget;
+  readonly creditWaitMs: number | undefined;
   private service!: MicroService;
   /** Where callers send a stream's Credit and Cancel: `<prefix>.<token>`, one subscription for all. */
   private readonly controlPrefix = createInbox();
@@ -92,6 +96,7 @@ export class NatsServing implements StreamHost {
       rpcTarget: () => new RpcTarget({ method: endpoint.name, serverAddress: natsSubject(endpoint.name), transport: 'tcp' }),
     });
     this.errorDetail = { stack: options.sendStacks !== false };
+    this.creditWaitMs = effectiveTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     this.collectBudget = new MemoryBudget({ connectionBytes: connection.info?.max_payload ?? DEFAULT_MAX_PAYLOAD, serverBytes: NATS_COLLECT_BYTES });
   }
 

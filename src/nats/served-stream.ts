@@ -8,7 +8,7 @@ import { cancelledError, LazyCallContext } from '../call/context.js';
 import { deadlineAfter } from '../call/deadline.js';
 import { encodeErrorMessage } from '../call/error-message.js';
 import type { StreamSink } from '../call/sink.js';
-import { errorInfo, ownFault, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
+import { errorInfo, LIPTimeoutError, ownFault, type ErrorInfoOptions, type RemoteErrorInfo } from '../errors.js';
 import { decodeValue, encodeValue } from '../protocol/codec.js';
 import { Kind, parseClientMessage, type CallMessage } from '../protocol/messages.js';
 import { MAX_STREAM_CREDIT } from '../server/native-call.js';
@@ -20,6 +20,8 @@ import { EMPTY, HEARTBEAT_MS, SILENCE_LIMIT_MS, STREAM_CONTROL_HEADER } from './
 export interface StreamHost {
   readonly connection: NatsConnection;
   readonly errorDetail: ErrorInfoOptions;
+  /** How long a stream may wait for credit, its caller alive but not reading (`undefined`: for ever). */
+  readonly creditWaitMs: number | undefined;
   errorReply(info: RemoteErrorInfo): { status: number; description: string; headers: ReturnType<typeof headers> };
   recorded(start: RequestStart, error?: string): void;
 }
@@ -37,6 +39,8 @@ export class ServedStream implements StreamSink {
   private markFinished!: () => void;
   private lastSent = Date.now();
   private lastHeard = Date.now();
+  /** Since when the generator waits for credit (`undefined`: it has some). */
+  private waitingSince: number | undefined;
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(
@@ -78,12 +82,14 @@ export class ServedStream implements StreamSink {
     if (message[1] !== this.id) return;
     if (message[0] === Kind.Credit) {
       this.credit = Math.min(this.credit + message[2], MAX_STREAM_CREDIT);
+      this.waitingSince = undefined;
       this.wake();
     } else if (message[0] === Kind.Cancel) this.cancel(cancelledError('the caller cancelled the call'));
   }
 
   room(): PromiseLike<unknown> | undefined {
     if (this.credit > 0) return undefined;
+    this.waitingSince ??= Date.now();
     return new Promise<void>((resolve) => (this.wakeStream = resolve));
   }
 
@@ -111,6 +117,13 @@ export class ServedStream implements StreamSink {
     const now = Date.now();
     if (now - this.lastHeard > SILENCE_LIMIT_MS) {
       this.cancel(cancelledError('the caller of the stream went silent'));
+      return;
+    }
+    // A caller that heartbeats but never reads would hold its place among maxInFlightPerConnection (shared by
+    // every caller on the bus) until its deadline, or for ever: as a socket's idle connection, it is cut.
+    const limit = this.host.creditWaitMs;
+    if (this.waitingSince !== undefined && limit !== undefined && now - this.waitingSince > limit) {
+      this.cut(new LIPTimeoutError(`the stream waited ${limit} ms for its reader to take items (idleTimeoutMs)`));
       return;
     }
     if (now - this.lastSent >= HEARTBEAT_MS) this.send(EMPTY);

@@ -6,7 +6,8 @@
  */
 import { writeSlot, slotLabel } from '../protocol/channel-slots.js';
 import { ChannelKind, Kind, nextRequestId, type ChannelSpec } from '../protocol/messages.js';
-import { fromRemoteErrorInfo, LIPBusyError, LIPCallbackExpiredError, type RemoteErrorInfo } from '../errors.js';
+import { isDeadlinePassed } from '../call/context.js';
+import { fromRemoteErrorInfo, LIPBusyError, LIPCallbackExpiredError, LIPTimeoutError, type RemoteErrorInfo } from '../errors.js';
 import { ArgumentStream, type ArgumentStreamLimits } from './argument-stream.js';
 
 /** Callback calls waiting for their answers on one connection: bounded by `max`. */
@@ -76,12 +77,14 @@ export class ArgumentChannels {
   /** The call ended or was aborted: everything waiting rejects with `reason`, later uses with it too. */
   close(reason: Error): void {
     if (this.closedWith) return;
-    this.closedWith = reason;
+    // The signal carries the standard TimeoutError; a callback call or an iterable read cut by the deadline gets ours.
+    const error = isDeadlinePassed(reason) ? new LIPTimeoutError(`${reason.message} before the caller answered`, { cause: reason }) : reason;
+    this.closedWith = error;
     const waiting = [...this.waiting.values()];
     this.slots.running -= waiting.length;
     this.waiting.clear();
-    for (const call of waiting) call.reject(reason);
-    for (const stream of this.streams.values()) stream.fail(reason);
+    for (const call of waiting) call.reject(error);
+    for (const stream of this.streams.values()) stream.fail(error);
   }
 
   private readonly labels = new Map<number, string>();

@@ -118,17 +118,12 @@ export async function listenUnix(path: string, onConnection: (socket: Socket) =>
  * name exactly one gets the path (a bind then unlink of a stale file let two
  * think they had it). The file appears at `path` with its final mode.
  */
-async function claimPath(path: string, onConnection: (socket: Socket) => void, options: ListenOptions): Promise<Listening> {
-  const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
-  let temp: string | undefined;
-  try {
-    const bound = await bindBeside(server, path, options);
-    temp = bound.temp;
-    const { ino } = bound;
+function claimPath(path: string, onConnection: (socket: Socket) => void, options: ListenOptions): Promise<Listening> {
+  return placeBeside(path, onConnection, options, async (server, temp) => {
     for (let attempt = 1; ; attempt++) {
       try {
         await link(temp, path);
-        return { server, ino };
+        return undefined;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'EEXIST') {
@@ -144,13 +139,7 @@ async function claimPath(path: string, onConnection: (socket: Socket) => void, o
         await clearStaleSocket(path);
       }
     }
-  } catch (error) {
-    // Closing unlinks the temporary name too: the loser of a race holds nothing.
-    closeQuietly(server);
-    throw error;
-  } finally {
-    if (temp !== undefined) await unlink(temp).catch(() => {});
-  }
+  });
 }
 
 /**
@@ -159,24 +148,44 @@ async function claimPath(path: string, onConnection: (socket: Socket) => void, o
  * nothing) is replaced; the old server's open connections stay with it.
  */
 async function takeOverPath(path: string, onConnection: (socket: Socket) => void, options: ListenOptions): Promise<Listening> {
+  try {
+    return await placeBeside(path, onConnection, options, async (_server, temp) => {
+      const there = await lstat(path).catch(() => undefined);
+      if (there && !there.isSocket()) throw new LIPError(`${path} exists and is not a socket; refusing to replace it`, { code: ErrorCode.AlreadyServed });
+      const me = process.getuid?.();
+      if (there && me !== undefined && there.uid !== me) throw alreadyServed(path, there.uid);
+      await rename(temp, path);
+      return undefined;
+    });
+  } catch (error) {
+    if (error instanceof LIPError) throw error;
+    throw new LIPError(`could not take over ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The prologue and epilogue of claimPath and takeOverPath: a server bound at a temporary name beside
+ * `path` (bindBeside), which `place` puts at `path`; `place` may instead return another Listening of
+ * its own. Whatever happens, the temporary name is gone after, and on failure the server is closed:
+ * the loser of a race holds nothing.
+ */
+async function placeBeside(
+  path: string,
+  onConnection: (socket: Socket) => void,
+  options: ListenOptions,
+  place: (server: Server, temp: string) => Promise<Listening | undefined>,
+): Promise<Listening> {
   const server = createServer({ allowHalfOpen: false, pauseOnConnect: false }, onConnection);
   let temp: string | undefined;
   try {
     const bound = await bindBeside(server, path, options);
     temp = bound.temp;
-    const { ino } = bound;
-    const there = await lstat(path).catch(() => undefined);
-    if (there && !there.isSocket()) throw new LIPError(`${path} exists and is not a socket; refusing to replace it`, { code: ErrorCode.AlreadyServed });
-    const me = process.getuid?.();
-    if (there && me !== undefined && there.uid !== me) throw alreadyServed(path, there.uid);
-    await rename(temp, path);
-    temp = undefined;
-    return { server, ino };
+    return (await place(server, temp)) ?? { server, ino: bound.ino };
   } catch (error) {
     closeQuietly(server);
-    if (error instanceof LIPError) throw error;
-    throw new LIPError(`could not take over ${path}: ${(error as Error).message}`, { cause: error });
+    throw error;
   } finally {
+    // After a rename the name is already gone (ENOENT, ignored); after a link the path keeps the socket.
     if (temp !== undefined) await unlink(temp).catch(() => {});
   }
 }

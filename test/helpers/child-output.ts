@@ -30,7 +30,8 @@ export function watchOutput(child: ChildProcess, label: string): WatchedOutput {
       for (const listener of listeners) listener();
     }),
   );
-  const waitFor = (text: string | ((out: string) => boolean), timeoutMs = 20_000) =>
+  // A generous bound: a fixture compiled by tsx on a loaded machine took over 20 s to print READY.
+  const waitFor = (text: string | ((out: string) => boolean), timeoutMs = 60_000) =>
     new Promise<void>((resolve, reject) => {
       const what = typeof text === 'string' ? JSON.stringify(text) : String(text);
       const matches = () => (typeof text === 'string' ? stdout.includes(text) : text(stdout));

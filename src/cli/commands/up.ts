@@ -1,11 +1,11 @@
 /** `lip up [files...]`: every module in its own process, restarted when it fails, reloaded on change with --watch. */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { LogLevel } from '../../log/levels.js';
-import { addCommonOptions, parseLogFormat, parseLogLevel, parseMs, type CommonOptions } from '../common.js';
+import { addCommonOptions, parseLogFormat, parseLogLevel, type CommonOptions } from '../common.js';
 import { usageError } from '../exit-codes.js';
-import { CONFIG_FILE, modulesOfFiles, readConfig, type UpConfig } from '../up/config.js';
+import { CONFIG_FILE, GRACE_RULE, isGrace, modulesOfFiles, readConfig, type UpConfig } from '../up/config.js';
 
 interface UpCommandOptions extends CommonOptions {
   config?: string;
@@ -26,7 +26,7 @@ export function registerUp(program: Command): void {
     .option('--json', 'one JSON line per event on stdout (serving, exited, restarting, failed, reload-failed, stopped)')
     .option('--log-level <level>', 'the log level of every module (default: each function’s logLevel option)', parseLogLevel)
     .option('--log-format <format>', 'pretty or json, for the modules’ logs (default: json with --json, else pretty)', parseLogFormat)
-    .option('--grace <ms>', 'on stop or reload, how long running calls may take (default: each function’s exitTimeoutMs)', parseMs)
+    .option('--grace <ms>', 'on stop or reload, how long running calls may take (default: each function’s exitTimeoutMs)', parseGrace)
     .addHelpText(
       'after',
       `
@@ -69,4 +69,11 @@ async function configOf(files: string[], options: UpCommandOptions): Promise<UpC
     logLevel: options.logLevel ?? config.logLevel,
     watch: options.watch === true || config.watch,
   };
+}
+
+/** `--grace`: checked where it is given, as the config's `grace` is (commander's usage error names the option). */
+function parseGrace(text: string): number {
+  const ms = text.trim() === '' ? Number.NaN : Number(text);
+  if (!isGrace(ms)) throw new InvalidArgumentError(`expected ${GRACE_RULE}`);
+  return ms;
 }

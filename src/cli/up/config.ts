@@ -37,6 +37,16 @@ export interface UpConfig {
 
 export const CONFIG_FILE = 'lip.config.json';
 
+/** The longest `grace` (a day): more is a typo, and the hung-module timer (grace + a margin) must fit a Node timer. */
+export const MAX_GRACE_MS = 86_400_000;
+/** What a `grace` must be, as the usage errors of the config key and of `--grace` say it. */
+export const GRACE_RULE = `a number of milliseconds >= 0 and <= ${MAX_GRACE_MS} (a day)`;
+
+/** Whether `value` is a grace `lip up` takes, from its config file or its command line. */
+export function isGrace(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_GRACE_MS;
+}
+
 const TOP_KEYS = new Set(['modules', 'socketDir', 'grace', 'logLevel', 'watch']);
 const MODULE_KEYS = new Set(['name', 'file', 'files', 'only', 'instances', 'env', 'logLevel', 'watch']);
 
@@ -79,7 +89,7 @@ export function parseConfig(json: unknown, path: string): UpConfig {
   return {
     modules: specs,
     socketDir: optionalString(json.socketDir, where('socketDir')) ? resolve(base, json.socketDir as string) : undefined,
-    grace: optionalMs(json.grace, where('grace')),
+    grace: optionalGrace(json.grace, where('grace')),
     logLevel: optionalLevel(json.logLevel, where('logLevel')),
     watch: optionalBoolean(json.watch, where('watch')) ?? false,
   };
@@ -133,9 +143,9 @@ function stringArray(value: unknown, where: string, { nonEmpty }: { nonEmpty: bo
   return value as string[];
 }
 
-function optionalMs(value: unknown, where: string): number | undefined {
+function optionalGrace(value: unknown, where: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw usageError(`${where} must be a number of milliseconds >= 0`);
+  if (!isGrace(value)) throw usageError(`${where} must be ${GRACE_RULE}`);
   return value;
 }
 

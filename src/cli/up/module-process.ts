@@ -40,8 +40,6 @@ export interface ModuleSettings {
  */
 const DRAIN_MARGIN_MS = 6000;
 const SERVE_DEFAULT_GRACE_MS = 10_000;
-/** setTimeout fires at once past 2^31 - 1 ms: a huge grace waits that long instead. */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 const LIP_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
@@ -279,6 +277,7 @@ function drainChild({ child, serving, exited }: Started, graceMs: number | undef
   const message: SupervisorMessage = { up: 'drain' };
   if (serving && child.connected) child.send(message, (error) => error && child.kill('SIGTERM'));
   else child.kill('SIGTERM');
-  const hung = setTimeout(() => child.kill('SIGKILL'), Math.min((graceMs ?? SERVE_DEFAULT_GRACE_MS) + DRAIN_MARGIN_MS, LONGEST_TIMER_MS));
+  // The grace was checked where it was given (at most MAX_GRACE_MS, up/config.ts): with the margin it fits a timer.
+  const hung = setTimeout(() => child.kill('SIGKILL'), (graceMs ?? SERVE_DEFAULT_GRACE_MS) + DRAIN_MARGIN_MS);
   void exited.then(() => clearTimeout(hung));
 }

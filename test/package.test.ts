@@ -82,11 +82,20 @@ test('a fresh clone packs a package that a new TypeScript project installs and u
   ];
   for (const file of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/cli/main.js', 'package/README.md', ...linked])
     assert.ok(files.includes(file), `${file} is shipped`);
+  // src/ is not shipped: the only maps are the `lip` bundle's, which carry their sources' text.
   assert.deepEqual(
-    files.filter((f) => f.endsWith('.map') || f.startsWith('package/src/')),
+    files.filter((f) => f.startsWith('package/src/') || (f.endsWith('.map') && !f.startsWith('package/dist/cli/'))),
     [],
     'no maps pointing at sources that are not shipped',
   );
+  assert.ok(files.includes('package/dist/cli/main.js.map'), 'the lip bundle has its map');
+  const unpacked = join(work, 'unpacked');
+  mkdirSync(unpacked);
+  await sh('tar', ['xzf', join(work, tarball), '-C', unpacked], work);
+  for (const map of files.filter((f) => f.endsWith('.map'))) {
+    const { sources, sourcesContent } = JSON.parse(readFileSync(join(unpacked, map), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+    assert.equal(sourcesContent?.filter((text) => typeof text === 'string').length, sources.length, `${map} carries the text of its sources`);
+  }
 
   // A new TypeScript project installs the tarball (tsx, an optional peer, is not pulled in).
   const app = join(work, 'app');

@@ -1,0 +1,37 @@
+/** The `lip` command: parses the command line, runs the command, maps failures to exit codes. */
+import { CommanderError } from 'commander';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+import { buildProgram } from './program.js';
+import { reportError } from './report-error.js';
+
+/**
+ * `lip call feed --stream | head -3`: once the reader is gone, stop quietly, as
+ * grep or cat do when SIGPIPE ends them (Node ignores SIGPIPE and reports EPIPE instead).
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream, status: number): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(status);
+    throw error;
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version arrive here too, with exit code 0; commander already printed usage errors.
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    reportError(error, { verbose: argv.includes('--verbose'), json: argv.includes('--json') });
+    return exitCodeFor(error);
+  }
+}
+
+exitQuietlyOnClosedPipe(process.stdout, ExitCode.BrokenPipe);
+// Nobody to tell on a closed stderr: the exit status still says what happened.
+process.stderr.on('error', () => {});
+// exitCode, not exit(): stdout is flushed before the process ends.
+process.exitCode = await main(process.argv);

@@ -71,7 +71,7 @@ if (args.prof) process.env.LIP_BENCH_PROF = resolve(args.prof);
 const previous = args.compare ? JSON.parse(readFileSync(resolve(args.compare), 'utf8')) : undefined;
 
 const SETTINGS = args.quick
-  ? { rounds: 1, warmupMs: 150, windows: 1, windowMs: 300, initReps: 1, listReps: 5, idleConnections: 1000, idleSettleMs: 300 }
+  ? { rounds: 1, warmupMs: 150, windows: 1, windowMs: 300, initReps: 1, listReps: 5, idleConnections: 1000, idleSettleMs: 300, quickItems: true }
   : { rounds: 3, warmupMs: 300, windows: 1, windowMs: 1000, initReps: 5, listReps: 30, idleConnections: 1000, idleSettleMs: 1000 };
 
 const out = resolve(args.out ?? join(RESULTS, 'latest.json'));

@@ -69,6 +69,28 @@ test('large Buffers between a client and a server in another process', async (t)
     );
   });
 
+  await t.test('a Buffer shrunk or detached while the socket is still busy with earlier calls: every call is answered, each as it was sent', async () => {
+    // Earlier large calls fill the socket, so the next ones wait in Node's queue, where a view changed by its owner
+    // would put fewer bytes on the wire than its frame's header announced and leave the connection misread.
+    const earlier = Array.from({ length: 6 }, () => client.callFunction('keep', [Buffer.alloc(4 * MiB, 7)]));
+    const resizable = new ArrayBuffer(MiB, { maxByteLength: MiB });
+    const shrunk = new Uint8Array(resizable).fill(8);
+    const shrunkDigest = digestOf(shrunk);
+    const shrunkCall = client.callFunction('keep', [shrunk]);
+    resizable.resize(10);
+    const transferred = Buffer.alloc(MiB, 9);
+    const transferredDigest = digestOf(transferred);
+    const transferredCall = client.callFunction('keep', [transferred]);
+    structuredClone(transferred.buffer, { transfer: [transferred.buffer] });
+    assert.equal(transferred.length, 0, 'the Buffer is detached');
+    const after = client.callFunction('echo', ['after']);
+    const fourMiB = digestOf(Buffer.alloc(4 * MiB, 7));
+    assert.deepEqual(await Promise.all(earlier), Array(6).fill(fourMiB));
+    assert.equal(await shrunkCall, shrunkDigest, 'the shrunk Buffer arrives as it was when sent');
+    assert.equal(await transferredCall, transferredDigest, 'the detached Buffer arrives as it was when sent');
+    assert.equal(await after, 'after', 'the connection still reads frames right');
+  });
+
   await t.test('stream items yielded from one Buffer refilled each time arrive as they were yielded', async () => {
     let i = 0;
     for await (const item of client.stream<Buffer>('refilled', [12, MiB])) {

@@ -237,8 +237,12 @@ export class SocketChannel implements Channel {
   private writeSpliced(frame: SplicedFrame): void {
     if (this.batch !== null && this.batch.length > 0) this.writeBatch();
     if (this.socket.destroyed) return;
+    // Bytes Node would hold in its own queue are copied now: a sender that detached or shrank its
+    // buffer before the queue reached it would send fewer bytes than the header announced, and
+    // every later frame on the connection would be misread.
+    const queued = this.socket.connecting || this.socket.writableLength > 0;
     this.socket.cork();
-    for (const piece of frame.pieces) this.socket.write(piece);
+    for (const piece of frame.pieces) this.socket.write(queued || isResizable(piece) ? Buffer.from(piece) : piece);
     this.socket.uncork();
     this.sampleBacklog();
   }
@@ -423,4 +427,9 @@ function tooLargeToSend(length: number, limit: number): LIPProtocolError {
   return new LIPProtocolError(`a request of ${length} bytes exceeds the limit of ${limit} bytes (the maxFrameBytes option); nothing was sent`, {
     code: ErrorCode.FrameTooLarge,
   });
+}
+
+/** A view of a buffer that can shrink: even bytes libuv holds for a partial write could be taken from under it. */
+function isResizable(bytes: Uint8Array): boolean {
+  return (bytes.buffer as ArrayBuffer & { resizable?: boolean }).resizable === true;
 }

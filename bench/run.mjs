@@ -2,7 +2,7 @@
 /**
  * Runs every workload (bench/scenarios/*.mjs) against every peer
  * (bench/peers/*.mjs) back to back, prints a table with our ratio to each
- * peer and the targets of issue 5, writes the figures as JSON and an SVG chart.
+ * peer and the goals of issue 18, writes the figures as JSON and an SVG chart.
  *
  *   node bench/run.mjs [--quick] [--out file.json] [--chart file.svg]
  *                      [--only workload,...] [--peers peer,...] [--prof dir]

@@ -39,6 +39,8 @@ export {
 } from './errors.js';
 export type { RemoteErrorInfo } from './errors.js';
 export { VERSION } from './version.js';
+/** The largest frame a client or server takes or sends unless its `maxFrameBytes` option says otherwise. */
+export { DEFAULT_MAX_FRAME_BYTES } from './protocol/frame.js';
 export { natsServersText } from './nats/connect-options.js';
 export type { NatsOption, NatsConnectionOptions } from './nats/connect-options.js';
 export { metricsExposition, EXPOSITION_CONTENT_TYPE } from './telemetry/prometheus.js';

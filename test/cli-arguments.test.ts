@@ -5,11 +5,23 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { socketDir } from './helpers/temp-dir.js';
 import { fixture, lip, LIP, serve, type Result } from './helpers/lip-cli.js';
+
+/** `lip ...args` with stdin, stdout or stderr opened on a file (`/dev/zero`, `/dev/full`). */
+function lipWithFiles(args: string[], dir: string, files: { stdin?: string; stdout?: string }): Promise<Result> {
+  const stdin = files.stdin ? openSync(files.stdin, 'r') : 'ignore';
+  const stdout = files.stdout ? openSync(files.stdout, 'w') : 'pipe';
+  const child = spawn(process.execPath, [LIP, ...args], { env: { ...process.env, NO_COLOR: '1', LIP_SOCKET_DIR: dir }, stdio: [stdin, stdout, 'pipe'] });
+  let out = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr })));
+}
 
 /** `lip ...args` with `input` written to its stdin. */
 function lipWithStdin(args: string[], dir: string, input: string | Buffer): Promise<Result> {
@@ -70,6 +82,28 @@ test('lip call takes arguments from files and stdin, and writes results to files
     const missing = await lip(['call', 'sha256', '--arg-file', join(dir, 'nope.bin')], dir);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--arg-file .*nope\.bin: cannot read/);
+  });
+
+  await t.test('endless input (/dev/zero) stops at what a request can hold, for every option that reads one', async () => {
+    // Before: each read everything first, gigabytes of memory for `yes | lip call f --args -`.
+    for (const args of [
+      ['--args', '-'],
+      ['--kwargs', '-'],
+      ['--args', '@/dev/zero'],
+      ['--arg-file', '/dev/zero'],
+    ]) {
+      const result = await lipWithFiles(['call', 'sha256', ...args], dir, { stdin: '/dev/zero' });
+      assert.equal(result.code, 5, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /ERR_LIP_FRAME_TOO_LARGE|more than \d+ bytes/, args.join(' '));
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  await t.test('output that cannot be written (/dev/full) is an error on stderr, not an uncaught exception', async () => {
+    const result = await lipWithFiles(['call', 'kinds', '1'], dir, { stdout: '/dev/full' });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /^lip: error: .*ENOSPC/m);
+    assert.doesNotMatch(result.stderr, /\n\s+at |Uncaught|node:internal/, result.stderr);
   });
 
   await t.test('--out writes a binary result as its bytes, other results as JSON', async () => {

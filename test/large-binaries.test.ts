@@ -73,7 +73,9 @@ test('large Buffers between a client and a server in another process', async (t)
     // Earlier large calls fill the socket, so the next ones wait in Node's queue, where a view changed by its owner
     // would put fewer bytes on the wire than its frame's header announced and leave the connection misread.
     const earlier = Array.from({ length: 6 }, () => client.callFunction('keep', [Buffer.alloc(4 * MiB, 7)]));
-    const resizable = new ArrayBuffer(MiB, { maxByteLength: MiB });
+    // ES2024's resizable ArrayBuffer (Node 20 has it; the project's TypeScript lib predates it).
+    const Resizable = ArrayBuffer as unknown as new (bytes: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(bytes: number): void };
+    const resizable = new Resizable(MiB, { maxByteLength: MiB });
     const shrunk = new Uint8Array(resizable).fill(8);
     const shrunkDigest = digestOf(shrunk);
     const shrunkCall = client.callFunction('keep', [shrunk]);

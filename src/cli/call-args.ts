@@ -5,9 +5,15 @@
  * Big inputs come from files (`--args @file`, `--arg-file`) or stdin (`--args -`):
  * the kernel limits a command line to about 2 MB.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { DEFAULT_MAX_FRAME_BYTES, ErrorCode, LIPProtocolError } from '../index.js';
 import { usageError } from './exit-codes.js';
 import { parseJson } from './json-value.js';
+
+/** A file's bytes become one byte string: more than a frame holds could never be sent. */
+const MAX_FILE_BYTES = DEFAULT_MAX_FRAME_BYTES;
+/** JSON text is longer than what it encodes to (base64 of `$binary`, spaces): room for that, still bounded. */
+const MAX_JSON_BYTES = 4 * DEFAULT_MAX_FRAME_BYTES;
 
 export interface CallArgumentOptions {
   /** `--args`: a JSON array, `@file` holding one, or `-` for stdin. */
@@ -51,7 +57,8 @@ export async function readCallArguments(words: readonly string[], options: CallA
     const eq = spec.indexOf('=');
     const named = eq > 0 && /^[A-Za-z_$][\w$]*$/.test(spec.slice(0, eq));
     const path = named ? spec.slice(eq + 1) : spec;
-    const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+    const bytes = await readCapped(createReadStream(path), MAX_FILE_BYTES, `--arg-file ${spec}`).catch((error: NodeJS.ErrnoException) => {
+      if (error instanceof LIPProtocolError) throw error;
       throw usageError(`--arg-file ${spec}: cannot read ${path} (${error.code ?? error.message})`);
     });
     if (named) addKeyword(kwargs, spec.slice(0, eq), bytes, '--arg-file');
@@ -71,18 +78,34 @@ export function parseArgValue(text: string): unknown {
 
 /** The text of an option that takes JSON, `@file` or `-` (stdin). */
 async function readSource(option: string, value: string): Promise<string> {
-  if (value === '-') return readStdin();
+  if (value === '-') return (await readCapped(process.stdin, MAX_JSON_BYTES, `${option} -`)).toString('utf8');
   if (!value.startsWith('@')) return value;
   const path = value.slice(1);
-  return readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  const bytes = await readCapped(createReadStream(path), MAX_JSON_BYTES, `${option} ${value}`).catch((error: NodeJS.ErrnoException) => {
+    if (error instanceof LIPProtocolError) throw error;
     throw usageError(`${option} ${value}: cannot read ${path} (${error.code ?? error.message})`);
   });
+  return bytes.toString('utf8');
 }
 
-async function readStdin(): Promise<string> {
+/** Reads `input` to its end, or fails once it passes `limit` bytes (`yes | lip call f --args -` must not fill memory). */
+async function readCapped(input: NodeJS.ReadableStream & { destroy(): void }, limit: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  let total = 0;
+  try {
+    for await (const chunk of input) {
+      total += (chunk as Buffer).length;
+      if (total > limit) {
+        throw new LIPProtocolError(`${what}: more than ${limit} bytes, more than a request can hold (maxFrameBytes); nothing was sent`, {
+          code: ErrorCode.FrameTooLarge,
+        });
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } finally {
+    input.destroy();
+  }
+  return Buffer.concat(chunks, total);
 }
 
 function parseOption(option: string, text: string): unknown {

@@ -11,7 +11,9 @@ import { reportError } from './report-error.js';
 function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream, status: number): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(status);
-    throw error;
+    // Any other failure to write the output (a full disk: `lip call f > /dev/full`) is the command failing, said on stderr.
+    reportError(error, { verbose: process.argv.includes('--verbose'), json: process.argv.includes('--json') });
+    process.exit(exitCodeFor(error));
   });
 }
 

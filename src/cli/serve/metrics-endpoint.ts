@@ -48,8 +48,13 @@ export class MetricsEndpoint {
     // A client that sends its request and then half-closes (`printf 'GET /metrics…' | nc -N`) still gets
     // its answer: Node's default drops a request still being answered when the client's side ends.
     (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-    // Bytes that aren't HTTP end their own connection, and nothing else.
-    server.on('clientError', (_error, socket) => socket.destroy());
+    // Bytes that aren't HTTP end their own connection, and nothing else; a head too large is told so first.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      if (error.code === 'HPE_HEADER_OVERFLOW' && socket.writable && !socket.writableLength) {
+        socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.setTimeout(METRICS_REQUEST_TIMEOUT_MS, () => socket.destroy());
+      } else socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(address.port, address.host, () => {

@@ -19,7 +19,7 @@ function lipWithFiles(args: string[], dir: string, files: { stdin?: string; stdo
   let out = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout: out, stderr })));
 }
 
@@ -97,6 +97,17 @@ test('lip call takes arguments from files and stdin, and writes results to files
       assert.match(result.stderr, /ERR_LIP_FRAME_TOO_LARGE|more than \d+ bytes/, args.join(' '));
       assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
     }
+  });
+
+  await t.test('--max-frame-bytes sets what a request may hold: past the default, the server decides', async () => {
+    const file = join(dir, 'seventeen.bin');
+    writeFileSync(file, Buffer.alloc(17 * 1024 * 1024));
+    const refused = await lip(['call', 'sha256', '--arg-file', file], dir);
+    assert.equal(refused.code, 5);
+    assert.match(refused.stderr, /--arg-file .*nothing was sent/, 'refused before sending');
+    const sent = await lip(['call', 'sha256', '--arg-file', file, '--max-frame-bytes', String(32 * 1024 * 1024)], dir);
+    assert.equal(sent.code, 5);
+    assert.match(sent.stderr, /^lip: error: sha256: frame of \d+ bytes exceeds/m, 'sent, and refused by the server (16 MiB)');
   });
 
   await t.test('output that cannot be written (/dev/full) is an error on stderr, not an uncaught exception', async () => {

@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { LIPClient } from '../src/index.js';
 import { startFixture } from './helpers/fixture-server.js';
-import { FIXTURES } from './helpers/paths.js';
+import { FIXTURES, ROOT } from './helpers/paths.js';
 import { socketDir } from './helpers/temp-dir.js';
 
 const expected: Record<string, string | null> = {
@@ -39,9 +40,10 @@ test('docstrings are found in TypeScript run through the tsx loader', async (t) 
   await checkDocs(dir);
 });
 
-test('docstrings are found in compiled JavaScript', async (t) => {
+/** Serves a compiled module file in its own process and checks every docstring. */
+async function checkServedFile(t: TestContext, file: string) {
   const dir = socketDir(t);
-  const child = spawn(process.execPath, [join(FIXTURES, 'docs-module.js')], {
+  const child = spawn(process.execPath, [file], {
     env: { ...process.env, LIP_SOCKET_DIR: dir },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -51,4 +53,16 @@ test('docstrings are found in compiled JavaScript', async (t) => {
     child.once('exit', (code) => reject(new Error(`docs-module.js exited with ${code}`)));
   });
   await checkDocs(dir);
+}
+
+test('docstrings are found in compiled JavaScript', (t) => checkServedFile(t, join(FIXTURES, 'docs-module.js')));
+
+test('docstrings are found in a package of served functions installed under node_modules', (t) => {
+  // Before: every frame under node_modules was skipped as "not the author's", so a published package lost its docs.
+  const pkg = join(socketDir(t), 'app', 'node_modules', 'documented-functions');
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'documented-functions', type: 'module', main: 'index.js' }));
+  const source = readFileSync(join(FIXTURES, 'docs-module.js'), 'utf8').replace("'../../dist/index.js'", JSON.stringify(join(ROOT, 'dist', 'index.js')));
+  writeFileSync(join(pkg, 'index.js'), source);
+  return checkServedFile(t, join(pkg, 'index.js'));
 });

@@ -65,7 +65,12 @@ test('stats: errors by code, and calls whose caller went away counted as cancell
     await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
     return 'gave up';
   });
-  for (const fn of [picky, patient]) {
+  // What a function should do when its caller goes away: stop, by rejecting with the signal's reason.
+  const obedient = LIPModule(quiet)(async function obedient() {
+    const { signal } = LIPModule.context();
+    await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+  });
+  for (const fn of [picky, patient, obedient]) {
     await fn.init({ socketDir: dir });
     t.after(() => fn.exit());
   }
@@ -91,4 +96,18 @@ test('stats: errors by code, and calls whose caller went away counted as cancell
   assert.equal(after.cancelled, 1, 'its deadline passed: cancelled, though the function returned');
   assert.equal(after.errors, 0);
   assert.equal(after.calls, 1);
+
+  // Before: a function that stopped on the signal was counted as failing (ERR_LIP_REMOTE), its caller's timeout as its lastError.
+  await client.ping('obedient');
+  await assert.rejects(client.callFunction('obedient', [], {}, { timeoutMs: 100 }), { code: 'ERR_LIP_TIMEOUT' });
+  let stopped = await client.stats('obedient');
+  for (let i = 0; i < 500 && stopped.cancelled === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    stopped = await client.stats('obedient');
+  }
+  assert.equal(stopped.cancelled, 1, 'stopped on its signal: cancelled');
+  assert.equal(stopped.errors, 0, 'and not an error');
+  assert.deepEqual(stopped.errorsByCode, {});
+  assert.equal(stopped.lastError, null);
+  assert.equal(stopped.calls, 1);
 });

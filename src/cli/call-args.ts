@@ -10,10 +10,14 @@ import { DEFAULT_MAX_FRAME_BYTES, ErrorCode, LIPProtocolError } from '../index.j
 import { usageError } from './exit-codes.js';
 import { parseJson } from './json-value.js';
 
-/** A file's bytes become one byte string: more than a frame holds could never be sent. */
-const MAX_FILE_BYTES = DEFAULT_MAX_FRAME_BYTES;
-/** JSON text is longer than what it encodes to (base64 of `$binary`, spaces): room for that, still bounded. */
-const MAX_JSON_BYTES = 4 * DEFAULT_MAX_FRAME_BYTES;
+/**
+ * How much of a source is worth reading: a file's bytes become one byte string, so more than a frame
+ * holds could never be sent; JSON text is longer than what it encodes to (base64 of `$binary`, spaces),
+ * so it gets room for that, still bounded.
+ */
+function limits(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): { file: number; json: number } {
+  return { file: maxFrameBytes, json: 4 * maxFrameBytes };
+}
 
 export interface CallArgumentOptions {
   /** `--args`: a JSON array, `@file` holding one, or `-` for stdin. */
@@ -24,6 +28,8 @@ export interface CallArgumentOptions {
   kw?: readonly string[] | undefined;
   /** `--arg-file [name=]path`, repeated: a file's bytes as an argument. */
   argFile?: readonly string[] | undefined;
+  /** `--max-frame-bytes`: what a request may hold, so what is worth reading. */
+  maxFrameBytes?: number | undefined;
 }
 
 export interface CallArguments {
@@ -34,16 +40,17 @@ export interface CallArguments {
 /** Everything `lip call` will send: `--args`, then the words, then unnamed `--arg-file`s; keywords from `--kwargs`, `--kw` and named `--arg-file`s. */
 export async function readCallArguments(words: readonly string[], options: CallArgumentOptions): Promise<CallArguments> {
   if (options.args === '-' && options.kwargs === '-') throw usageError('--args - and --kwargs - cannot both read stdin');
+  const limit = limits(options.maxFrameBytes);
   const args: unknown[] = [];
   if (options.args !== undefined) {
-    const parsed = parseOption('--args', await readSource('--args', options.args));
+    const parsed = parseOption('--args', await readSource('--args', options.args, limit.json));
     if (!Array.isArray(parsed)) throw usageError('--args must be a JSON array, e.g. --args \'[1, "two"]\'');
     args.push(...parsed);
   }
   args.push(...words.map(parseArgValue));
   const kwargs: Record<string, unknown> = {};
   if (options.kwargs !== undefined) {
-    const parsed = parseOption('--kwargs', await readSource('--kwargs', options.kwargs));
+    const parsed = parseOption('--kwargs', await readSource('--kwargs', options.kwargs, limit.json));
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || Buffer.isBuffer(parsed)) {
       throw usageError('--kwargs must be a JSON object, e.g. --kwargs \'{"a": 1}\'');
     }
@@ -57,7 +64,7 @@ export async function readCallArguments(words: readonly string[], options: CallA
     const eq = spec.indexOf('=');
     const named = eq > 0 && /^[A-Za-z_$][\w$]*$/.test(spec.slice(0, eq));
     const path = named ? spec.slice(eq + 1) : spec;
-    const bytes = await readCapped(createReadStream(path), MAX_FILE_BYTES, `--arg-file ${spec}`).catch((error: NodeJS.ErrnoException) => {
+    const bytes = await readCapped(createReadStream(path), limit.file, `--arg-file ${spec}`).catch((error: NodeJS.ErrnoException) => {
       if (error instanceof LIPProtocolError) throw error;
       throw usageError(`--arg-file ${spec}: cannot read ${path} (${error.code ?? error.message})`);
     });
@@ -77,11 +84,11 @@ export function parseArgValue(text: string): unknown {
 }
 
 /** The text of an option that takes JSON, `@file` or `-` (stdin). */
-async function readSource(option: string, value: string): Promise<string> {
-  if (value === '-') return (await readCapped(process.stdin, MAX_JSON_BYTES, `${option} -`)).toString('utf8');
+async function readSource(option: string, value: string, limit: number): Promise<string> {
+  if (value === '-') return (await readCapped(process.stdin, limit, `${option} -`)).toString('utf8');
   if (!value.startsWith('@')) return value;
   const path = value.slice(1);
-  const bytes = await readCapped(createReadStream(path), MAX_JSON_BYTES, `${option} ${value}`).catch((error: NodeJS.ErrnoException) => {
+  const bytes = await readCapped(createReadStream(path), limit, `${option} ${value}`).catch((error: NodeJS.ErrnoException) => {
     if (error instanceof LIPProtocolError) throw error;
     throw usageError(`${option} ${value}: cannot read ${path} (${error.code ?? error.message})`);
   });

@@ -16,6 +16,8 @@ export interface CommonOptions extends NatsFlags {
 
 export interface ClientOptions extends CommonOptions {
   timeout?: number;
+  /** `lip call --max-frame-bytes`: the largest request sent and reply accepted. */
+  maxFrameBytes?: number;
 }
 
 /** `--nats <url>`: NATS servers (comma-separated, repeatable), and how to authenticate to them (nats-option.ts). */
@@ -95,6 +97,7 @@ export async function withClient<T>(options: ClientOptions, work: (client: LIPCl
   const client = new LIPClient({
     socketDir: options.socketDir,
     ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
+    ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
     ...(nats ? { nats } : {}),
   });
   try {

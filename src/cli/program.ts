@@ -18,12 +18,12 @@ import { err } from './style.js';
 
 export function buildProgram(): Command {
   const program = new Command('lip')
-    .description('Serve plain functions on Unix domain sockets, and list, document, call, watch and stop them.')
+    .description('Serve plain functions on Unix domain sockets, and list, document, call, watch (lip stats --watch) and stop them.')
     .version(VERSION, '-V, --version', 'print the lipmodule version')
     .helpCommand('help [command]', 'show help for a command')
     // Set before the commands are added, so they inherit it: usage errors come back to main() for exit code 2.
     .exitOverride()
-    .showHelpAfterError('(add --help for usage and examples)')
+    .showHelpAfterError('(run lip <command> --help for usage and examples)')
     .configureOutput({ outputError: (text, write) => write(err.red(`lip: ${text}`)) });
   program.addHelpText(
     'after',

@@ -49,9 +49,11 @@ export class CallRecorder {
 
   failed(call: RunningCall, error: unknown): void {
     const ms = this.ended(call);
-    this.stats.failed(ms, error);
     const { name, log, logArgs } = this.options;
     const { context } = call;
+    // A function that stops when its caller went away (as it should) has not failed: no error is counted.
+    if (context.signal.aborted) this.stats.abandoned(ms);
+    else this.stats.failed(ms, error);
     const fields = { callId: context.callId, ms, ...(logArgs ? { args: call.args, kwargs: call.kwargs } : {}) };
     // Its caller went away (cancel, deadline, dropped connection) and the function ended on that: nothing failed.
     if (context.signal.aborted)

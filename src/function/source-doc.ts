@@ -15,7 +15,13 @@ export interface SourceLocation {
   line: number;
 }
 
-const OWN_DIR = dirname(fileURLToPath(import.meta.url));
+/** This copy's code: its `dist` (or `src`) folder, whichever file of it (the CLI's bundled chunks too) this is. */
+const OWN_DIR = ownCodeDir(dirname(fileURLToPath(import.meta.url)));
+/**
+ * Frames that are never the author's call: another copy of lipmodule, and the helpers that compiled
+ * decorators and loaders run through. A package of served functions under node_modules is the author's.
+ */
+const NOT_AUTHOR = /\/node_modules\/(?:lipmodule|tslib|@swc\/helpers|@babel\/runtime|tsx|esbuild)\//;
 const FRAME = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/;
 
 /**
@@ -30,10 +36,15 @@ export function locateCaller(marker: Error | undefined): SourceLocation | undefi
     const match = FRAME.exec(line);
     if (!match) continue;
     const file = match[1]!.startsWith('file://') ? fileURLToPath(match[1]!) : match[1]!;
-    if (file.startsWith(OWN_DIR) || file.includes('/node_modules/')) continue;
+    if (file.startsWith(OWN_DIR) || NOT_AUTHOR.test(file)) continue;
     return { file, line: Number(match[2]) };
   }
   return undefined;
+}
+
+function ownCodeDir(here: string): string {
+  const top = /^(.*\/(?:dist|src))(?:\/|$)/.exec(here);
+  return `${top ? top[1] : here}/`;
 }
 
 const fileCache = new Map<string, string | null>();

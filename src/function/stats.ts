@@ -28,6 +28,11 @@ export class CallStats {
     this.count(ms);
   }
 
+  /** A call ended after `ms` milliseconds on its caller going away: counted, not an error (`cancelled` counts it). */
+  abandoned(ms: number): void {
+    this.count(ms);
+  }
+
   /** A call failed after `ms` milliseconds with what it threw (which may be undefined). */
   failed(ms: number, error: unknown): void {
     this.count(ms);

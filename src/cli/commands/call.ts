@@ -2,7 +2,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { readCallArguments } from '../call-args.js';
-import { addClientOptions, print, withClient, type ClientOptions } from '../common.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../../index.js';
+import { addClientOptions, parseCount, print, withClient, type ClientOptions } from '../common.js';
 import { onFunction } from '../checked-kind.js';
 import { usageError } from '../exit-codes.js';
 import { formatJson } from '../json-value.js';
@@ -33,6 +34,11 @@ export function registerCall(program: Command): void {
     )
     .option('--kwargs <json|@file|->', 'the keyword arguments as one JSON object, from the option, a file or stdin (-)')
     .option('--arg-file <[name=]path>', "a file's bytes as an argument: keyword 'name', else the next positional one (repeatable)", collect)
+    .option(
+      '--max-frame-bytes <bytes>',
+      `the largest request sent and reply accepted (default ${DEFAULT_MAX_FRAME_BYTES}; the server has its own limit)`,
+      parseCount,
+    )
     .option('--out <file>', 'write the result to a file instead of stdout (binary results as their bytes)')
     .option('--stream', 'print each value of a streaming function as it arrives, one JSON per line')
     .option('--raw', 'print a string result as is, and a binary result as its bytes')

@@ -52,7 +52,8 @@ export class MetricsEndpoint {
     server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       if (error.code === 'HPE_HEADER_OVERFLOW' && socket.writable && !socket.writableLength) {
         socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        socket.setTimeout(METRICS_REQUEST_TIMEOUT_MS, () => socket.destroy());
+        // A client that never reads the answer doesn't keep the connection.
+        setTimeout(() => socket.destroy(), METRICS_REQUEST_TIMEOUT_MS).unref();
       } else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {

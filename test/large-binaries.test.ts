@@ -1,5 +1,5 @@
 /**
- * Large Buffers go out from the sender's own memory (issue 18): an 8 MiB Buffer
+ * Large Buffers skip cbor-x's output (issue 18) and arrive intact: an 8 MiB Buffer
  * arrives intact both ways, alone and among other values; a Buffer passed or
  * received is the caller's own once the call settles (changing it changes
  * nothing elsewhere); a generator that refills one Buffer for every item, on
@@ -107,7 +107,7 @@ test('large Buffers between a client and a server in another process', async (t)
   });
 
   await t.test('items of an iterable argument refilled in one Buffer each time arrive as they were yielded', async () => {
-    // Small enough that the server asks for several at once (it keeps about 1 MiB ahead), large enough to go out uncopied.
+    // Small enough that the server asks for several at once (it keeps about 1 MiB ahead), large enough to skip cbor-x's output.
     async function* refilled() {
       const buffer = Buffer.alloc(128 * 1024);
       for (let i = 0; i < 40; i++) {

@@ -47,8 +47,9 @@ export function encodeValue(value: unknown): Buffer {
 
 /**
  * Encodes a message for a socket: as encodeValue, except that Uint8Arrays of
- * LARGE_BINARY_BYTES or more are not copied: the frame comes in pieces that
- * include them (left-out-binaries.ts), and the caller must leave them alone until they are written.
+ * LARGE_BINARY_BYTES or more are not copied into cbor-x's output: the frame is put
+ * together whole around them (left-out-binaries.ts). Either way the message is the
+ * sender's bytes as they are now: the sender may change them once this returns.
  */
 export function encodeMessage(value: unknown): EncodedMessage {
   const flags = inspectFlags(value);

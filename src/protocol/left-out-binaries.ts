@@ -1,24 +1,27 @@
 /**
- * Large binaries are written from the sender's own memory, not copied into the
- * encoder's output: cbor-x would copy each one into a buffer of its own (grown
- * 4x on the way, fresh memory every few messages), which cost a 1 MiB echo more
- * than its two trips through the kernel. A message holding Uint8Arrays of
- * LARGE_BINARY_BYTES or more is encoded with a small placeholder in each one's
- * place; the frame then goes out in pieces, one writev: the encoded parts with
- * each binary's byte-string header written in, and the binaries themselves.
+ * Large binaries are not copied into the encoder's output: cbor-x would copy each
+ * one into a buffer of its own (grown 4x on the way, fresh memory every few
+ * messages), which cost a 1 MiB echo more than its two trips through the kernel.
+ * A message holding Uint8Arrays of LARGE_BINARY_BYTES or more is encoded with a
+ * small placeholder in each one's place; the frame is then put together in one
+ * buffer of its final size: the encoded parts, each binary's byte-string header,
+ * and the binary's bytes, copied once. Copied, not written from the sender's
+ * memory: Node can't keep that memory alive while the kernel takes it, and a
+ * sender that detached its buffer (a transfer to a Worker) would send whatever
+ * the freed memory held next.
  */
 import { addExtension } from 'cbor-x';
 import { HEADER_BYTES } from './frame.js';
 
-/** One frame in pieces: their bytes in order are the 4-byte length and a body of `length` bytes. */
-export interface SplicedFrame {
+/** A frame put together whole: `bytes` are the 4-byte length, then a body of `length` bytes. */
+export interface WholeFrame {
   /** The body's length, as a Uint8Array body's. */
   readonly length: number;
-  readonly pieces: readonly Uint8Array[];
+  readonly bytes: Buffer;
 }
 
-/** A message ready for a socket: a body (small ones), or a whole frame in pieces. */
-export type EncodedMessage = Uint8Array | SplicedFrame;
+/** A message ready for a socket: a body, or a whole frame (one that held large binaries). */
+export type EncodedMessage = Uint8Array | WholeFrame;
 
 /**
  * Stands for the binary `index` in what the encoder sees. Its tag is one every
@@ -91,7 +94,7 @@ export function leaveOutBinaries(value: unknown, minBytes: number, binaries: Uin
  * found are not exactly 0, 1, ... in order (the value held a Tag of ours): the
  * caller then encodes the value as it is.
  */
-export function spliceBinaries(encoded: Uint8Array, binaries: readonly Uint8Array[]): SplicedFrame | undefined {
+export function spliceBinaries(encoded: Uint8Array, binaries: readonly Uint8Array[]): WholeFrame | undefined {
   const places = placeholders(encoded);
   if (places.length !== 3 * binaries.length) return undefined;
   let length = encoded.length;
@@ -99,22 +102,22 @@ export function spliceBinaries(encoded: Uint8Array, binaries: readonly Uint8Arra
     if (places[3 * i + 2] !== i) return undefined;
     length += byteStringHeaderBytes(binaries[i]!.length) + binaries[i]!.length - (places[3 * i + 1]! - places[3 * i]!);
   }
-  const pieces: Uint8Array[] = [];
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+  frame.writeUInt32BE(length, 0);
+  let at = HEADER_BYTES;
   let from = 0;
   for (let i = 0; i < binaries.length; i++) {
     const binary = binaries[i]!;
-    const before = encoded.subarray(from, places[3 * i]!);
-    // The encoded part before a binary and its header are copied into one small buffer (the frame's length too, first).
-    const lead = i === 0 ? HEADER_BYTES : 0;
-    const piece = Buffer.allocUnsafe(lead + before.length + byteStringHeaderBytes(binary.length));
-    if (lead) piece.writeUInt32BE(length, 0);
-    piece.set(before, lead);
-    writeByteStringHeader(piece, lead + before.length, binary.length);
-    pieces.push(piece, binary);
+    frame.set(encoded.subarray(from, places[3 * i]!), at);
+    at += places[3 * i]! - from;
+    writeByteStringHeader(frame, at, binary.length);
+    at += byteStringHeaderBytes(binary.length);
+    frame.set(binary, at);
+    at += binary.length;
     from = places[3 * i + 1]!;
   }
-  if (from < encoded.length) pieces.push(encoded.subarray(from));
-  return { length, pieces };
+  frame.set(encoded.subarray(from), at);
+  return { length, bytes: frame };
 }
 
 /**

@@ -8,7 +8,7 @@ import { onNextTurn, sliceUsedUp } from '../event-loop-turn.js';
 import type { DecodedSize } from '../protocol/cbor-check.js';
 import { decodeValue, encodeMessage, readEnvelope, type Envelope } from '../protocol/codec.js';
 import { FrameDecoder, frameHeader, HEADER_BYTES, joinFrame, joinFrames } from '../protocol/frame.js';
-import type { EncodedMessage, SplicedFrame } from '../protocol/left-out-binaries.js';
+import type { EncodedMessage, WholeFrame } from '../protocol/left-out-binaries.js';
 import type { Channel } from './channel.js';
 
 // Frames (or bytes) gathered in one tick before they are written without waiting for the tick's end.
@@ -112,7 +112,7 @@ export class SocketChannel implements Channel {
   sendEncoded(body: EncodedMessage): void {
     if (this.closed) return;
     if (!(body instanceof Uint8Array)) {
-      this.writeSpliced(body);
+      this.writeWhole(body);
       return;
     }
     if (this.batch !== null) {
@@ -229,21 +229,15 @@ export class SocketChannel implements Channel {
   }
 
   /**
-   * A frame holding the sender's own binaries goes to the socket now, after the frames gathered
-   * before it: never held in a batch, so `congested` stays true until the socket has written it
-   * all (its 64 KiB and more are over Node's high-water mark, 16 KiB, 64 KiB from Node 22), and a
-   * producer that waits for that before its next item may then reuse its buffer.
+   * A frame that held large binaries goes to the socket now, after the frames gathered before it:
+   * never held in a batch, so `congested` stays true until the socket has written it all (its
+   * 64 KiB and more are over Node's high-water mark, 16 KiB, 64 KiB from Node 22), and a stream
+   * producer that waits for that before its next item keeps one item's bytes in the socket at a time.
    */
-  private writeSpliced(frame: SplicedFrame): void {
+  private writeWhole(frame: WholeFrame): void {
     if (this.batch !== null && this.batch.length > 0) this.writeBatch();
     if (this.socket.destroyed) return;
-    // Bytes Node would hold in its own queue are copied now: a sender that detached or shrank its
-    // buffer before the queue reached it would send fewer bytes than the header announced, and
-    // every later frame on the connection would be misread.
-    const queued = this.socket.connecting || this.socket.writableLength > 0;
-    this.socket.cork();
-    for (const piece of frame.pieces) this.socket.write(queued || isResizable(piece) ? Buffer.from(piece) : piece);
-    this.socket.uncork();
+    this.socket.write(frame.bytes);
     this.sampleBacklog();
   }
 
@@ -427,9 +421,4 @@ function tooLargeToSend(length: number, limit: number): LIPProtocolError {
   return new LIPProtocolError(`a request of ${length} bytes exceeds the limit of ${limit} bytes (the maxFrameBytes option); nothing was sent`, {
     code: ErrorCode.FrameTooLarge,
   });
-}
-
-/** A view of a buffer that can shrink: even bytes libuv holds for a partial write could be taken from under it. */
-function isResizable(bytes: Uint8Array): boolean {
-  return (bytes.buffer as ArrayBuffer & { resizable?: boolean }).resizable === true;
 }

@@ -85,12 +85,14 @@ test('lip up ends when told to stop even if a module is hung in a call: it is ki
   assert.ok((await spinning) instanceof Error);
 });
 
-test('lip.config.json values that would fork thousands of processes or cannot be passed are refused, naming the key', async (t) => {
+test('lip.config.json values that would fork thousands of processes, cannot be passed or name nothing are refused, naming the key', async (t) => {
   const cases: [unknown, RegExp][] = [
     [{ modules: [{ file: 'a.js', instances: 100_000_000 }] }, /modules\[0\]\.instances must be at most 256/],
     [{ modules: [{ file: 'a.js', env: { A: 'x\u0000y' } }] }, /modules\[0\]\.env: 'A' cannot be passed/],
     [{ modules: [{ file: 'a.js', env: { 'A=B': 'x' } }] }, /modules\[0\]\.env: 'A=B' cannot be passed/],
     [{ modules: [{ file: 'a.js', env: { '': 'x' } }] }, /modules\[0\]\.env: '' cannot be passed/],
+    // A watched path that doesn't exist would never reload anything (it was taken silently).
+    [{ modules: [{ file: 'a.js', watch: ['./no-such-dir'] }] }, /modules\[0\]\.watch: \.\/no-such-dir does not exist/],
   ];
   for (const [config, message] of cases) {
     assert.throws(

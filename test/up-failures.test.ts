@@ -4,7 +4,7 @@
  * exits 1. lip.config.json is checked with errors naming the key.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CliError } from '../src/cli/exit-codes.js';
@@ -83,19 +83,22 @@ test('lip.config.json mistakes are usage errors naming the key', async (t) => {
       JSON.stringify(config),
     );
   }
+  // Watched paths must exist (the others are checked when started).
+  const app = tempDir(t, '/tmp/lipapp-');
+  mkdirSync(join(app, 'lib'));
   const good = parseConfig(
     { socketDir: 'run', modules: ['m.js', { name: 'b', files: ['b.js'], only: ['x'], instances: 2, env: { K: 'v' }, watch: ['lib'] }] },
-    '/srv/app/lip.config.json',
+    join(app, 'lip.config.json'),
   );
-  assert.equal(good.socketDir, '/srv/app/run', 'relative to the file');
+  assert.equal(good.socketDir, join(app, 'run'), 'relative to the file');
   assert.deepEqual(good.modules[1], {
     label: 'b',
-    files: ['/srv/app/b.js'],
+    files: [join(app, 'b.js')],
     only: ['x'],
     instances: 2,
     env: { K: 'v' },
     logLevel: undefined,
-    watch: ['/srv/app/lib'],
+    watch: [join(app, 'lib')],
   });
 
   // Through the command: status 2 and the message.

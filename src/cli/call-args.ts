@@ -6,7 +6,8 @@
  * the kernel limits a command line to about 2 MB.
  */
 import { createReadStream } from 'node:fs';
-import { DEFAULT_MAX_FRAME_BYTES, ErrorCode, LIPProtocolError } from '../index.js';
+import { ErrorCode, LIPProtocolError } from '../errors.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/frame.js';
 import { usageError } from './exit-codes.js';
 import { parseJson } from './json-value.js';
 

@@ -2,7 +2,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { readCallArguments } from '../call-args.js';
-import { DEFAULT_MAX_FRAME_BYTES } from '../../index.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/frame.js';
 import { addClientOptions, parseCount, print, withClient, type ClientOptions } from '../common.js';
 import { onFunction } from '../checked-kind.js';
 import { usageError } from '../exit-codes.js';

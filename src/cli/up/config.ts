@@ -2,6 +2,7 @@
  * What `lip up` runs: module files from the command line, or the `modules` of a `lip.config.json`,
  * checked once with errors that name the key. The schema is in docs/DEPLOY.md.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { isLogLevel, type LogLevel } from '../../log/levels.js';
@@ -117,8 +118,17 @@ function parseModule(entry: unknown, where: string, base: string): ModuleSpec {
     instances: instances as number,
     env: env as Record<string, string>,
     logLevel: optionalLevel(entry.logLevel, `${where}.logLevel`),
-    watch: entry.watch === undefined ? [] : stringArray(entry.watch, `${where}.watch`, { nonEmpty: false }).map((f) => resolve(base, f)),
+    watch: entry.watch === undefined ? [] : existingPaths(stringArray(entry.watch, `${where}.watch`, { nonEmpty: false }), base, `${where}.watch`),
   };
+}
+
+/** Watched paths, resolved: one that doesn't exist would never reload anything, so it is a mistake to point out. */
+function existingPaths(paths: string[], base: string, where: string): string[] {
+  return paths.map((path) => {
+    const resolved = resolve(base, path);
+    if (!existsSync(resolved)) throw usageError(`${where}: ${path} does not exist (${resolved})`);
+    return resolved;
+  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

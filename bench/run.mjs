@@ -70,9 +70,11 @@ if (args.prof) process.env.LIP_BENCH_PROF = resolve(args.prof);
 // Read before the run, so a missing or broken file fails at once rather than after minutes of measuring.
 const previous = args.compare ? JSON.parse(readFileSync(resolve(args.compare), 'utf8')) : undefined;
 
+// A full run measures the steady state: each cell's processes are new, and lipmodule's call path reaches its
+// optimised speed only after about 2 s of calls (docs/BENCHMARKS.md, Method); 300 ms measured V8 warming up.
 const SETTINGS = args.quick
   ? { rounds: 1, warmupMs: 150, windows: 1, windowMs: 300, initReps: 1, listReps: 5, idleConnections: 1000, idleSettleMs: 300, quickItems: true }
-  : { rounds: 3, warmupMs: 300, windows: 1, windowMs: 1000, initReps: 5, listReps: 30, idleConnections: 1000, idleSettleMs: 1000 };
+  : { rounds: 3, warmupMs: 2000, windows: 1, windowMs: 1000, initReps: 5, listReps: 30, idleConnections: 1000, idleSettleMs: 1000 };
 
 const out = resolve(args.out ?? join(RESULTS, 'latest.json'));
 const chart = resolve(args.chart ?? join(args.out ? dirname(out) : RESULTS, 'chart.svg'));

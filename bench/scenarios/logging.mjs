@@ -5,6 +5,7 @@
  * writing every call's line to /dev/null (what it costs when on).
  */
 import { measureLoad } from '../lib/load.mjs';
+import { measureModes } from '../lib/modes.mjs';
 
 export default {
   id: 'logging',
@@ -12,10 +13,12 @@ export default {
   unit: 'calls/s',
   peers: ['ours'],
   async run(peer, settings) {
-    const common = { peer, settings: { ...settings, windows: settings.rounds > 1 ? 3 : settings.windows }, inflight: 64 };
-    const silent = await measureLoad({ ...common, fn: 'add' });
-    const off = await measureLoad({ ...common, fn: 'addInfo' });
-    const on = await measureLoad({ ...common, fn: 'addDebug' });
+    const common = { peer, settings, inflight: 64 };
+    const { silent, off, on } = await measureModes(settings, {
+      silent: () => measureLoad({ ...common, fn: 'add' }),
+      off: () => measureLoad({ ...common, fn: 'addInfo' }),
+      on: () => measureLoad({ ...common, fn: 'addDebug' }),
+    });
     const ratio = (a, b) => Math.round((a.callsPerSec / b.callsPerSec) * 100) / 100;
     return { ...off, silent, on, offVsSilent: ratio(off, silent), onVsSilent: ratio(on, silent) };
   },

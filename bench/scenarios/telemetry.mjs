@@ -5,6 +5,7 @@
  * ≥ 0.97x of off); an SDK registered and every span sampled (sdk: measured).
  */
 import { measureLoad } from '../lib/load.mjs';
+import { measureModes } from '../lib/modes.mjs';
 
 export default {
   id: 'telemetry',
@@ -12,11 +13,8 @@ export default {
   unit: 'calls/s',
   peers: ['ours'],
   async run(peer, settings) {
-    const common = { peer, settings: { ...settings, windows: settings.rounds > 1 ? 3 : settings.windows }, fn: 'add', inflight: 64 };
-    const load = (telemetry) => measureLoad({ ...common, serverConfig: { telemetry }, clientConfig: { telemetry } });
-    const off = await load('off');
-    const api = await load('api');
-    const sdk = await load('sdk');
+    const load = (telemetry) => () => measureLoad({ peer, settings, fn: 'add', inflight: 64, serverConfig: { telemetry }, clientConfig: { telemetry } });
+    const { off, api, sdk } = await measureModes(settings, { off: load('off'), api: load('api'), sdk: load('sdk') });
     const ratio = (a, b) => Math.round((a.callsPerSec / b.callsPerSec) * 100) / 100;
     return { ...api, off, sdk, apiVsOff: ratio(api, off), sdkVsOff: ratio(sdk, off) };
   },

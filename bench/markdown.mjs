@@ -16,11 +16,19 @@ for (const w of results.workloads) {
   const cells = Object.entries(row).filter(([, c]) => typeof c === 'object' && typeof c.value === 'number');
   if (cells.length <= 1) {
     const ours = row.ours;
-    if (typeof ours?.value === 'number') onlyOurs.push(`| ${w.title} | ${n(ours.value, valueDigits(ours.value))} ${w.unit} | ${(ours.rounds ?? []).map((r) => n(r, valueDigits(r))).join(' / ')} |`);
+    if (typeof ours?.value === 'number')
+      onlyOurs.push(
+        `| ${w.title} | ${n(ours.value, valueDigits(ours.value))} ${w.unit} | ${(ours.rounds ?? []).map((r) => n(r, valueDigits(r))).join(' / ')} |`,
+      );
     continue;
   }
   const ours = row.ours?.value;
-  out.push(`### ${w.title}`, '', `| peer | ${w.unit} | p50 µs | p99 µs | client CPU µs/call | server CPU µs/call | ours × | rounds |`, '|---|---:|---:|---:|---:|---:|---:|---|');
+  out.push(
+    `### ${w.title}`,
+    '',
+    `| peer | ${w.unit} | p50 µs | p99 µs | client CPU µs/call | server CPU µs/call | ours × | rounds |`,
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+  );
   for (const [peer, c] of cells) {
     const ratio = peer === 'ours' || typeof ours !== 'number' ? '' : n(w.lowerIsBetter ? c.value / ours : ours / c.value, 2);
     const name = peer === 'ours' ? `**${label[peer]}**` : label[peer];
@@ -30,5 +38,17 @@ for (const w of results.workloads) {
   }
   out.push('');
 }
-out.push('### lipmodule only', '', '| workload | value | rounds |', '|---|---:|---|', ...onlyOurs, '', '### Goals', '', '```', renderTargets(results.targets), '```');
+out.push(
+  '### lipmodule only',
+  '',
+  '| workload | value | rounds |',
+  '|---|---:|---|',
+  ...onlyOurs,
+  '',
+  '### Goals',
+  '',
+  '```',
+  renderTargets(results.targets),
+  '```',
+);
 console.log(out.join('\n'));

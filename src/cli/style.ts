@@ -33,6 +33,6 @@ export const err = painterFor(process.stderr);
 
 /** Printable width of text that may hold ANSI codes. */
 export function visibleLength(text: string): number {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: an ANSI colour sequence starts with ESC
   return text.replace(/\u001b\[[0-9;]*m/g, '').length;
 }

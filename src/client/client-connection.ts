@@ -226,7 +226,10 @@ export class ClientConnection implements FunctionConnection {
 
   /** Sends the request of pending call `id`, once connected; a failed connect fails the call. */
   private send(id: number, message: unknown[]): void {
-    if (this.channel) return this.sendOrFail(id, message);
+    if (this.channel) {
+      this.sendOrFail(id, message);
+      return;
+    }
     this.connecting.then(
       () => this.sendOrFail(id, message),
       (error: Error) => {

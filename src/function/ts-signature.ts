@@ -204,6 +204,7 @@ function matchingClose(text: string, open: number): number | undefined {
 function walkCode(
   text: string,
   from: number,
+  // biome-ignore lint/suspicious/noConfusingVoidType: visitors that return nothing mean "go on"
   visit: (i: number) => boolean | undefined | void,
   skipped?: (start: number, end: number, what: 'string' | 'comment') => void,
 ): number | undefined {

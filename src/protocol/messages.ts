@@ -230,7 +230,7 @@ export function parseClientMessage(value: unknown): ClientMessage {
     case Kind.Error:
     case Kind.Item:
     case Kind.End:
-      fail(`kind ${kind} is sent by servers, not clients`);
+      return fail(`kind ${kind} is sent by servers, not clients`);
     default:
       fail(`unknown kind ${JSON.stringify(String(kind))}`);
   }

@@ -213,6 +213,7 @@ class Preparer {
   }
 
   /** As JSON.stringify does: the value is what toJSON(key) returns. */
+  // biome-ignore lint/complexity/noBannedTypes: toJSON is any callable the value carries, called with .call
   private viaToJSON(value: object, toJSON: Function, depth: number): unknown {
     const last = this.segments.at(-1);
     let json: unknown;

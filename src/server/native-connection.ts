@@ -166,7 +166,7 @@ export class NativeConnection implements CallConnection {
       const what = kind === Kind.Call ? "the call's arguments" : `a message of kind ${kind}`;
       const failure = `${what} could not be decoded: ${error.message}`;
       if (kind >= Kind.CallbackResult && kind <= Kind.ArgEnd) return this.failChannels(id, failure);
-      this.sendError(id > 0 ? id : 0, protocolInfo(failure));
+      this.sendError(Math.max(id, 0), protocolInfo(failure));
     };
     channel.send([Kind.Hello, { v: PROTOCOL_VERSION, pid: process.pid, name: this.server.endpoint.name, lib: LIB_ID, caps: SERVER_CAPABILITIES }]);
     const rest = bytes.subarray(PREAMBLE.length);

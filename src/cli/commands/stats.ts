@@ -44,8 +44,8 @@ async function collect(client: LIPClient, name: string | undefined): Promise<Fun
 }
 
 function show(list: FunctionStats[], options: StatsOptions, name: string | undefined): void {
-  if (options.json) return printJson(name !== undefined ? list[0] : list);
-  print(render(list));
+  if (options.json) printJson(name !== undefined ? list[0] : list);
+  else print(render(list));
 }
 
 function render(list: FunctionStats[]): string {

@@ -7,7 +7,7 @@ import { LIB_ID } from '../version.js';
 import type { FunctionInfo, ParamInfo } from './introspection.js';
 import type { LIPModuleOptions } from './options.js';
 import { argumentsJsonSchema } from './schema.js';
-import { formatSignature, type ParsedFunction, withWrittenTypes } from './signature.js';
+import { formatSignature, type ParsedFunction, parseFunction, withWrittenTypes } from './signature.js';
 import { docFromSource, locateCaller, writtenSignature } from './source-doc.js';
 
 export interface WrittenFunction {
@@ -21,33 +21,43 @@ export interface FunctionDescriptionOptions {
   options: LIPModuleOptions;
   /** Where LIPModule was called and the function wrapped: the source is read from there. */
   callSites: (Error | undefined)[];
-  /** The compiled function as acorn read it. */
-  parsed: ParsedFunction;
   /** Epoch ms the function was made, shown as `startedAt`. */
   startedAt: number;
+}
+
+/** An `async function*` (or method): its calls are streams. Read from the function's kind, not its source. */
+export function isAsyncGeneratorFunction(fn: (...args: never[]) => unknown): boolean {
+  return Object.prototype.toString.call(fn) === '[object AsyncGeneratorFunction]';
 }
 
 export class FunctionDescription {
   private documentation: string | null | undefined;
   private written: WrittenFunction | undefined;
+  private compiled: ParsedFunction | undefined;
 
   constructor(private readonly source: FunctionDescriptionOptions) {}
 
+  /** The compiled function as acorn reads it: parsed at first need, as acorn's first parse costs milliseconds. */
+  private get parsed(): ParsedFunction {
+    this.compiled ??= parseFunction(this.source.fn);
+    return this.compiled;
+  }
+
   doc(): string | null {
-    const { options, callSites, fn, parsed } = this.source;
-    this.documentation ??= options.doc ?? docFromSource(callSites.map(locateCaller), fn.name || undefined) ?? parsed.bodyComment ?? null;
+    const { options, callSites, fn } = this.source;
+    this.documentation ??= options.doc ?? docFromSource(callSites.map(locateCaller), fn.name || undefined) ?? this.parsed.bodyComment ?? null;
     return this.documentation;
   }
 
   /** Parameters and return type, with types, `?` and defaults from the TypeScript source when it can be read. */
   signature(): WrittenFunction {
-    const { callSites, fn, name, parsed } = this.source;
-    this.written ??= withWrittenTypes(parsed.params, writtenSignature(callSites.map(locateCaller), fn.name || undefined, name));
+    const { callSites, fn, name } = this.source;
+    this.written ??= withWrittenTypes(this.parsed.params, writtenSignature(callSites.map(locateCaller), fn.name || undefined, name));
     return this.written;
   }
 
   info(): FunctionInfo {
-    const { name, options, parsed, startedAt } = this.source;
+    const { name, options, startedAt } = this.source;
     const { params, returns } = this.signature();
     const info: FunctionInfo = {
       name,
@@ -59,7 +69,7 @@ export class FunctionDescription {
       lib: LIB_ID,
       pid: process.pid,
       startedAt: new Date(startedAt).toISOString(),
-      streaming: parsed.isGenerator && parsed.isAsync,
+      streaming: isAsyncGeneratorFunction(this.source.fn),
       cache: { enabled: options.lru === true, max: options.lruMax ?? 0, ttlMs: options.lruTtlMs ?? 0 },
       idempotent: options.idempotent === true,
     };

@@ -10,12 +10,11 @@ import { isAsyncIterable, isPromiseLike, onIterationEnd, type Endpoint } from '.
 import { type Binder, createBinder } from './binding.js';
 import { CallRecorder, type RunningCall } from './call-recorder.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
-import { FunctionDescription } from './description.js';
+import { FunctionDescription, isAsyncGeneratorFunction } from './description.js';
 import type { FunctionInfo, FunctionStats } from './introspection.js';
 import type { LIPModuleOptions } from './options.js';
 import { ResultCache } from './result-cache.js';
 import { validateArguments } from './schema.js';
-import { parseFunction } from './signature.js';
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -51,10 +50,9 @@ export class FunctionEndpoint implements Endpoint {
     this.name = name;
     this.thisArg = thisArg;
     this.schema = options.schema;
-    const parsed = parseFunction(fn);
-    this.streaming = parsed.isGenerator && parsed.isAsync;
+    this.streaming = isAsyncGeneratorFunction(fn);
     this.recorder = new CallRecorder({ name, log, logArgs: options.logArgs === true });
-    this.description = new FunctionDescription({ fn, name, options, callSites, parsed, startedAt: this.recorder.stats.startedAt });
+    this.description = new FunctionDescription({ fn, name, options, callSites, startedAt: this.recorder.stats.startedAt });
     this.cache = options.lru ? new ResultCache({ method: name, max: options.lruMax ?? 0, ttlMs: options.lruTtlMs ?? 0, clock: options.clock }) : undefined;
     this.gate = options.concurrency ? new ConcurrencyGate({ name, limit: options.concurrency, maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE }) : undefined;
   }
@@ -73,8 +71,7 @@ export class FunctionEndpoint implements Endpoint {
     const call = this.recorder.start(context, args, kwargs);
     let result: unknown;
     try {
-      // Made at the first call: which parameters are optional may come from reading the TypeScript source.
-      const bound = (this.binder ??= createBinder(this.description.signature().params)).bind(args, kwargs);
+      const bound = this.argumentBinder().bind(args, kwargs);
       result = this.schema ? this.validateThenAdmit(bound, context) : this.admit(bound, context);
     } catch (error) {
       this.recorder.failed(call, error);
@@ -85,6 +82,20 @@ export class FunctionEndpoint implements Endpoint {
 
   doc(): string | null {
     return this.description.doc();
+  }
+
+  /**
+   * Reads the parameters now, so the first call doesn't: `init()` calls it in the idle turn after
+   * listening, while the first client connects. Reading them again is free.
+   */
+  prepare(): void {
+    this.argumentBinder();
+  }
+
+  // Made once: which parameters are optional may come from reading the TypeScript source.
+  private argumentBinder(): Binder {
+    this.binder ??= createBinder(this.description.signature().params);
+    return this.binder;
   }
 
   info(): FunctionInfo {

@@ -25,6 +25,15 @@ export interface FunctionLifecycleOptions {
   flushLog: () => Promise<void>;
 }
 
+/** A failure here is the first call's to report, for that call: it reads the parameters again. */
+function prepareInIdleTurn(endpoint: FunctionEndpoint, log: Logger): void {
+  try {
+    endpoint.prepare();
+  } catch (error) {
+    log.debug({ err: error }, 'reading the parameters ahead of the first call failed');
+  }
+}
+
 export class FunctionLifecycle {
   private server: SocketServer | undefined;
   private nats: import('../nats/serve.js').NatsServing | undefined;
@@ -60,6 +69,9 @@ export class FunctionLifecycle {
     try {
       if (options.socket !== false) await this.startSocket(options);
       if (options.nats) await this.startNats(options.nats);
+      setImmediate(() => {
+        if (this.serving) prepareInIdleTurn(endpoint, this.parts.log);
+      });
     } catch (error) {
       await this.stop({ timeoutMs: 0 });
       throw error;

@@ -4,7 +4,7 @@
  * connection (a missing or replaced file is never trusted).
  */
 import type { BigIntStats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { LIPConnectionError, LIPNotFoundError } from '../errors.js';
 import { trustedSocketPath } from './socket-dir.js';
@@ -33,22 +33,18 @@ export async function connectTrusted(path: string, options: TrustedConnectOption
   // Every directory on the way is checked once per connection, and the rest goes through
   // the real path: nobody who can rename entries in a parent can swap the directory under us.
   const real = await trustedSocketPath(path, trust, 'connect');
-  const before = await socketFileStats(real, trust);
+  const before = socketFileStats(real, trust);
   const socket = await connectUnix(real, options.timeoutMs);
-  // The peer may reset while we look at the file: that must not be an unhandled 'error'.
-  let failure: Error | undefined;
-  const onError = (error: Error) => (failure ??= error);
-  socket.on('error', onError);
+  // Looked at in the same turn as the connect ended: no socket event can come in between.
   let after: BigIntStats | undefined;
   try {
-    after = await lstat(real, { bigint: true });
+    after = lstatSync(real, { bigint: true });
   } catch {
     // Gone right after we connected: whoever we reached, it is not the file we checked.
   }
-  socket.off('error', onError);
   if (after && sameFile(after, before)) {
     if (!socket.destroyed) return socket;
-    throw new LIPConnectionError(`the connection to ${path} closed at once${failure ? `: ${failure.message}` : ''}`, { cause: failure });
+    throw new LIPConnectionError(`the connection to ${path} closed at once`);
   }
   socket.destroy();
   if (after && !trust.trusts(Number(after.uid))) throw untrustedOwner(path, Number(after.uid), trust);
@@ -56,10 +52,10 @@ export async function connectTrusted(path: string, options: TrustedConnectOption
 }
 
 /** The socket file's stats if it may be connected to; LIPNotFoundError when there is none. */
-async function socketFileStats(path: string, trust: SocketTrust): Promise<BigIntStats> {
+function socketFileStats(path: string, trust: SocketTrust): BigIntStats {
   let stats: BigIntStats;
   try {
-    stats = await lstat(path, { bigint: true });
+    stats = lstatSync(path, { bigint: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new LIPNotFoundError(`no socket at ${path}: the function is not served`, { cause: error });

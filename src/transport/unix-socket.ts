@@ -4,7 +4,7 @@
  */
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, type Stats, unlinkSync } from 'node:fs';
 import { chmod, link, lstat, rename, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -122,7 +122,8 @@ function claimPath(path: string, onConnection: (socket: Socket) => void, options
   return placeBeside(path, onConnection, options, async (server, temp) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await link(temp, path);
+        // Synchronous, as the directory checks: a metadata call that takes microseconds.
+        linkSync(temp, path);
         return undefined;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -186,7 +187,15 @@ async function placeBeside(
     throw error;
   } finally {
     // After a rename the name is already gone (ENOENT, ignored); after a link the path keeps the socket.
-    if (temp !== undefined) await unlink(temp).catch(() => {});
+    if (temp !== undefined) unlinkQuietly(temp);
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 
@@ -231,10 +240,10 @@ async function bindBeside(server: Server, path: string, options: ListenOptions):
       continue;
     }
     try {
-      if (!umaskApplied || (options.socketMode !== undefined && options.socketMode !== 0o600)) await chmod(temp, options.socketMode ?? 0o600);
-      return { temp, ino: (await lstat(temp)).ino };
+      if (!umaskApplied || (options.socketMode !== undefined && options.socketMode !== 0o600)) chmodSync(temp, options.socketMode ?? 0o600);
+      return { temp, ino: lstatSync(temp).ino };
     } catch (error) {
-      await unlink(temp).catch(() => {});
+      unlinkQuietly(temp);
       throw error;
     }
   }

@@ -139,7 +139,9 @@ export class ModuleProcess {
   async stop(): Promise<void> {
     this.stopRequested = true;
     clearTimeout(this.restartTimer);
-    if (this.state !== 'failed') this.state = 'stopping';
+    // A module a client already stopped has said so; a failed one stays failed.
+    const settled = this.state === 'failed' || this.state === 'stopped';
+    if (!settled) this.state = 'stopping';
     // Until none is left: a reload may make its new process current while we wait for the old one.
     for (;;) {
       const live = [this.current, this.incoming].filter((s): s is Started => s !== undefined && s.child.exitCode === null && s.child.signalCode === null);
@@ -148,7 +150,10 @@ export class ModuleProcess {
       await Promise.all(live.map((started) => started.exited));
     }
     await this.withdrawNotices();
-    if (this.state !== 'failed') this.state = 'stopped';
+    if (!settled) {
+      this.state = 'stopped';
+      this.report({ event: 'stopped', module: this.spec.label, reason: 'lip up was told to stop' });
+    }
     this.finish();
   }
 

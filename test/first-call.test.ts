@@ -65,3 +65,38 @@ test('a stream is told from the function, even one whose source a parser cannot 
   }
   assert.equal(await client.callFunction('notStream', [21]), 42);
 });
+
+test('a function whose source cannot be read (bound, Proxy) takes any positional arguments and refuses names, saying why', async (t) => {
+  const dir = socketDir(t);
+  function scale(n: number, factor = 2) {
+    return n * factor;
+  }
+  async function* repeat(word: string, times = 1) {
+    for (let i = 0; i < times; i++) yield word;
+  }
+  // Their length (1) counts only the parameters before the first default: enforcing it would refuse `factor`.
+  const bound = LIPModule({ name: 'boundScale', socketDir: dir, logLevel: 'silent' })(scale.bind(null));
+  const proxied = LIPModule({ name: 'proxiedRepeat', socketDir: dir, logLevel: 'silent' })(new Proxy(repeat, {}));
+  for (const f of [bound, proxied]) {
+    await f.init();
+    t.after(() => f.exit());
+  }
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.close());
+  assert.equal(await client.callFunction('boundScale', [5, 3]), 15);
+  assert.equal(await client.callFunction('boundScale', [5]), 10);
+  const words: string[] = [];
+  for await (const word of client.stream<string>('proxiedRepeat', ['hi', 2])) words.push(word);
+  assert.deepEqual(words, ['hi', 'hi']);
+  await assert.rejects(client.callFunction('boundScale', [], { n: 5 }), (error: Error) => {
+    assert.ok(error instanceof LIPArgumentError);
+    assert.match(error.message, /keyword argument 'n', but this function's parameter names can't be read .*pass its arguments positionally/);
+    return true;
+  });
+  const { params, signature } = await client.describe('boundScale');
+  assert.deepEqual(
+    params.map((p) => [p.name, p.rest]),
+    [['args', true]],
+  );
+  assert.equal(signature, 'boundScale(...args)');
+});

@@ -10,7 +10,8 @@ export interface Binder {
   bind(args: readonly unknown[], kwargs: Record<string, unknown> | null): unknown[];
 }
 
-export function createBinder(params: readonly ParamInfo[]): Binder {
+/** `namesUnknown`: the function's source could not be read, so no argument can be given by name. */
+export function createBinder(params: readonly ParamInfo[], namesUnknown = false): Binder {
   const restIndex = params.findIndex((p) => p.rest);
   const positional = restIndex >= 0 ? params.slice(0, restIndex) : params;
   const byName = new Map<string, number>();
@@ -18,7 +19,7 @@ export function createBinder(params: readonly ParamInfo[]): Binder {
     if (!p.positionalOnly) byName.set(p.name, i);
   });
   const requiredCount = positional.filter((p) => !p.optional).length;
-  const hasDestructured = params.some((p) => p.positionalOnly);
+  const hasDestructured = params.some((p) => p.positionalOnly && !p.rest);
 
   return {
     bind(args, kwargs) {
@@ -34,6 +35,13 @@ export function createBinder(params: readonly ParamInfo[]): Binder {
       const given = new Set<number>();
       for (const key of Object.keys(kwargs)) {
         const index = byName.get(key);
+        if (index === undefined && namesUnknown) {
+          throw ownFault(
+            new LIPArgumentError(
+              `got a keyword argument '${key}', but this function's parameter names can't be read (a bound function, a Proxy or a native function): pass its arguments positionally`,
+            ),
+          );
+        }
         if (index === undefined) {
           const param = params.find((p) => p.name === key);
           if (param?.rest) {

@@ -56,6 +56,11 @@ export class FunctionDescription {
     return this.written;
   }
 
+  /** Whether the function's source could not be read: its parameters, and so their names, are unknown. */
+  sourceless(): boolean {
+    return this.parsed.sourceless === true;
+  }
+
   info(): FunctionInfo {
     const { name, options, startedAt } = this.source;
     const { params, returns } = this.signature();

@@ -94,7 +94,7 @@ export class FunctionEndpoint implements Endpoint {
 
   // Made once: which parameters are optional may come from reading the TypeScript source.
   private argumentBinder(): Binder {
-    this.binder ??= createBinder(this.description.signature().params);
+    this.binder ??= createBinder(this.description.signature().params, this.description.sourceless());
     return this.binder;
   }
 

@@ -12,19 +12,24 @@ export interface ParsedFunction {
   bodyComment: string | undefined;
   isGenerator: boolean;
   isAsync: boolean;
+  /** No source to read (a bound function, a Proxy, a native function): its parameters are unknown. */
+  sourceless?: true;
 }
 
-/** Parses `fn.toString()`; a function whose source can't be read gets `fn.length` anonymous parameters. */
+/**
+ * Parses `fn.toString()`. A function whose source can't be read takes `...args`: its `length` counts only
+ * the parameters before the first default, so enforcing it would refuse calls the function accepts.
+ */
 export function parseFunction(fn: (...args: never[]) => unknown): ParsedFunction {
   const source = Function.prototype.toString.call(fn);
   const node = parseFunctionSource(source);
   if (!node) {
-    // Native or bound functions: no source, only an arity.
     return {
-      params: Array.from({ length: fn.length }, (_, i) => ({ name: `arg${i}`, optional: false, rest: false, positionalOnly: true })),
+      params: [{ name: 'args', optional: true, rest: true, positionalOnly: true }],
       bodyComment: undefined,
       isGenerator: false,
       isAsync: false,
+      sourceless: true,
     };
   }
   return {

@@ -53,7 +53,14 @@ test('lip up: three modules, three processes; SIGKILL one: restarted, and a call
   assert.equal(code, 0, up.stderr());
   // Each module's last event says it was stopped, not that its process merely exited.
   for (const module of ['up-alpha.mjs', 'up-beta.mjs', 'up-gamma.mjs']) {
-    assert.equal(up.events().filter((e) => e.module === module).at(-1)?.event, 'stopped', module);
+    assert.equal(
+      up
+        .events()
+        .filter((e) => e.module === module)
+        .at(-1)?.event,
+      'stopped',
+      module,
+    );
   }
   assert.deepEqual(readdirSync(dir), [], 'every socket removed');
   for (const gone of [Number(pid), pids.get('up-beta.mjs')!, pids.get('up-gamma.mjs')!]) {

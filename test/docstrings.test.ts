@@ -3,7 +3,7 @@
  * tsx and in compiled JavaScript.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -65,4 +65,40 @@ test('docstrings are found in a package of served functions installed under node
   const source = readFileSync(join(FIXTURES, 'docs-module.js'), 'utf8').replace("'../../dist/index.js'", JSON.stringify(join(ROOT, 'dist', 'index.js')));
   writeFileSync(join(pkg, 'index.js'), source);
   return checkServedFile(t, join(pkg, 'index.js'));
+});
+
+test('a source map comment naming /dev/zero or a FIFO is not read: the function is served, with no doc from it', async (t) => {
+  // Before: init() read the map in its idle turn, without end from /dev/zero (the server grew until it
+  // aborted) or blocking for good on a FIFO's open; before that change, the first call did the same.
+  const dir = socketDir(t);
+  const fifo = join(dir, 'map.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
+  const file = join(dir, 'hostile-maps.mjs');
+  writeFileSync(
+    file,
+    [
+      `import { LIPModule } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};`,
+      `const options = { logLevel: 'silent', socketDir: ${JSON.stringify(dir)} };`,
+      'export const zero = LIPModule(options)(function zero(a, b) { return a + b; });',
+      'export const pipe = LIPModule(options)(function pipe(a, b) { return a * b; });',
+      'await zero.init();',
+      'await pipe.init();',
+      "process.stdout.write('READY\\n');",
+      '//# sourceMappingURL=/dev/zero',
+      `//# sourceMappingURL=${fifo}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, ['--max-old-space-size=256', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
+    child.once('exit', (code) => reject(new Error(`hostile-maps.mjs exited with ${code}`)));
+  });
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 5000 });
+  t.after(() => client.destroy());
+  assert.equal(await client.callFunction('zero', [2, 3]), 5);
+  assert.equal(await client.callFunction('pipe', [2, 3]), 6);
+  assert.equal(await client.getDocstring('zero'), null);
+  assert.equal(child.exitCode, null, 'the server is still running');
 });

@@ -100,3 +100,33 @@ test('a function whose source cannot be read (bound, Proxy) takes any positional
   );
   assert.equal(signature, 'boundScale(...args)');
 });
+
+test("a function's own Symbol.toStringTag does not change whether it streams", async (t) => {
+  const dir = socketDir(t);
+  async function* disguised(n: number) {
+    for (let i = 0; i < n; i++) yield i;
+  }
+  // Looks like a plain function: with lru on, its generator would be cached and every later caller
+  // given the same, used-up iterator.
+  Object.defineProperty(disguised, Symbol.toStringTag, { value: 'Function' });
+  function pretender(n: number) {
+    return n + 1;
+  }
+  Object.defineProperty(pretender, Symbol.toStringTag, { value: 'AsyncGeneratorFunction' });
+  const a = LIPModule({ name: 'disguised', socketDir: dir, logLevel: 'silent', lru: true })(disguised);
+  const b = LIPModule({ name: 'pretender', socketDir: dir, logLevel: 'silent' })(pretender);
+  for (const f of [a, b]) {
+    await f.init();
+    t.after(() => f.exit());
+  }
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.close());
+  for (let round = 0; round < 2; round++) {
+    const got: number[] = [];
+    for await (const value of client.stream<number>('disguised', [3])) got.push(value);
+    assert.deepEqual(got, [0, 1, 2], `round ${round}`);
+  }
+  assert.equal((await client.describe('disguised')).streaming, true);
+  assert.equal((await client.describe('pretender')).streaming, false);
+  assert.equal(await client.callFunction('pretender', [1]), 2);
+});

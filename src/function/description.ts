@@ -25,9 +25,18 @@ export interface FunctionDescriptionOptions {
   startedAt: number;
 }
 
-/** An `async function*` (or method): its calls are streams. Read from the function's kind, not its source. */
+/**
+ * An `async function*` (or method, or one bound or in a Proxy): its calls are streams. Read from the
+ * function's prototype, whose tag its own properties can't change (an own `Symbol.toStringTag` could
+ * make a generator look like a function, whose results `lru` would then cache), in any realm.
+ */
 export function isAsyncGeneratorFunction(fn: (...args: never[]) => unknown): boolean {
-  return Object.prototype.toString.call(fn) === '[object AsyncGeneratorFunction]';
+  try {
+    return Object.prototype.toString.call(Object.getPrototypeOf(fn)) === '[object AsyncGeneratorFunction]';
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: not a kind we can tell, so served as returning one value.
+    return false;
+  }
 }
 
 export class FunctionDescription {

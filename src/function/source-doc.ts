@@ -4,7 +4,7 @@
  * file the call came from (`.ts` through a loader with source maps, or
  * compiled `.js`), else the first comment inside the function body.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanBlockComment, leadingComment } from './signature.js';
@@ -49,11 +49,30 @@ function ownCodeDir(here: string): string {
 
 const fileCache = new Map<string, string | null>();
 
+/** Larger than any source or source map a person writes; a bundle with inline maps fits. */
+const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A regular file's text, up to MAX_SOURCE_BYTES; null for anything else. A source map comment may name
+ * any path: /dev/zero would be read without end and a FIFO would block the open, so the file is opened
+ * without blocking and looked at before it is read.
+ */
+function readRegularFile(file: string): string | null {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.size > MAX_SOURCE_BYTES) return null;
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readText(file: string): string | null {
   let text = fileCache.get(file);
   if (text === undefined) {
     try {
-      text = readFileSync(file, 'utf8');
+      text = readRegularFile(file);
     } catch {
       text = null;
     }

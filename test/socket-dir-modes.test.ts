@@ -199,3 +199,22 @@ test('a socketDir given as a symlink of our own is resolved: served and called t
   await fn.exit();
   assert.throws(() => statSync(join(real, 'lipcm-modes.sock')), /ENOENT/, 'the socket file is removed at its real path');
 });
+
+test('a symlinked socketDir whose real path is too long for a socket is refused by init(), leaving no file', async (t) => {
+  // Before: the length was checked on the given path only; the kernel cut the real one short and init()
+  // failed with a raw ENOENT, a truncated socket file left behind.
+  const top = socketDir(t);
+  const deep = join(top, 'd'.repeat(60), 'e'.repeat(60));
+  mkdirSync(deep, { recursive: true, mode: 0o700 });
+  const link = join(top, 'short');
+  execFileSync('ln', ['-s', deep, link]);
+  const fn = served(t, link);
+  await assert.rejects(fn.init(), (error: LIPError) => {
+    assert.ok(isLIPError(error), String(error));
+    assert.equal(error.code, ErrorCode.SocketPath);
+    assert.match(error.message, /leads to .* bytes, over the kernel's limit/);
+    return true;
+  });
+  assert.deepEqual(execFileSync('find', [top, '-type', 's']).toString(), '', 'no socket file anywhere');
+  assert.equal(fn.serving, false);
+});

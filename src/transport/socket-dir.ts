@@ -14,6 +14,7 @@ import type { Stats } from 'node:fs';
 import { chmodSync, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCode, LIPConnectionError, LIPError } from '../errors.js';
+import { MAX_SOCKET_PATH_BYTES } from './socket-names.js';
 import type { SocketTrust } from './socket-trust.js';
 
 const STICKY = 0o1000;
@@ -122,10 +123,23 @@ function unsafeBecause(stats: Stats, trust: SocketTrust): { who: string; fix: (d
   return undefined;
 }
 
-/** The real path of the socket file `path`, once its directory passed checkSocketDir; the given path if that is missing. */
+/**
+ * The real path of the socket file `path`, once its directory passed checkSocketDir; the given path if
+ * that is missing. The real path is what is bound and connected: one longer than sun_path (a symlinked
+ * directory leading somewhere deep) would be cut short by the kernel, so it is refused here.
+ */
 export async function trustedSocketPath(path: string, trust: SocketTrust, use: SocketDirUse): Promise<string> {
   const real = await checkSocketDir(dirname(path), trust, use);
-  return real === undefined ? path : join(real, basename(path));
+  if (real === undefined) return path;
+  const resolved = join(real, basename(path));
+  const bytes = Buffer.byteLength(resolved);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    const message =
+      `socket path ${JSON.stringify(path)} leads to ${JSON.stringify(resolved)}, ${bytes} bytes, over the kernel's limit of ` +
+      `${MAX_SOCKET_PATH_BYTES} for Unix sockets: use a socket directory with a shorter real path`;
+    throw use === 'connect' ? new LIPConnectionError(message, { code: ErrorCode.SocketPath }) : new LIPError(message, { code: ErrorCode.SocketPath });
+  }
+  return resolved;
 }
 
 function dirError(use: SocketDirUse, message: string, cause?: unknown): LIPError {

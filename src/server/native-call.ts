@@ -53,6 +53,8 @@ export class NativeCall implements CallSink, StreamSink {
   private readonly connection: CallConnection;
   /** The call's callbacks and iterables, when its caller passed any. */
   channels: ArgumentChannels | undefined;
+  /** Set when the connection forgets the call (it ended, or was cancelled and answered). */
+  finished = false;
 
   /** Takes over the reservation of the request's frame (its arguments live as long as the call). */
   constructor(connection: CallConnection, id: number, options: CallOptions | null) {

@@ -3,13 +3,14 @@
  * tsx and in compiled JavaScript.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { LIPClient } from '../src/index.js';
 import { startFixture } from './helpers/fixture-server.js';
 import { FIXTURES, ROOT } from './helpers/paths.js';
+import { peakRssOf } from './helpers/process-memory.js';
 import { socketDir } from './helpers/temp-dir.js';
 
 const expected: Record<string, string | null> = {
@@ -89,12 +90,7 @@ test('a source map comment naming /dev/zero or a FIFO is not read: the function 
       '',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, ['--max-old-space-size=256', file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => child.kill('SIGKILL'));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
-    child.once('exit', (code) => reject(new Error(`hostile-maps.mjs exited with ${code}`)));
-  });
+  const child = await startModule(t, file, ['--max-old-space-size=256']);
   const client = new LIPClient({ socketDir: dir, timeoutMs: 5000 });
   t.after(() => client.destroy());
   assert.equal(await client.callFunction('zero', [2, 3]), 5);
@@ -102,3 +98,40 @@ test('a source map comment naming /dev/zero or a FIFO is not read: the function 
   assert.equal(await client.getDocstring('zero'), null);
   assert.equal(child.exitCode, null, 'the server is still running');
 });
+
+test('a source map in /proc that says its size is 0 and never ends is read only up to the cap: the server stays small and answers', async (t) => {
+  // Before: the size check passed (procfs says 0) and /proc/self/pagemap was read to its end, hundreds of
+  // GiB away: the server grew about 140 MiB/s in its idle turn and answered nothing.
+  const dir = socketDir(t);
+  const file = join(dir, 'proc-map.mjs');
+  writeFileSync(
+    file,
+    [
+      `import { LIPModule } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};`,
+      `export const paged = LIPModule({ logLevel: 'silent', socketDir: ${JSON.stringify(dir)} })(function paged(a, b) { return a - b; });`,
+      'await paged.init();',
+      "process.stdout.write('READY\\n');",
+      '//# sourceMappingURL=/proc/self/pagemap',
+      '',
+    ].join('\n'),
+  );
+  const child = await startModule(t, file);
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 10_000 });
+  t.after(() => client.destroy());
+  assert.equal(await client.callFunction('paged', [5, 3]), 2);
+  assert.equal(await client.getDocstring('paged'), null);
+  const peak = peakRssOf(child.pid!);
+  assert.ok(peak < 400 * 1024 * 1024, `peak RSS ${Math.round(peak / 1024 / 1024)} MiB: at most the 64 MiB cap was read`);
+  assert.equal(child.exitCode, null, 'the server is still running');
+});
+
+/** Runs a module file that serves and prints READY; killed after the test. */
+async function startModule(t: TestContext, file: string, nodeFlags: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('READY') && resolve());
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
+  });
+  return child;
+}

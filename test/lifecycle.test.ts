@@ -170,3 +170,17 @@ test('exit() called while init() is still starting stops what init() started', a
   assert.equal(early.serving, false);
   assert.equal(existsSync(join(dir, 'lipcm-early.sock')), false);
 });
+
+test('a server killed after this client probed and called it is listed as stale, not live', async (t) => {
+  // Before: the kind remembered from the first probe made every later listing say live, even after
+  // refreshSockets(), while a new client said stale.
+  const { client, server } = await serveFixture(t, 'core-server.ts');
+  assert.ok((await client.listFunctions()).includes('add'));
+  assert.equal(await client.callFunction('add', [2, 3]), 5);
+  server.child.kill('SIGKILL');
+  await server.exited;
+  await until(async () => (await client.listFunctions()).length === 0);
+  assert.ok((await client.listSockets()).every((s) => s.state === 'stale'));
+  await client.refreshSockets();
+  assert.deepEqual(await client.listFunctions(), []);
+});

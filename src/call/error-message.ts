@@ -3,11 +3,25 @@ import type { RemoteErrorInfo } from '../errors.js';
 import { encodeValue } from '../protocol/codec.js';
 import { Kind } from '../protocol/messages.js';
 
-/** `[Error, id, info]` as CBOR; when `info.data` can't be encoded, the bare name, message and code. */
-export function encodeErrorMessage(id: number, info: RemoteErrorInfo): Buffer {
+/** What is kept of an error's message that would not fit in a frame. */
+const CUT_MESSAGE_CHARS = 16 * 1024;
+
+/**
+ * `[Error, id, info]` as CBOR; when `info.data` can't be encoded, the bare name, message and code; when
+ * the whole is over `maxBytes` (the peer's frame limit), the start of the message and no stack or data.
+ */
+export function encodeErrorMessage(id: number, info: RemoteErrorInfo, maxBytes = Number.POSITIVE_INFINITY): Buffer {
+  let body: Buffer;
   try {
-    return encodeValue([Kind.Error, id, info]);
+    body = encodeValue([Kind.Error, id, info]);
   } catch {
-    return encodeValue([Kind.Error, id, { name: info.name, message: info.message, code: info.code, lip: info.lip }]);
+    body = bare(id, info, info.message);
   }
+  if (body.length <= maxBytes) return body;
+  const message = String(info.message);
+  return bare(id, info, `${message.slice(0, CUT_MESSAGE_CHARS)}… (cut: the error's ${body.length} bytes are over the frame limit of ${maxBytes})`);
+}
+
+function bare(id: number, info: RemoteErrorInfo, message: string): Buffer {
+  return encodeValue([Kind.Error, id, { name: info.name, message, code: info.code, lip: info.lip }]);
 }

@@ -35,5 +35,15 @@ async function main(argv: string[]): Promise<number> {
 exitQuietlyOnClosedPipe(process.stdout, ExitCode.BrokenPipe);
 // Nobody to tell on a closed stderr: the exit status still says what happened.
 process.stderr.on('error', () => {});
-// exitCode, not exit(): stdout is flushed before the process ends.
-process.exitCode = await main(process.argv);
+const status = await main(process.argv);
+// The command is over: exit even if a served module left a timer or a connection open (`lip serve`
+// would otherwise outlive its functions), once what was written to stdout and stderr has been taken.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(status);
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || !stream.writable) resolve();
+    else stream.write('', () => resolve());
+  });
+}

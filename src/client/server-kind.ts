@@ -139,7 +139,7 @@ export function probeSaysNotLip(error: unknown): error is LIPProtocolError {
  */
 export async function probedState(kinds: ServerKinds, path: string, budget: ProbeBudget): Promise<SocketState> {
   try {
-    await kinds.kindOf(path, budget);
+    await kinds.recheck(path, budget);
     return 'live';
   } catch (error) {
     if (error instanceof LIPNotFoundError) return 'missing';
@@ -186,6 +186,15 @@ export class ServerKinds {
         (left) => this.kindOf(path, left),
       );
     return this.probe(path, budget, false).then((result) => result.kind);
+  }
+
+  /**
+   * The kind, probed again unless a probe is under way: a listing asks who answers now, and a server
+   * that was killed leaves its socket file (the remembered kind would call it live for ever).
+   */
+  recheck(path: string, budget: ProbeBudget): Promise<ServerKind> {
+    if (this.known.get(path)?.answer) this.known.delete(path);
+    return this.kindOf(path, budget);
   }
 
   /** The kind, and, when this call had to probe a native server, the probe's connection to use. */

@@ -4,7 +4,7 @@
  * file the call came from (`.ts` through a loader with source maps, or
  * compiled `.js`), else the first comment inside the function body.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanBlockComment, leadingComment } from './signature.js';
@@ -62,7 +62,20 @@ function readRegularFile(file: string): string | null {
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile() || stats.size > MAX_SOURCE_BYTES) return null;
-    return readFileSync(fd, 'utf8');
+    // Read up to the cap whatever the size said: files of /proc and /sys say 0, and some never end.
+    let buffer = Buffer.allocUnsafe(Math.min(Math.max(stats.size + 1, 64 * 1024), MAX_SOURCE_BYTES + 1));
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > MAX_SOURCE_BYTES) return null;
+        const grown = Buffer.allocUnsafe(Math.min(length * 2, MAX_SOURCE_BYTES + 1));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) return buffer.toString('utf8', 0, length);
+      length += read;
+    }
   } finally {
     closeSync(fd);
   }

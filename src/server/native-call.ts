@@ -11,7 +11,7 @@ import type { CallSink, StreamSink } from '../call/sink.js';
 import { encodeMessage } from '../protocol/codec.js';
 import type { EncodedMessage } from '../protocol/left-out-binaries.js';
 import { Kind, type CallOptions } from '../protocol/messages.js';
-import { errorInfo, LIPCallbackExpiredError, LIPProtocolError, ownErrorInfo, type RemoteErrorInfo } from '../errors.js';
+import { ErrorCode, errorInfo, LIPCallbackExpiredError, LIPProtocolError, ownErrorInfo, type RemoteErrorInfo } from '../errors.js';
 import type { SocketChannel } from '../transport/socket-channel.js';
 import type { ConnectionHost } from './connection-host.js';
 import type { ConnectionShare } from './memory-budget.js';
@@ -36,6 +36,8 @@ export interface CallConnection {
   readonly server: ConnectionHost;
   /** The callback calls waiting on this connection, and their bound. */
   readonly callbackSlots: CallbackSlots;
+  /** The largest frame a reply may be. */
+  readonly maxFrameBytes: number;
   /** Forgets a call that ended; returns whether its caller still wants the answer. */
   ended(call: NativeCall): boolean;
   sendError(id: number, info: RemoteErrorInfo): void;
@@ -129,8 +131,10 @@ export class NativeCall implements CallSink, StreamSink {
   }
 
   item(value: unknown): void {
+    const body = encodeMessage([Kind.Item, this.id, value]);
+    if (body.length > this.connection.maxFrameBytes) throw this.tooLarge('an item', body.length);
     this.credit--;
-    this.connection.channel.send([Kind.Item, this.id, value]);
+    this.connection.channel.sendEncoded(body);
   }
 
   end(): void {
@@ -153,6 +157,10 @@ export class NativeCall implements CallSink, StreamSink {
       this.connection.sendError(this.id, ownErrorInfo(new LIPProtocolError(why)));
       return;
     }
+    if (body.length > this.connection.maxFrameBytes) {
+      this.connection.sendError(this.id, ownErrorInfo(this.tooLarge('the result', body.length)));
+      return;
+    }
     if (!share.mayWrite(body.length)) {
       this.refuseReply(`a reply of ${body.length} bytes`);
       return;
@@ -163,6 +171,17 @@ export class NativeCall implements CallSink, StreamSink {
   /** Answers with what the function threw (even `undefined`: it still failed). */
   error(thrown: unknown): void {
     if (this.connection.ended(this)) this.connection.sendError(this.id, errorInfo(thrown, this.connection.server.errorDetail));
+  }
+
+  /** A reply that would be a frame over the limit: the caller (and a peer written to PROTOCOL.md) would refuse it. */
+  private tooLarge(what: string, bytes: number): LIPProtocolError {
+    const { server, maxFrameBytes } = this.connection;
+    return new LIPProtocolError(
+      `${what} of '${server.endpoint.name}' is ${bytes} bytes encoded, over the frame limit of ${maxFrameBytes} bytes (maxFrameBytes)`,
+      {
+        code: ErrorCode.FrameTooLarge,
+      },
+    );
   }
 
   private wake(): void {

@@ -125,10 +125,15 @@ export class NativeConnection implements CallConnection {
     return !call.context.aborted && !this.channel.isClosed;
   }
 
+  /** The largest frame either side takes (the client's default limit is the same): no reply is sent larger. */
+  get maxFrameBytes(): number {
+    return this.server.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
   sendError(id: number, info: RemoteErrorInfo): void {
     const channel = this.channelOrUndefined;
     if (!channel || channel.isClosed) return;
-    channel.sendEncoded(encodeErrorMessage(id, info));
+    channel.sendEncoded(encodeErrorMessage(id, info, this.maxFrameBytes));
   }
 
   private readonly known = (protocol: Protocol, bytes: Buffer): void => {

@@ -111,3 +111,47 @@ test('stats: errors by code, and calls whose caller went away counted as cancell
   assert.equal(stopped.lastError, null);
   assert.equal(stopped.calls, 1);
 });
+
+test('stats: a thrown value whose traps or getters throw is still counted by code, with a lastError', async (t) => {
+  // Before: reading the Proxy's `code` threw inside the stats, so `errors` grew and `errorsByCode` did not.
+  const dir = socketDir(t);
+  const hostile = [
+    () =>
+      new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('get trap');
+          },
+          getPrototypeOf: () => {
+            throw new Error('prototype trap');
+          },
+        },
+      ),
+    () =>
+      Object.defineProperty(new Error('x'), 'message', {
+        get: () => {
+          throw new Error('message getter');
+        },
+      }),
+    () =>
+      Object.defineProperty(new Error('x'), 'code', {
+        get: () => {
+          throw new Error('code getter');
+        },
+      }),
+  ];
+  const sthrow = LIPModule({ logLevel: 'silent', socketDir: dir })(function sthrow(k: number) {
+    throw hostile[k]!();
+  });
+  await sthrow.init();
+  t.after(() => sthrow.exit());
+  const client = new LIPClient({ socketDir: dir });
+  t.after(() => client.destroy());
+  for (let k = 0; k < hostile.length; k++) await assert.rejects(client.callFunction('sthrow', [k]));
+  const stats = await client.stats('sthrow');
+  assert.equal(stats.errors, hostile.length);
+  assert.deepEqual(stats.errorsByCode, { ERR_LIP_REMOTE: hostile.length });
+  assert.ok(stats.lastError && stats.lastError.name.length > 0);
+  assert.equal(await client.callFunction('sthrow', [99]).catch((e: Error) => e.name), 'LIPRemoteError');
+});

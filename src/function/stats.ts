@@ -39,12 +39,7 @@ export class CallStats {
     this.errors++;
     const code = errorStatusCode(error);
     this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
-    const e = error instanceof Error ? error : undefined;
-    this.lastError = {
-      name: e?.name ?? 'NonError',
-      message: e?.message ?? String(error),
-      at: new Date().toISOString(),
-    };
+    this.lastError = { ...failureSummary(error), at: new Date().toISOString() };
   }
 
   private count(ms: number): void {
@@ -81,4 +76,14 @@ export class CallStats {
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
+}
+
+/** Name and message of what a call threw, read without letting a hostile value (throwing traps or getters) throw here. */
+function failureSummary(error: unknown): { name: string; message: string } {
+  try {
+    if (error instanceof Error) return { name: String(error.name), message: String(error.message) };
+    return { name: 'NonError', message: String(error) };
+  } catch {
+    return { name: 'NonError', message: 'a value that could not be read' };
+  }
 }

@@ -21,9 +21,20 @@ export function knownErrorCode(code: unknown): ErrorCode | undefined {
   return typeof code === 'string' && KNOWN_CODES.has(code) ? (code as ErrorCode) : undefined;
 }
 
+/** `error[key]`, or undefined when reading it throws (a Proxy's trap, a getter): what was thrown can be anything. */
+export function fieldOf(error: unknown, key: string): unknown {
+  if (error === null || (typeof error !== 'object' && typeof error !== 'function')) return undefined;
+  try {
+    return (error as Record<string, unknown>)[key];
+  } catch {
+    return undefined;
+  }
+}
+
 export function errorType(error: unknown): string {
   if (error === null || typeof error !== 'object') return OTHER_ERROR;
-  const { code, name } = error as { code?: unknown; name?: unknown };
+  const code = fieldOf(error, 'code');
+  const name = fieldOf(error, 'name');
   const known = knownErrorCode(code);
   if (known) return known;
   if (typeof name === 'string' && name.length > 0 && name.length <= MAX_NAME) return name;
@@ -32,5 +43,5 @@ export function errorType(error: unknown): string {
 
 /** `rpc.status_code` of a failed call: the library's code, else a remote function's own failure. */
 export function errorStatusCode(error: unknown): string {
-  return knownErrorCode((error as { code?: unknown } | null)?.code) ?? ErrorCode.Remote;
+  return knownErrorCode(fieldOf(error, 'code')) ?? ErrorCode.Remote;
 }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { LIPClient } from '../src/index.js';
@@ -135,3 +135,43 @@ async function startModule(t: TestContext, file: string, nodeFlags: string[] = [
   });
   return child;
 }
+
+test('the files read for docs are kept within a bound, however many paths name a large map', async (t) => {
+  // Before: every path's text was kept for the life of the process, about 64 MiB per symlink to one map.
+  const dir = socketDir(t);
+  const padding = 'x'.repeat(60 * 1024 * 1024);
+  writeFileSync(join(dir, 'big.map'), JSON.stringify({ version: 3, sources: ['a.ts'], names: [], mappings: '', sourcesContent: [padding] }));
+  const count = 5;
+  const lines = [`import { LIPModule } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};`];
+  for (let i = 0; i < count; i++) {
+    symlinkSync(join(dir, 'big.map'), join(dir, `s${i}.map`));
+    writeFileSync(
+      join(dir, `m${i}.mjs`),
+      [
+        `import { LIPModule } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};`,
+        `export const f${i} = LIPModule({ logLevel: 'silent', socketDir: ${JSON.stringify(dir)} })(function f${i}(x) { return x + ${i}; });`,
+        `//# sourceMappingURL=s${i}.map`,
+        '',
+      ].join('\n'),
+    );
+    lines.push(`const { f${i} } = await import('./m${i}.mjs');`, `await f${i}.init();`);
+  }
+  lines.push(
+    `export const heap = LIPModule({ logLevel: 'silent', socketDir: ${JSON.stringify(dir)} })(function heap() { globalThis.gc(); return process.memoryUsage().heapUsed; });`,
+    'await heap.init();',
+    "process.stdout.write('READY\\n');",
+    '',
+  );
+  const main = join(dir, 'many-maps.mjs');
+  writeFileSync(main, lines.join('\n'));
+  const child = await startModule(t, main, ['--expose-gc']);
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 30_000 });
+  t.after(() => client.destroy());
+  for (let i = 0; i < count; i++) {
+    await client.describe(`f${i}`);
+    assert.equal(await client.callFunction(`f${i}`, [1]), 1 + i);
+  }
+  const heapUsed = await client.callFunction<number>('heap');
+  assert.ok(heapUsed < 250 * 1024 * 1024, `heap ${Math.round(heapUsed / 1024 / 1024)} MiB after reading ${count} paths to a 60 MiB map`);
+  assert.equal(child.exitCode, null);
+});

@@ -23,11 +23,18 @@ test('results, items and errors over maxFrameBytes fail only their call, in fram
   const loud = LIPModule(options)(function loud(chars: number) {
     throw new Error('m'.repeat(chars));
   });
+  const named = LIPModule(options)(function named(chars: number) {
+    const error = new Error('short');
+    error.name = 'N'.repeat(chars);
+    error.stack = 'S'.repeat(chars);
+    (error as Error & { code: string }).code = 'C'.repeat(chars);
+    throw error;
+  });
   const items = LIPModule(options)(async function* items(bytes: number) {
     yield 'first';
     yield Buffer.alloc(bytes, 2);
   });
-  for (const fn of [big, loud, items]) {
+  for (const fn of [big, loud, named, items]) {
     await fn.init();
     t.after(() => fn.exit({ timeoutMs: 1000 }));
   }
@@ -67,6 +74,13 @@ test('results, items and errors over maxFrameBytes fail only their call, in fram
   loudPeer.send([Kind.Call, 2, 'loud', [10], null, null]);
   assert.equal(info(await loudPeer.reply(2)).message, 'mmmmmmmmmm');
   withinLimit(loudPeer);
+
+  const namedPeer = await open('named');
+  namedPeer.send([Kind.Call, 1, 'named', [2 * LIMIT], null, null]);
+  const cutName = info(await namedPeer.reply(1));
+  assert.ok(cutName.message.startsWith('short… (cut:'), cutName.message.slice(0, 80));
+  assert.equal(cutName.stack, undefined);
+  withinLimit(namedPeer);
 
   const itemsPeer = await open('items');
   itemsPeer.send([Kind.Call, 1, 'items', [2 * LIMIT], null, { stream: true, credit: 8 }]);

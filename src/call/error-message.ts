@@ -22,6 +22,11 @@ export function encodeErrorMessage(id: number, info: RemoteErrorInfo, maxBytes =
   return bare(id, info, `${message.slice(0, CUT_MESSAGE_CHARS)}… (cut: the error's ${body.length} bytes are over the frame limit of ${maxBytes})`);
 }
 
+/** The most of an error's name or code kept when the error is cut: names and codes are short. */
+const CUT_FIELD_CHARS = 256;
+
 function bare(id: number, info: RemoteErrorInfo, message: string): Buffer {
-  return encodeValue([Kind.Error, id, { name: info.name, message, code: info.code, lip: info.lip }]);
+  const name = String(info.name).slice(0, CUT_FIELD_CHARS);
+  const code = typeof info.code === 'string' ? info.code.slice(0, CUT_FIELD_CHARS) : undefined;
+  return encodeValue([Kind.Error, id, { name, message, code, lip: info.lip }]);
 }

@@ -7,6 +7,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LRUCache } from 'lru-cache';
 import { cleanBlockComment, leadingComment } from './signature.js';
 import { findWrittenSignature, type WrittenSignature } from './ts-signature.js';
 
@@ -47,10 +48,20 @@ function ownCodeDir(here: string): string {
   return `${top ? top[1] : here}/`;
 }
 
-const fileCache = new Map<string, string | null>();
-
 /** Larger than any source or source map a person writes; a bundle with inline maps fits. */
 const MAX_SOURCE_BYTES = 64 * 1024 * 1024;
+
+/** What the file cache keeps in all: two files of the largest size. */
+const MAX_CACHED_CHARS = 2 * MAX_SOURCE_BYTES;
+
+/**
+ * Files read, by path, for the docs of the functions wrapped after them. Bounded by the characters kept:
+ * each file is capped, but a process may name many (every map path spelled another way is another file).
+ */
+const fileCache = new LRUCache<string, { text: string | null }>({
+  maxSize: MAX_CACHED_CHARS,
+  sizeCalculation: (entry) => Math.max(1, entry.text?.length ?? 0),
+});
 
 /**
  * A regular file's text, up to MAX_SOURCE_BYTES; null for anything else. A source map comment may name
@@ -82,14 +93,14 @@ function readRegularFile(file: string): string | null {
 }
 
 function readText(file: string): string | null {
-  let text = fileCache.get(file);
+  let text = fileCache.get(file)?.text;
   if (text === undefined) {
     try {
       text = readRegularFile(file);
     } catch {
       text = null;
     }
-    fileCache.set(file, text);
+    fileCache.set(file, { text });
   }
   return text;
 }

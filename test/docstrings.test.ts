@@ -116,7 +116,7 @@ test('a source map in /proc that says its size is 0 and never ends is read only 
     ].join('\n'),
   );
   const child = await startModule(t, file);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 10_000 });
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 30_000, connectTimeoutMs: 30_000 });
   t.after(() => client.destroy());
   assert.equal(await client.callFunction('paged', [5, 3]), 2);
   assert.equal(await client.getDocstring('paged'), null);
@@ -165,7 +165,8 @@ test('the files read for docs are kept within a bound, however many paths name a
   const main = join(dir, 'many-maps.mjs');
   writeFileSync(main, lines.join('\n'));
   const child = await startModule(t, main, ['--expose-gc']);
-  const client = new LIPClient({ socketDir: dir, timeoutMs: 30_000 });
+  // Each map read blocks the server's loop for most of a second (more on a loaded machine): a first contact waits it out.
+  const client = new LIPClient({ socketDir: dir, timeoutMs: 60_000, connectTimeoutMs: 60_000 });
   t.after(() => client.destroy());
   for (let i = 0; i < count; i++) {
     await client.describe(`f${i}`);

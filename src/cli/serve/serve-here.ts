@@ -17,16 +17,17 @@ export interface ServeSettings extends Placement {
 /** Serves until a signal or clients' `lip stop` have stopped every function. */
 export async function serveHere(functions: readonly LIPFunctionControls[], settings: ServeSettings): Promise<void> {
   const lines = await initAll(functions, settings);
-  for (const line of lines) printServing(line);
-  const metrics = settings.metrics ? await startMetrics(functions, settings.metrics) : undefined;
-  if (metrics) print(`${out.green('metrics')} at ${metrics.url}`);
-  if (process.stderr.isTTY) process.stderr.write(err.dim(`pid ${process.pid}; Ctrl-C stops gracefully\n`));
   let draining: Promise<void> | undefined;
   const drain = () => (draining ??= exitAll(functions, settings.graceMs));
+  // Before the "serving" lines: whoever waits for them may signal at once.
   const removeSignals = onShutdownSignals((signal) => {
     process.stderr.write(`lip: ${signal}: stopping; running calls finish first\n`);
     void drain();
   });
+  for (const line of lines) printServing(line);
+  const metrics = settings.metrics ? await startMetrics(functions, settings.metrics) : undefined;
+  if (metrics) print(`${out.green('metrics')} at ${metrics.url}`);
+  if (process.stderr.isTTY) process.stderr.write(err.dim(`pid ${process.pid}; Ctrl-C stops gracefully\n`));
   // Under `lip up`: it hears that we serve, and tells us when to drain (a reload took over, or it stops).
   const supervised = isSupervised();
   const removeDrain = supervised ? onSupervisorDrain(() => void drain()) : undefined;

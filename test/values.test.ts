@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ErrorCode, LIPClient, LIPProtocolError, LIPRemoteError } from '../src/index.js';
+import { ErrorCode, LIPClient, LIPProtocolError, LIPRemoteError, LIPTimeoutError } from '../src/index.js';
 import { decodeValue, encodeValue, MAX_BIGNUM_BYTES, MAX_DECODED_BYTES } from '../src/protocol/codec.js';
 import { FrameDecoder, joinFrame, PROBE_PREAMBLE } from '../src/protocol/frame.js';
 import { serveFixture, startFixture } from './helpers/fixture-server.js';
@@ -437,5 +437,13 @@ test('a huge sparse array fails at once with the path error, without walking its
     assert.ok(error instanceof LIPProtocolError, String(error));
     assert.match(error.message, /the result of 'odd' could not be sent: result\.list: an array of \d+ items/);
   }
+  assert.equal(await client.callFunction('add', [1, 2]), 3);
+});
+
+test('a thenable result is awaited as JavaScript awaits it; one that never calls back ends at the deadline; inside a value it is refused', async (t) => {
+  const { client } = await serveFixture(t, 'values-server.ts', { client: { timeoutMs: 20_000 } });
+  assert.deepEqual(await client.callFunction('thenable', ['resolves']), { rows: 2 });
+  await assert.rejects(client.callFunction('thenable', ['never'], {}, { timeoutMs: 300 }), LIPTimeoutError);
+  await rejectsWith(client.callFunction('thenable', ['inside']), /the result of 'thenable' could not be sent: result\[0\]\.then: a function/);
   assert.equal(await client.callFunction('add', [1, 2]), 3);
 });

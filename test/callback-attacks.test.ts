@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCode } from '../src/index.js';
+import { ErrorCode, LIPArgumentError } from '../src/index.js';
 import { joinFrame } from '../src/protocol/frame.js';
 import {
   ArgCredit,
@@ -295,5 +295,30 @@ test('a good caller whose items grow past what its credit was sized for gets a b
   t.diagnostic(`readLater: ${String(outcome)}`);
   // Either all were read (the socket was slow enough) or the loop failed busy; never ERR_LIP_PROTOCOL.
   assert.ok(outcome === 25 || /^\d+ then LIPBusyError:ERR_LIP_BUSY$/.test(String(outcome)), String(outcome));
+  await s.alive();
+});
+
+test("a callback named 'then' is refused at both ends: it would make its object a thenable that the function's call waits on for good", async (t) => {
+  // Before: giveBack returned { then: <the caller's callback> }, the server awaited it as a thenable,
+  // and the call never ended: its concurrency slot was held after the caller had gone, wedging the function.
+  const s = await attackServer(t);
+  const peer = await s.connect('giveBack');
+  for (let id = 1; id <= 3; id++) {
+    // biome-ignore lint/suspicious/noThenProperty: the slot under test
+    peer.send([Call, id, 'giveBack', [{ then: null, v: id }], null, { channels: [[1, 0, [0, 'then']]], timeoutMs: 2000 }]);
+    const reply = (await peer.reply(id))!;
+    assert.equal(reply[0], Error_);
+    assert.equal((reply[2] as { code: string }).code, ErrorCode.Argument);
+    assert.match((reply[2] as { message: string }).message, /args\[0\]\.then: a callback can't be named 'then'/);
+  }
+  // The one slot of giveBack is free: a good call is answered at once, and nothing is left running.
+  assert.deepEqual(await s.good.callFunction('giveBack', [{ v: 4 }]), { v: 4 });
+  assert.equal((await s.good.stats('giveBack')).inFlight, 0);
+  // A good client is told before anything is sent.
+  await assert.rejects(
+    // biome-ignore lint/suspicious/noThenProperty: the slot under test
+    s.good.callFunction('giveBack', [{ then: () => 1 }]),
+    (error: unknown) => error instanceof LIPArgumentError && /args\[0\]\.then: a callback can't be named 'then'/.test(error.message),
+  );
   await s.alive();
 });

@@ -4,7 +4,7 @@
  * them. Transports that can't carry them refuse the call before anything is sent.
  */
 import { LIPArgumentError } from '../errors.js';
-import { slotLabel } from '../protocol/channel-slots.js';
+import { refuseThenableSlot, slotLabel } from '../protocol/channel-slots.js';
 import { ChannelKind, type ChannelPath, type ChannelSpec } from '../protocol/messages.js';
 
 type Kwargs = Record<string, unknown> | null;
@@ -64,6 +64,7 @@ class Finder {
   }
 
   private add(path: ChannelPath, kind: ChannelKind, value: ChannelValue): void {
+    refuseThenableSlot(path, kind);
     const found = (this.found ??= { args: [...this.args], kwargs: this.kwargs && { ...this.kwargs }, specs: [], values: [] });
     const [first, second] = path;
     const top = (typeof first === 'number' ? found.args : found.kwargs!) as Record<string | number, unknown>;

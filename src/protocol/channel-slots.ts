@@ -45,6 +45,19 @@ export function writeSlot(args: unknown[], kwargs: Kwargs, path: ChannelPath, va
   holder[key] = value;
 }
 
+/**
+ * A callback in a `then` property would make its object a thenable on the server: a function that
+ * returns or awaits the object would hand the callback its promise's resolve and reject, which can't be
+ * sent, and wait for good. Refused at both ends.
+ */
+export function refuseThenableSlot(path: ChannelPath, kind: ChannelKind): void {
+  if (kind === ChannelKind.Callback && path[1] === 'then') {
+    throw new LIPArgumentError(
+      `${slotLabel(path)}: a callback can't be named 'then': it would make its object a thenable, which await calls (pass it under another name)`,
+    );
+  }
+}
+
 function isPath(value: unknown): value is ChannelPath {
   if (!Array.isArray(value) || value.length < 1 || value.length > 2) return false;
   const [first, second] = value;
@@ -72,6 +85,7 @@ export function parseChannelSpecs(value: unknown, args: unknown[], kwargs: Kwarg
     if (kind !== ChannelKind.Callback && kind !== ChannelKind.Iterable)
       throw new LIPProtocolError(`invalid call options: unknown channel kind ${String(kind)}`);
     if (!isPath(path)) throw new LIPProtocolError('invalid call options: a channel path must be [index or key] or [index or key, property]');
+    refuseThenableSlot(path, kind);
     const label = slotLabel(path);
     const at = container(args, kwargs, path);
     if (at === undefined || at[0][at[1]] !== null || slots.has(label)) {

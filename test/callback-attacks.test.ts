@@ -322,3 +322,31 @@ test("a callback named 'then' is refused at both ends: it would make its object 
   );
   await s.alive();
 });
+
+test('items still unread when the caller ended its iterable are given back when the call ends, though the function never left a loop', async (t) => {
+  // Before: a function reading one item with next() and returning kept the rest charged to the memory
+  // budget for the life of the connection; 24 such calls filled an 8 MiB account and a good upload waited.
+  const s = await attackServer(t, { ATTACK_LIMITS: JSON.stringify({ maxFrameBytes: 4 * MiB, maxConnectionBytes: 4 * MiB, maxServerBytes: 8 * MiB }) });
+  // 500 empty maps: a frame of about 500 bytes that counts as about 60 KB once decoded.
+  const item = Array.from({ length: 500 }, () => ({}));
+  let id = 0;
+  for (let c = 0; c < 8; c++) {
+    const peer = await s.connect('first');
+    for (let n = 0; n < 3; n++) {
+      id++;
+      peer.send([Call, id, 'first', [null], null, { channels: [[1, 1, [0]]], timeoutMs: 10_000 }]);
+      await peer.waitFrame((f) => f[0] === ArgCredit && f[1] === id);
+      // The first item (its credit), fifteen more within the credit it earns, then the end: in one write.
+      const frames = Array.from({ length: 16 }, () => joinFrame(encodeValue([ArgItem, id, 1, item])));
+      peer.write(Buffer.concat([...frames, joinFrame(encodeValue([ArgEnd, id, 1]))]));
+      const reply = (await peer.reply(id))!;
+      assert.deepEqual(reply, [2, id, 'an item']);
+    }
+  }
+  // A good caller's upload of a 2 MiB chunk fits the account again.
+  async function* chunks() {
+    yield Buffer.alloc(2 * MiB, 1);
+  }
+  assert.equal(await s.good.callFunction('first', [chunks()], {}, { timeoutMs: 5000 }), 2 * MiB);
+  await s.alive();
+});

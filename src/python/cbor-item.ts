@@ -48,6 +48,12 @@ export class CborItemReader {
     return this.buffer.subarray(0, end);
   }
 
+  /** Lets go of the bytes once the item has been decoded (values decoded from it may still view them). */
+  discard(): void {
+    this.buffer = Buffer.alloc(0);
+    this.length = 0;
+  }
+
   private append(chunk: Uint8Array): void {
     const needed = this.length + chunk.length;
     if (needed > this.buffer.length) {

@@ -40,6 +40,8 @@ export interface OneShotHost {
 const DEFAULT_READ_TIMEOUT_MS = 30_000;
 // After our reply, a peer that never closes its end is cut off after this long.
 const LINGER_MS = 5_000;
+// CBOR's self-describe tag (55799): decoders read it as a prefix of the item that follows, nothing more.
+const SELF_DESCRIBE = Buffer.from([0xd9, 0xd9, 0xf7]);
 
 let nextRequest = 1;
 
@@ -55,6 +57,7 @@ class OneShotExchange implements CallSink {
   private callContext: LazyCallContext | undefined;
   private requestRead = false;
   private finished = false;
+  private askedIfThere = false;
   // The request's bytes count against the server's memory budget until the reply is sent.
   private readonly share: ConnectionShare;
   private reserved = 0;
@@ -120,6 +123,14 @@ class OneShotExchange implements CallSink {
     // The peer is done sending; if the request isn't whole by now it never will be.
     if (!this.requestRead) {
       this.fail(`the request ended after ${this.reader.received} bytes, before its CBOR item was complete`);
+      return;
+    }
+    // A FIN after the request: the peer half-closed and still reads, or it has gone (the original's
+    // client never half-closes). Only a write tells them apart: to a peer that has gone it fails, the
+    // socket closes, and the call's signal fires. What is written is the start of the reply's item.
+    if (!this.finished && !this.askedIfThere) {
+      this.askedIfThere = true;
+      this.socket.write(SELF_DESCRIBE);
     }
   };
 
@@ -148,6 +159,9 @@ class OneShotExchange implements CallSink {
     } catch (error) {
       this.reply({ error: errorText(error) });
       return;
+    } finally {
+      // The connection lives on until the caller closes or the linger ends: its request's bytes needn't.
+      this.reader.discard();
     }
     if (request.kind === 'docstring') {
       let doc: string | null;

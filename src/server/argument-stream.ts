@@ -110,9 +110,10 @@ export class ArgumentStream implements AsyncIterableIterator<unknown> {
 
   /** The call ended or was aborted: a read waiting now, or any later one, fails with `reason`. */
   fail(reason: Error): void {
+    // Items that came before the caller's end and were never read are given back whatever happened.
+    this.drop();
     if (this.ended || this.failure) return;
     this.failure = reason;
-    this.drop();
     this.wake();
   }
 

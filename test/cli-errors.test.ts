@@ -75,6 +75,11 @@ test('lip call: exit statuses and --json errors, against real servers', async (t
     const missing = await lip(['call', 'add', '1', '--json'], dir);
     assert.equal(missing.code, 2);
     assert.equal(jsonError(missing).code, 'ERR_LIP_ARGUMENT');
+    // After `--`, --json is an argument (a third one here): the error is said in plain text, not JSON.
+    const afterDashes = await lip(['call', 'add', '--', '1', '2', '--json'], dir);
+    assert.equal(afterDashes.code, 2);
+    assert.match(afterDashes.stderr, /too many positional arguments: takes 2, got 3/);
+    assert.throws(() => JSON.parse(afterDashes.stderr));
     const long = await lip(['call', 'x'.repeat(120)], dir);
     assert.equal(long.code, 2, long.stderr);
     assert.match(long.stderr, /ERR_LIP_SOCKET_PATH/);

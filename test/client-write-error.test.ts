@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { serveFixture } from './helpers/fixture-server.js';
 
 test('a write error does not lose the answers already on the socket; the unsent request goes again', {
-  todo: 'Node destroys a socket on a write error and drops what it has not read yet (see report-tidy.md)',
+  todo: 'Node destroys a socket on a write error and drops what it has not read yet: the answers already received are lost with it',
 }, async (t) => {
   const { client } = await serveFixture(t, 'answer-then-cut-server.ts');
   assert.equal(await client.callFunction('echo', ['warm']), 'warm');

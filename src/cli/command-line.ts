@@ -12,9 +12,15 @@ function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream, status: number): vo
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(status);
     // Any other failure to write the output (a full disk: `lip call f > /dev/full`) is the command failing, said on stderr.
-    reportError(error, { verbose: process.argv.includes('--verbose'), json: process.argv.includes('--json') });
+    reportError(error, { verbose: hasFlag(process.argv, '--verbose'), json: hasFlag(process.argv, '--json') });
     process.exit(exitCodeFor(error));
   });
+}
+
+/** A flag given as an option: after `--` it is an argument (`lip call f -- --json` sends the text). */
+function hasFlag(argv: string[], flag: string): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes(flag);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -27,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
       // Help and --version arrive here too, with exit code 0; commander already printed usage errors.
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
-    reportError(error, { verbose: argv.includes('--verbose'), json: argv.includes('--json') });
+    reportError(error, { verbose: hasFlag(argv, '--verbose'), json: hasFlag(argv, '--json') });
     return exitCodeFor(error);
   }
 }

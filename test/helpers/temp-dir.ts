@@ -8,7 +8,9 @@ export type AfterHook = Pick<TestContext, 'after'>;
 /** A fresh directory named `<prefix>XXXXXX`, removed after the test. */
 export function tempDir(t: AfterHook, prefix: string): string {
   const dir = mkdtempSync(prefix);
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Hooks run in the order they were added, so a server started after this may still be running and
+  // put its socket file back (its guard does) between the removal's unlinks and its rmdir: try again.
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
 

@@ -17,10 +17,10 @@ import {
   LIPAbortError,
   isLIPRemoteError,
 } from '../src/index.js';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { decodeValue, encodeValue } from '../src/protocol/codec.js';
+import { decodeValue } from '../src/protocol/codec.js';
 import { serveFixture } from './helpers/fixture-server.js';
+import { oneShotReply } from './helpers/one-shot.js';
 
 test('a client in this process calls functions served by another process', async (t) => {
   const { dir, server, client } = await serveFixture(t, 'core-server.ts');
@@ -139,12 +139,8 @@ test('a client in this process calls functions served by another process', async
     assert.ok(u instanceof LIPRemoteError, `got ${String(u)}`);
     assert.match(u.message, /undefined/);
     // The same over the Python original's one-shot protocol.
-    const socket = createConnection(join(dir, 'lipcm-fail.sock'));
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.end(encodeValue({ args: ['undefined'], kwargs: {} }));
-    await new Promise((resolve) => socket.once('close', resolve));
-    const reply = decodeValue(Buffer.concat(chunks)) as { error?: string; result?: unknown };
+    const bytes = await oneShotReply(join(dir, 'lipcm-fail.sock'), { args: ['undefined'], kwargs: {} }, { halfClose: true });
+    const reply = decodeValue(bytes) as { error?: string; result?: unknown };
     assert.equal('result' in reply, false);
     assert.match(reply.error ?? '', /undefined/);
   });

@@ -5,15 +5,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { LIP, lip } from './helpers/lip-cli.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from './helpers/process-alive.js';
 
 test('lip demo calls each example function and cleans up', async () => {
   const result = await lip(['demo']);

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
@@ -21,6 +20,7 @@ import { socketDir } from './helpers/temp-dir.js';
 import { until } from './helpers/until.js';
 import { frame } from './helpers/raw-cbor.js';
 import { encodeValue, PREAMBLE, RawPeer } from './helpers/raw-peer.js';
+import { oneShotReply } from './helpers/one-shot.js';
 
 const MiB = 1024 * 1024;
 const run = promisify(execFile);
@@ -73,16 +73,9 @@ async function startHostile(t: TestContext, options: Record<string, unknown> = {
   };
 }
 
-/** One request of the Python original's protocol: a bare CBOR map; resolves with the decoded reply. */
+/** One request of the Python original's protocol: resolves with the decoded reply. */
 async function oneShot(path: string, request: unknown): Promise<unknown> {
-  const socket = createConnection(path);
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  socket.on('error', () => {});
-  await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(encodeValue(request));
-  await new Promise((resolve) => socket.once('close', resolve));
-  return decodeValue(Buffer.concat(chunks));
+  return decodeValue(await oneShotReply(path, request));
 }
 
 /**

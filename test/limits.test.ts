@@ -4,7 +4,6 @@
  * validation of those options.
  */
 import assert from 'node:assert/strict';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ErrorCode, LIPBusyError, LIPClient, LIPModule, LIPProtocolError } from '../src/index.js';
@@ -14,6 +13,7 @@ import { socketDir } from './helpers/temp-dir.js';
 import { until } from './helpers/until.js';
 import { frame } from './helpers/raw-cbor.js';
 import { encodeValue, PREAMBLE, RawPeer } from './helpers/raw-peer.js';
+import { oneShotReply } from './helpers/one-shot.js';
 
 function sock(dir: string, name: string): string {
   return join(dir, `lipcm-${name}.sock`);
@@ -109,13 +109,8 @@ test('idle connections are closed after idleTimeoutMs; busy ones are not', async
   });
 
   await t.test('a Python one-shot call running longer than the idle timeout still gets its reply', async () => {
-    const socket = createConnection(sock(dir, 'sleep'));
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.end(encodeValue({ args: [1200, 'one-shot'], kwargs: {} }));
-    await new Promise((resolve) => socket.once('close', resolve));
-    assert.deepEqual(decodeValue(Buffer.concat(chunks)), { result: 'one-shot' });
+    const reply = await oneShotReply(sock(dir, 'sleep'), { args: [1200, 'one-shot'], kwargs: {} }, { halfClose: true });
+    assert.deepEqual(decodeValue(reply), { result: 'one-shot' });
   });
 
   await t.test('LIPClient reconnects on its own after its idle connection was closed', async () => {

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { decodeValue, encodeValue } from '../src/protocol/codec.js';
 import { serveFixture } from './helpers/fixture-server.js';
 import { PYTHON } from './helpers/python-server.js';
+import { oneShotReply } from './helpers/one-shot.js';
 import { until } from './helpers/until.js';
 
 const run = promisify(execFile);
@@ -23,7 +24,8 @@ interface Probe {
   sockets: number;
 }
 
-async function oneShot(path: string, request: unknown): Promise<Socket> {
+/** A one-shot request whose caller stays connected until the test lets it go. */
+async function startOneShot(path: string, request: unknown): Promise<Socket> {
   const socket = createConnection(path);
   socket.on('error', () => {});
   await new Promise((resolve) => socket.once('connect', resolve));
@@ -37,13 +39,13 @@ test("one-shot callers that go away before their reply: each call's signal fires
   const before = await probe();
   // One at a time: with concurrency 1 each call must have ended before the next one starts.
   for (let i = 1; i <= 5; i++) {
-    const caller = await oneShot(join(dir, 'lipcm-hang.sock'), { args: [], kwargs: {} });
+    const caller = await startOneShot(join(dir, 'lipcm-hang.sock'), { args: [], kwargs: {} });
     await until(async () => (await probe()).hangStarted === i, 5000);
     caller.destroy();
     await until(async () => (await probe()).hangStopped === i, 5000);
   }
   // Fifty at once: one runs, the others queue; once their callers go, none is left.
-  const callers = await Promise.all(Array.from({ length: 50 }, () => oneShot(join(dir, 'lipcm-hang.sock'), { args: [], kwargs: {} })));
+  const callers = await Promise.all(Array.from({ length: 50 }, () => startOneShot(join(dir, 'lipcm-hang.sock'), { args: [], kwargs: {} })));
   // inFlight counts the queued calls too.
   const waiting = async () => (await client.stats('hang')).inFlight;
   await until(async () => (await waiting()) === 50, 5000);
@@ -56,13 +58,7 @@ test("one-shot callers that go away before their reply: each call's signal fires
 
 test('a one-shot caller that half-closes and reads still gets its reply, behind the self-describe tag, as cbor2 reads it', async (t) => {
   const { dir } = await serveFixture(t, 'target-server.ts');
-  const socket = createConnection(join(dir, 'lipcm-sleep.sock'));
-  const chunks: Buffer[] = [];
-  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-  await new Promise((resolve) => socket.once('connect', resolve));
-  socket.end(encodeValue({ args: [300, 'late'], kwargs: {} }));
-  await new Promise((resolve) => socket.once('close', resolve));
-  const reply = Buffer.concat(chunks);
+  const reply = await oneShotReply(join(dir, 'lipcm-sleep.sock'), { args: [300, 'late'], kwargs: {} }, { halfClose: true });
   assert.equal(reply.subarray(0, 3).toString('hex'), 'd9d9f7');
   assert.deepEqual(decodeValue(reply), { result: 'late' });
   const read = 'import sys, cbor2; print(repr(cbor2.loads(bytes.fromhex(sys.argv[1]))))';

@@ -57,7 +57,6 @@ class OneShotExchange implements CallSink {
   private callContext: LazyCallContext | undefined;
   private requestRead = false;
   private finished = false;
-  private askedIfThere = false;
   // The request's bytes count against the server's memory budget until the reply is sent.
   private readonly share: ConnectionShare;
   private reserved = 0;
@@ -127,11 +126,9 @@ class OneShotExchange implements CallSink {
     }
     // A FIN after the request: the peer half-closed and still reads, or it has gone (the original's
     // client never half-closes). Only a write tells them apart: to a peer that has gone it fails, the
-    // socket closes, and the call's signal fires. What is written is the start of the reply's item.
-    if (!this.finished && !this.askedIfThere) {
-      this.askedIfThere = true;
-      this.socket.write(SELF_DESCRIBE);
-    }
+    // socket closes, and the call's signal fires. What is written is the start of the reply's item
+    // ('end' comes once, so it is written once).
+    if (!this.finished) this.socket.write(SELF_DESCRIBE);
   };
 
   private readonly onClose = (): void => {

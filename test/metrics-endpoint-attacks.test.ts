@@ -81,7 +81,8 @@ test('slowloris: hundreds of connections trickling headers; a scraper and the fu
     assert.equal(samples(await response.text()).get('lipmodule_calls_total{function="add"}'), 1 + wave);
     assert.equal(await client.callFunction('add', [wave, 1]), wave + 1);
   }
-  await until(() => attackers.filter((s) => !s.destroyed).length <= METRICS_MAX_CONNECTIONS, 5000);
+  // A socket is destroyed before its 'close' event comes: wait for the events counted, not for the flag.
+  await until(() => closedByServer >= 4 * 64 - METRICS_MAX_CONNECTIONS, 5000).catch(() => {});
   assert.ok(closedByServer >= 4 * 64 - METRICS_MAX_CONNECTIONS, `the server holds at most ${METRICS_MAX_CONNECTIONS} (closed ${closedByServer})`);
   rss.stop();
   t.diagnostic(`RSS ${(before / MiB).toFixed(1)} MiB before, peak ${(rss.peak() / MiB).toFixed(1)} MiB under 256 slowloris connections`);
